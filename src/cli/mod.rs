@@ -1,0 +1,1 @@
+//! The `dopt` command line.

@@ -1,0 +1,1 @@
+//! docker (work in progress)

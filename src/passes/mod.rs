@@ -1,0 +1,80 @@
+//! Optimization passes: one pass per file, each with a stable code, a kebab-case
+//! name and docs (What it does / Why is this bad? / Example / Fix safety).
+//!
+//! A pass reads the parsed file (plus profiles and the build context) and returns
+//! findings; each finding may carry a fix made of byte-range edits over the
+//! original text. Passes never print; the fix engine applies and re-runs them.
+
+use crate::fix::Finding;
+use crate::syntax::Dockerfile;
+use std::path::{Path, PathBuf};
+
+/// What a pass gets to look at.
+pub struct PassContext<'a> {
+    pub file: &'a Dockerfile,
+    /// Ecosystem knowledge loaded from `profiles/` (embedded + user overrides).
+    pub profiles: &'a crate::profiles::Profiles,
+    /// The build context, to check which files exist (manifests, lockfiles,
+    /// `.dockerignore`). `None` for stdin input without `--context`.
+    pub build_context: Option<&'a BuildContext>,
+    /// Per-pass options from `.dopt.yaml` (`options: { <pass-name>: {...} }`).
+    pub options: &'a serde_yaml::Mapping,
+}
+
+impl PassContext<'_> {
+    /// Options for one pass, or an empty mapping.
+    pub fn options_for(&self, pass: &str) -> Option<&serde_yaml::Value> {
+        self.options
+            .get(serde_yaml::Value::String(pass.to_string()))
+    }
+}
+
+/// The build context directory, as seen by COPY/ADD.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    pub root: PathBuf,
+}
+
+impl BuildContext {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        BuildContext { root: root.into() }
+    }
+    /// True if `rel` (relative to the context root) exists.
+    pub fn exists(&self, rel: &str) -> bool {
+        self.root.join(rel.trim_start_matches("./")).exists()
+    }
+    pub fn read(&self, rel: &str) -> Option<String> {
+        std::fs::read_to_string(self.root.join(rel.trim_start_matches("./"))).ok()
+    }
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// One optimization pass.
+pub trait Pass: Sync + Send {
+    /// Stable code, e.g. `DOP001`.
+    fn code(&self) -> &'static str;
+    /// Kebab-case name, e.g. `merge-run`.
+    fn name(&self) -> &'static str;
+    /// One line for `dopt rules`.
+    fn summary(&self) -> &'static str;
+    /// Markdown docs with the sections What it does / Why is this bad? / Example /
+    /// Fix safety. Kept next to the pass, usually as the file's doc comment.
+    fn docs(&self) -> &'static str;
+    /// Rules of other tools this pass corresponds to (`hadolint DL3009`,
+    /// `buildkit JSONArgsRecommended`...).
+    fn related(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Passes on by default? (all are; `--select` narrows)
+    fn default_enabled(&self) -> bool {
+        true
+    }
+    fn run(&self, ctx: &PassContext) -> Vec<Finding>;
+}
+
+/// Every pass, in the order they run.
+pub fn all() -> Vec<Box<dyn Pass>> {
+    vec![]
+}
