@@ -1,1 +1,3 @@
 //! docker (work in progress)
+pub mod context;
+pub mod dockerignore;

@@ -1,0 +1,1 @@
+//! Build context: walking, `.dockerignore` filtering and tar packing (work in progress).

@@ -1,0 +1,1 @@
+//! Docker's `.dockerignore` semantics (work in progress).
