@@ -13,11 +13,13 @@
 //! - [`cli`]: the `dopt` command line.
 
 pub mod cli;
+pub mod config;
 pub mod docker;
 pub mod fix;
 pub mod model;
 pub mod passes;
 pub mod profiles;
 pub mod render;
+pub mod runner;
 pub mod shell;
 pub mod syntax;

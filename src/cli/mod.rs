@@ -1,1 +1,203 @@
-//! The `dopt` command line.
+//! The `dopt` command line: argument parsing (clap), dispatch, exit codes.
+//!
+//! Exit codes, as documented in `--help`:
+//! - 0: nothing to suggest / no findings / everything applied;
+//! - 1: suggestions or findings exist (`suggest`, `check`), or verification failed;
+//! - 2: an error (unreadable or unparsable file, bad configuration, no engine).
+
+mod commands;
+mod input;
+mod output;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  nothing to suggest, no findings, or all changes applied
+  1  suggestions or findings exist (suggest, check), or verification failed
+  2  error: unreadable or unparsable input, bad configuration, no Docker engine
+
+Examples:
+  dopt suggest                      # findings and a diff for ./Dockerfile
+  dopt suggest --unsafe app/Dockerfile
+  dopt apply                        # rewrite ./Dockerfile with the safe fixes
+  dopt check --format sarif > dopt.sarif
+  dopt rules                        # list the passes; `dopt rule DOP001` explains one";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dopt",
+    version,
+    about = "Make Dockerfiles smaller, faster to rebuild and safer, with minimal explained diffs",
+    long_about = "dopt parses Dockerfiles losslessly, runs optimization passes (merge RUN layers, \
+package-cache hygiene, COPY order for the layer cache, non-root USER, HEALTHCHECK, multi-stage \
+split, ...) and shows each change as a unified diff with its reason, or applies it in place. \
+Changes that could alter behaviour are marked unsafe and applied only with --unsafe.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// When to use colour: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse a Dockerfile and print its tree (JSON) or BuildKit's dump format.
+    Parse(ParseArgs),
+    /// Show findings and the unified diff of the fixes, without writing anything.
+    Suggest(FixArgs),
+    /// Rewrite Dockerfiles in place with the fixes (atomically: temp file + rename).
+    Apply(FixArgs),
+    /// Report findings without rewriting, for CI gates and code scanning.
+    Check(CheckArgs),
+    /// List the optimization passes.
+    Rules(RulesArgs),
+    /// Print the documentation of one pass (by code or name).
+    Rule {
+        /// A pass code (DOP001) or name (merge-run).
+        code: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The Dockerfile to parse (`-` for stdin).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
+    pub format: ParseFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ParseFormat {
+    /// The typed tree with byte spans.
+    Json,
+    /// BuildKit's parser dump format (one line per instruction).
+    Buildkit,
+}
+
+/// Options shared by every command that runs passes.
+#[derive(Debug, Args, Clone)]
+pub struct PassArgs {
+    /// Dockerfiles to process (`-` for stdin). Default: ./Dockerfile.
+    pub paths: Vec<PathBuf>,
+    /// Only run these passes (codes, names or code prefixes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "PASS")]
+    pub select: Vec<String>,
+    /// Never run these passes (codes, names or code prefixes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "PASS")]
+    pub ignore: Vec<String>,
+    /// The build context, to check which manifests and lockfiles exist.
+    /// Default: the Dockerfile's folder.
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+    /// Configuration file. Default: `.dopt.yaml` in the Dockerfile's folder or above.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any `.dopt.yaml`.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// A folder of profile YAML files that override or extend the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub pass: PassArgs,
+    /// Also apply fixes that might change behaviour (marked unsafe).
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+    /// Exit 0 even when there are suggestions (suggest only).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Only print the findings, not the diff (suggest only).
+    #[arg(long)]
+    pub no_diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub pass: PassArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Process exit codes.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FINDINGS: i32 = 1;
+    pub const ERROR: i32 = 2;
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto.write_global(),
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            if output::is_broken_pipe(&err) {
+                // Like ripgrep: `dopt ... | head` is not an error.
+                return exit::OK;
+            }
+            output::error(&format!("{err:#}"));
+            exit::ERROR
+        }
+    }
+}

@@ -1,1 +1,10 @@
-//! render (work in progress)
+//! Rendering: unified diffs, finding lists, and machine formats (JSON, SARIF,
+//! GitHub annotations). Everything here returns strings; colour is emitted as ANSI
+//! codes and stripped by `anstream` when the output is not a terminal or
+//! `NO_COLOR` is set.
+
+pub mod diagnostic;
+pub mod diff;
+pub mod findings;
+pub mod rules;
+pub mod style;

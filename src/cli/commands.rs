@@ -1,0 +1,367 @@
+//! The subcommands.
+
+use super::input::{self, Source};
+use super::output::{self, out};
+use super::{exit, CheckArgs, CheckFormat, Command, FixArgs, ParseArgs, ParseFormat, PassArgs};
+use super::{RulesArgs, RulesFormat};
+use crate::config::Config;
+use crate::fix::apply::{FixOptions, Outcome};
+use crate::fix::Safety;
+use crate::passes::{self, BuildContext, Pass};
+use crate::profiles::Profiles;
+use crate::render::{self, findings::FileFindings};
+use crate::runner::{Runner, Selection};
+use crate::syntax::{self, ParseError};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Parse(args) => parse(args),
+        Command::Suggest(args) => suggest(args),
+        Command::Apply(args) => apply(args),
+        Command::Check(args) => check(args),
+        Command::Rules(args) => rules(args),
+        Command::Rule { code } => rule(&code),
+    }
+}
+
+/// Prints a parse error as `file:line:col: error: ...` with a caret snippet.
+fn report_parse_error(src: &Source, err: &ParseError) {
+    let color = anstream::ColorChoice::global() != anstream::ColorChoice::Never
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let rendered = render::diagnostic::parse_error(&src.display, &src.text, err, color);
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), rendered.as_bytes());
+}
+
+fn parse(args: ParseArgs) -> Result<i32> {
+    let src = input::read(&args.file)?;
+    let tree = match syntax::parse(&src.text) {
+        Ok(t) => t,
+        Err(e) => {
+            report_parse_error(&src, &e);
+            return Ok(exit::ERROR);
+        }
+    };
+    let text = match args.format {
+        ParseFormat::Json => serde_json::to_string_pretty(&tree)? + "\n",
+        ParseFormat::Buildkit => bail!("the buildkit dump format is not available yet"),
+    };
+    out(&text)?;
+    Ok(exit::OK)
+}
+
+/// The Dockerfiles named on the command line (default `./Dockerfile`).
+fn paths(args: &PassArgs) -> Vec<PathBuf> {
+    if args.paths.is_empty() {
+        vec![PathBuf::from("Dockerfile")]
+    } else {
+        args.paths.clone()
+    }
+}
+
+/// Builds the runner for one file: its config, selection, profiles and context.
+fn runner_for(args: &PassArgs, src: &Source, unsafe_flag: bool) -> Result<Runner> {
+    let config = if args.no_config {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        Config::load(path)?
+    } else {
+        Config::discover(&src.folder())?
+            .map(|(_, c)| c)
+            .unwrap_or_default()
+    };
+    let selection = Selection {
+        select: if args.select.is_empty() {
+            config.select.clone()
+        } else {
+            args.select.clone()
+        },
+        ignore: args
+            .ignore
+            .iter()
+            .chain(config.ignore.iter())
+            .cloned()
+            .collect(),
+    };
+    let unknown = selection.unknown_entries(&passes::all());
+    if !unknown.is_empty() {
+        bail!(
+            "unknown pass {}: run `dopt rules` to list codes and names",
+            unknown
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let profiles_dir = args.profiles.clone().or(config.profiles_dir.clone());
+    let profiles = load_profiles(profiles_dir.as_deref(), &config)?;
+    let fix = FixOptions {
+        unsafe_fixes: unsafe_flag || config.unsafe_fixes,
+        ..Default::default()
+    };
+    let mut runner = Runner::new(&selection, profiles, fix);
+    runner.options = config.options.clone();
+    runner.build_context = match (&args.context, &src.path) {
+        (Some(dir), _) => {
+            if !dir.is_dir() {
+                bail!("--context {}: not a folder", dir.display());
+            }
+            Some(BuildContext::new(dir))
+        }
+        (None, Some(_)) => Some(BuildContext::new(src.folder())),
+        (None, None) => None,
+    };
+    Ok(runner)
+}
+
+fn load_profiles(dir: Option<&Path>, _config: &Config) -> Result<Profiles> {
+    // TODO(profiles): Profiles::load(dir) + runtime-image overrides from the config.
+    if let Some(dir) = dir {
+        if !dir.is_dir() {
+            bail!("profiles folder {} does not exist", dir.display());
+        }
+    }
+    Ok(Profiles::default())
+}
+
+/// One processed file.
+struct Processed {
+    src: Source,
+    outcome: Outcome,
+    unsafe_applied: bool,
+}
+
+/// Reads, parses and fixes each file. Files that fail are reported and skipped;
+/// the second value says whether any did.
+fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bool)> {
+    let mut done = Vec::new();
+    let mut failed = false;
+    for path in paths(args) {
+        let src = match input::read(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                output::error(&format!("{e:#}"));
+                failed = true;
+                continue;
+            }
+        };
+        let runner = runner_for(args, &src, unsafe_flag)?;
+        match runner.run(&src.text) {
+            Ok(outcome) => {
+                for code in &outcome.rejected {
+                    output::warning(&format!(
+                        "{}: a fix of {code} produced a file that does not parse; it was not applied (please report this bug)",
+                        src.display
+                    ));
+                }
+                if !outcome.converged {
+                    output::warning(&format!(
+                        "{}: fixes did not settle after {} rounds; the result so far is shown",
+                        src.display, runner.fix.max_iterations
+                    ));
+                }
+                done.push(Processed {
+                    src,
+                    outcome,
+                    unsafe_applied: runner.fix.unsafe_fixes,
+                });
+            }
+            Err(e) => {
+                report_parse_error(&src, &e);
+                failed = true;
+            }
+        }
+    }
+    Ok((done, failed))
+}
+
+fn diff_names(src: &Source) -> (String, String) {
+    match &src.path {
+        Some(p) => {
+            let p = p.display().to_string();
+            (format!("a/{p}"), format!("b/{p}"))
+        }
+        None => ("a/Dockerfile".into(), "b/Dockerfile".into()),
+    }
+}
+
+fn summary(items: &[Processed]) -> (usize, usize, usize) {
+    let mut total = 0;
+    let mut unsafe_hidden = 0;
+    let mut no_fix = 0;
+    for p in items {
+        for f in &p.outcome.findings {
+            total += 1;
+            match f.fix.as_ref().map(|x| x.safety) {
+                Some(Safety::Unsafe) if !p.unsafe_applied => unsafe_hidden += 1,
+                None => no_fix += 1,
+                _ => {}
+            }
+        }
+    }
+    (total, unsafe_hidden, no_fix)
+}
+
+fn suggest(args: FixArgs) -> Result<i32> {
+    let (items, failed) = process_all(&args.pass, args.unsafe_fixes)?;
+    let mut any = false;
+    for p in &items {
+        let ff = FileFindings {
+            path: &p.src.display,
+            source: &p.src.text,
+            findings: &p.outcome.findings,
+        };
+        out(&render::findings::text(&ff, p.unsafe_applied))?;
+        if !args.no_diff {
+            let (a, b) = diff_names(&p.src);
+            let diff = render::diff::unified(&p.src.text, &p.outcome.fixed, &a, &b);
+            if !diff.is_empty() {
+                out(&render::diff::colorize(&diff))?;
+            }
+            for (path, _) in &p.outcome.new_files {
+                out(&format!(
+                    "{}\n",
+                    output::bold(&format!("+ new file: {path}"))
+                ))?;
+            }
+        }
+        any |= !p.outcome.findings.is_empty();
+    }
+    let (total, unsafe_hidden, no_fix) = summary(&items);
+    let changes: usize = items.iter().map(|p| p.outcome.applied.len()).sum();
+    if total == 0 && !failed {
+        output::note("No suggestions: the Dockerfile is already in good shape.");
+    } else if total > 0 {
+        let mut line = format!("{total} finding(s), {changes} fix(es) shown in the diff");
+        if unsafe_hidden > 0 {
+            line.push_str(&format!(
+                "; {unsafe_hidden} unsafe fix(es) hidden (rerun with --unsafe to see them)"
+            ));
+        }
+        if no_fix > 0 {
+            line.push_str(&format!("; {no_fix} without an automatic fix"));
+        }
+        output::note(&line);
+        if changes > 0 {
+            output::note("Run `dopt apply` with the same options to write the changes.");
+        }
+    }
+    Ok(if failed {
+        exit::ERROR
+    } else if any && !args.exit_zero {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn apply(args: FixArgs) -> Result<i32> {
+    if args.pass.paths.iter().any(|p| p.as_os_str() == "-") {
+        bail!("`dopt apply` rewrites files in place and cannot take stdin; use `dopt suggest -`");
+    }
+    let (items, failed) = process_all(&args.pass, args.unsafe_fixes)?;
+    let mut written = 0;
+    for p in &items {
+        let Some(path) = &p.src.path else { continue };
+        if p.outcome.changed() {
+            input::write_atomic(path, p.outcome.fixed.as_bytes())?;
+            written += 1;
+            output::note(&format!(
+                "{}: applied {} fix(es):",
+                output::bold(&p.src.display),
+                p.outcome.applied.len()
+            ));
+            for a in &p.outcome.applied {
+                let unsafe_tag = if a.safety == Safety::Unsafe {
+                    " (unsafe)"
+                } else {
+                    ""
+                };
+                output::note(&format!("  {} {}{unsafe_tag}", a.code, a.message));
+            }
+        }
+        let context_dir = args.pass.context.clone().unwrap_or_else(|| p.src.folder());
+        for (rel, content) in &p.outcome.new_files {
+            let target = context_dir.join(rel);
+            if target.exists() {
+                continue; // never overwrite a user's file
+            }
+            input::write_atomic(&target, content.as_bytes())?;
+            output::note(&format!("  created {}", target.display()));
+        }
+    }
+    let (_, unsafe_hidden, no_fix) = summary(&items);
+    if written == 0 && !failed {
+        output::note("Nothing to apply.");
+    }
+    if unsafe_hidden > 0 {
+        output::note(&format!(
+            "{unsafe_hidden} unsafe fix(es) not applied: review them with `dopt suggest --unsafe`, then `dopt apply --unsafe`."
+        ));
+    }
+    if no_fix > 0 {
+        output::note(&format!(
+            "{no_fix} finding(s) need a manual change: see `dopt check`."
+        ));
+    }
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+fn check(args: CheckArgs) -> Result<i32> {
+    let (items, failed) = process_all(&args.pass, false)?;
+    let files: Vec<FileFindings> = items
+        .iter()
+        .map(|p| FileFindings {
+            path: &p.src.display,
+            source: &p.src.text,
+            findings: &p.outcome.findings,
+        })
+        .collect();
+    let text = match args.format {
+        CheckFormat::Text => files
+            .iter()
+            .map(|f| render::findings::text(f, false))
+            .collect(),
+        CheckFormat::Json => render::findings::json(&files),
+        CheckFormat::Sarif => render::findings::sarif(&files, &passes::all()),
+        CheckFormat::Github => render::findings::github(&files),
+    };
+    out(&text)?;
+    let any = files.iter().any(|f| !f.findings.is_empty());
+    Ok(if failed {
+        exit::ERROR
+    } else if any && !args.exit_zero {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn rules(args: RulesArgs) -> Result<i32> {
+    let all = passes::all();
+    let text = match args.format {
+        RulesFormat::Text => render::rules::text(&all),
+        RulesFormat::Json => render::rules::json(&all),
+        RulesFormat::Markdown => render::rules::markdown(&all),
+    };
+    out(&text)?;
+    Ok(exit::OK)
+}
+
+fn rule(code: &str) -> Result<i32> {
+    let all = passes::all();
+    let Some(pass) = find_pass(&all, code) else {
+        bail!("no pass named `{code}`: run `dopt rules` to list them");
+    };
+    out(&render::rules::doc(pass))?;
+    Ok(exit::OK)
+}
+
+fn find_pass<'a>(all: &'a [Box<dyn Pass>], key: &str) -> Option<&'a dyn Pass> {
+    all.iter()
+        .find(|p| p.code().eq_ignore_ascii_case(key) || p.name().eq_ignore_ascii_case(key))
+        .map(|p| p.as_ref())
+}

@@ -1,0 +1,168 @@
+//! Finding lists: human text, JSON, SARIF 2.1.0 and GitHub workflow annotations.
+
+use super::style::{paint, CODE, DIM, SAFE, UNSAFE};
+use crate::fix::{Finding, Safety};
+use crate::passes::Pass;
+use crate::syntax::ast::line_col;
+use serde::Serialize;
+
+/// The findings of one file, with the text they point into.
+pub struct FileFindings<'a> {
+    pub path: &'a str,
+    pub source: &'a str,
+    pub findings: &'a [Finding],
+}
+
+/// A finding flattened for machine output.
+#[derive(Debug, Serialize)]
+pub struct FlatFinding<'a> {
+    pub path: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub message: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// `safe`, `unsafe`, or `none` when the pass offers no fix.
+    pub fix: &'static str,
+}
+
+fn fix_label(f: &Finding) -> &'static str {
+    match f.fix.as_ref().map(|x| x.safety) {
+        Some(Safety::Safe) => "safe",
+        Some(Safety::Unsafe) => "unsafe",
+        None => "none",
+    }
+}
+
+pub fn flatten<'a>(files: &'a [FileFindings<'a>]) -> Vec<FlatFinding<'a>> {
+    let mut out = Vec::new();
+    for file in files {
+        for f in file.findings {
+            let (line, column) = line_col(file.source, f.span.start);
+            let (end_line, end_column) = line_col(file.source, f.span.end);
+            out.push(FlatFinding {
+                path: file.path,
+                code: f.code,
+                name: f.name,
+                message: &f.message,
+                line,
+                column,
+                end_line,
+                end_column,
+                fix: fix_label(f),
+            });
+        }
+    }
+    out
+}
+
+/// `path:line:col: CODE [safe] message`, one per line.
+/// `unsafe_applied` says whether unsafe fixes are being applied in this run, so
+/// the label can tell the user how to get them.
+pub fn text(file: &FileFindings, unsafe_applied: bool) -> String {
+    let mut out = String::new();
+    for f in file.findings {
+        let (line, col) = line_col(file.source, f.span.start);
+        let label = match f.fix.as_ref().map(|x| x.safety) {
+            Some(Safety::Safe) => paint(SAFE, "[fix]"),
+            Some(Safety::Unsafe) if unsafe_applied => paint(UNSAFE, "[unsafe fix]"),
+            Some(Safety::Unsafe) => paint(UNSAFE, "[unsafe fix: --unsafe]"),
+            None => paint(DIM, "[no fix]"),
+        };
+        out.push_str(&format!(
+            "{}:{}:{}: {} {} {}\n",
+            file.path,
+            line,
+            col,
+            paint(CODE, f.code),
+            label,
+            f.message
+        ));
+    }
+    out
+}
+
+/// A JSON array of flattened findings.
+pub fn json(files: &[FileFindings]) -> String {
+    serde_json::to_string_pretty(&flatten(files)).expect("findings serialize") + "\n"
+}
+
+/// A SARIF 2.1.0 log, for code-scanning uploads.
+pub fn sarif(files: &[FileFindings], passes: &[Box<dyn Pass>]) -> String {
+    let rules: Vec<serde_json::Value> = passes
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.code(),
+                "name": p.name(),
+                "shortDescription": { "text": p.summary() },
+                "fullDescription": { "text": p.summary() },
+                "help": { "text": p.docs(), "markdown": p.docs() },
+                "properties": { "tags": p.related() },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = flatten(files)
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "ruleId": f.code,
+                "level": "warning",
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": f.path },
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                        }
+                    }
+                }],
+                "properties": { "fix": f.fix },
+            })
+        })
+        .collect();
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "dopt",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&log).expect("sarif serializes") + "\n"
+}
+
+/// GitHub Actions workflow commands (`::warning file=...::message`).
+pub fn github(files: &[FileFindings]) -> String {
+    fn data(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn prop(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for f in flatten(files) {
+        out.push_str(&format!(
+            "::warning file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            prop(f.path),
+            f.line,
+            f.column,
+            f.end_line,
+            f.end_column,
+            prop(&format!("{} {}", f.code, f.name)),
+            data(f.message)
+        ));
+    }
+    out
+}

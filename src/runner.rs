@@ -1,0 +1,160 @@
+//! Runs the selected passes over one Dockerfile: pass selection, inline
+//! `# dopt ignore=CODE` suppressions, and the fix loop.
+
+use crate::fix::apply::{fix_until_stable, FixOptions, Outcome};
+use crate::fix::Finding;
+use crate::passes::{self, BuildContext, Pass, PassContext};
+use crate::profiles::Profiles;
+use crate::syntax::{Dockerfile, ItemKind, ParseError};
+
+/// Which passes run: `select` (empty = all default passes) minus `ignore`.
+/// Entries are codes (`DOP001`), names (`merge-run`), code prefixes (`DOP0`) or `ALL`.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+fn matches(entry: &str, pass: &dyn Pass) -> bool {
+    entry.eq_ignore_ascii_case("all")
+        || entry.eq_ignore_ascii_case(pass.name())
+        || pass
+            .code()
+            .to_ascii_uppercase()
+            .starts_with(&entry.to_ascii_uppercase())
+}
+
+impl Selection {
+    pub fn includes(&self, pass: &dyn Pass) -> bool {
+        let selected = if self.select.is_empty() {
+            pass.default_enabled()
+        } else {
+            self.select.iter().any(|e| matches(e, pass))
+        };
+        selected && !self.ignore.iter().any(|e| matches(e, pass))
+    }
+
+    /// Entries that name no pass at all (reported as errors: a typo would
+    /// otherwise silently select nothing).
+    pub fn unknown_entries(&self, all: &[Box<dyn Pass>]) -> Vec<String> {
+        self.select
+            .iter()
+            .chain(self.ignore.iter())
+            .filter(|e| !all.iter().any(|p| matches(e, p.as_ref())))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Everything a run needs besides the text.
+pub struct Runner {
+    pub passes: Vec<Box<dyn Pass>>,
+    pub profiles: Profiles,
+    pub build_context: Option<BuildContext>,
+    pub options: serde_yaml::Mapping,
+    pub fix: FixOptions,
+}
+
+impl Runner {
+    /// A runner with the given selection over all passes.
+    pub fn new(selection: &Selection, profiles: Profiles, fix: FixOptions) -> Self {
+        let passes = passes::all()
+            .into_iter()
+            .filter(|p| selection.includes(p.as_ref()))
+            .collect();
+        Runner {
+            passes,
+            profiles,
+            build_context: None,
+            options: Default::default(),
+            fix,
+        }
+    }
+
+    /// The findings of every selected pass on a parsed file, minus suppressed ones,
+    /// sorted by position.
+    pub fn analyze(&self, file: &Dockerfile) -> Vec<Finding> {
+        let ctx = PassContext {
+            file,
+            profiles: &self.profiles,
+            build_context: self.build_context.as_ref(),
+            options: &self.options,
+        };
+        let mut findings: Vec<Finding> = self
+            .passes
+            .iter()
+            .flat_map(|p| p.run(&ctx))
+            .filter(|f| !is_suppressed(file, f))
+            .collect();
+        findings.sort_by(|a, b| (a.span.start, a.code).cmp(&(b.span.start, b.code)));
+        findings
+    }
+
+    /// Parses `source`, reports findings and applies allowed fixes to a fixpoint.
+    pub fn run(&self, source: &str) -> Result<Outcome, ParseError> {
+        fix_until_stable(source, self.fix, |df| self.analyze(df))
+    }
+}
+
+/// True if the comment lines directly above the instruction the finding points
+/// into say `dopt ignore=CODE` (or the pass name, or `all`).
+pub fn is_suppressed(file: &Dockerfile, finding: &Finding) -> bool {
+    let Some(pos) = file.items.iter().position(|item| {
+        matches!(item.kind, ItemKind::Instruction(_))
+            && item.span.start <= finding.span.start
+            && finding.span.start < item.span.end.max(item.span.start + 1)
+    }) else {
+        return false;
+    };
+    for item in file.items[..pos].iter().rev() {
+        match item.kind {
+            ItemKind::Comment => {
+                if comment_suppresses(file.text(item.span), finding) {
+                    return true;
+                }
+            }
+            _ => break,
+        }
+    }
+    false
+}
+
+fn comment_suppresses(comment: &str, finding: &Finding) -> bool {
+    let Some(idx) = comment.find("dopt ignore=") else {
+        return false;
+    };
+    comment[idx + "dopt ignore=".len()..]
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .take_while(|s| !s.is_empty())
+        .any(|s| {
+            s.eq_ignore_ascii_case(finding.code)
+                || s.eq_ignore_ascii_case(finding.name)
+                || s.eq_ignore_ascii_case("all")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Span;
+
+    fn finding(code: &'static str, name: &'static str) -> Finding {
+        Finding {
+            code,
+            name,
+            message: String::new(),
+            span: Span::new(0, 0),
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn ignore_comment_lists_codes_or_names() {
+        let f = finding("DOP001", "merge-run");
+        assert!(comment_suppresses("# dopt ignore=DOP001\n", &f));
+        assert!(comment_suppresses("# dopt ignore=DOP009,merge-run\n", &f));
+        assert!(comment_suppresses("# dopt ignore=all", &f));
+        assert!(!comment_suppresses("# dopt ignore=DOP002\n", &f));
+        assert!(!comment_suppresses("# nothing here\n", &f));
+    }
+}
