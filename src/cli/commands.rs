@@ -12,7 +12,7 @@ use crate::profiles::Profiles;
 use crate::render::{self, findings::FileFindings};
 use crate::runner::{Runner, Selection};
 use crate::syntax::{self, ParseError};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 pub fn run(command: Command) -> Result<i32> {
@@ -117,14 +117,24 @@ fn runner_for(args: &PassArgs, src: &Source, unsafe_flag: bool) -> Result<Runner
     Ok(runner)
 }
 
-fn load_profiles(dir: Option<&Path>, _config: &Config) -> Result<Profiles> {
-    // TODO(profiles): Profiles::load(dir) + runtime-image overrides from the config.
-    if let Some(dir) = dir {
-        if !dir.is_dir() {
-            bail!("profiles folder {} does not exist", dir.display());
+fn load_profiles(dir: Option<&Path>, config: &Config) -> Result<Profiles> {
+    let mut profiles = Profiles::load(dir).context("cannot load profiles")?;
+    // `.dopt.yaml`'s runtime-images win over every profile's mappings: they go
+    // first in the first profile, and the first matching mapping wins.
+    if let Some(first) = profiles.profiles.first_mut() {
+        for (from, to) in config.runtime_images.iter().rev() {
+            first.runtime_images.insert(
+                0,
+                crate::profiles::schema::RuntimeImage {
+                    pattern: from.clone(),
+                    to: Some(to.clone()),
+                    requires: Vec::new(),
+                    note: "from .dopt.yaml runtime-images".into(),
+                },
+            );
         }
     }
-    Ok(Profiles::default())
+    Ok(profiles)
 }
 
 /// One processed file.
