@@ -1,1 +1,865 @@
-//! shell (work in progress)
+//! Shell analysis of RUN commands: the logical shell text of a RUN
+//! (`Instruction::logical.text`) split into simple commands with their argv words
+//! and byte ranges, using brush-parser.
+//!
+//! Ranges are byte ranges into the analysed text; map them to the Dockerfile with
+//! `instruction.logical.map_span(start, end)`.
+//!
+//! When brush-parser cannot parse the text (unusual syntax, heredocs, a `$(`
+//! left open...), [`analyze`] falls back to a conservative tokenizer and sets
+//! [`Script::parse_ok`] to false: passes must then not offer fixes.
+//!
+//! ```
+//! let script = dopt::shell::analyze("set -eux; sudo apt-get -q install -y curl && rm -rf /x").unwrap();
+//! let install = script.find_commands(&["apt-get"], &["install"]);
+//! assert_eq!(install.len(), 1);
+//! assert!(install[0].has_flag("-y", &[]));
+//! assert_eq!(install[0].effective_argv()[0].text, "apt-get");
+//! ```
+
+use brush_parser::ast::{self, SourceLocation};
+use std::ops::Range;
+
+/// A word of a simple command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as written (quotes kept).
+    pub text: String,
+    /// Byte range in the analysed text.
+    pub range: Range<usize>,
+}
+
+impl Word {
+    /// The word with simple quoting removed (`'a b'` → `a b`, `"x"` → `x`,
+    /// `\-y` → `-y`). Expansions (`$X`) are left alone.
+    pub fn unquoted(&self) -> String {
+        unquote(&self.text)
+    }
+}
+
+/// What follows a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+    /// `|`
+    Pipe,
+    /// `;` (or a newline)
+    Seq,
+    /// `&`
+    Async,
+}
+
+/// A simple command: optional `VAR=value` assignments, then argv words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// Leading `NAME=value` assignments.
+    pub assignments: Vec<Word>,
+    /// Command name and arguments, redirections excluded.
+    pub argv: Vec<Word>,
+    /// Byte range of the whole command (assignments and redirections included).
+    pub range: Range<usize>,
+    /// The operator written right after the command, if any.
+    pub separator_after: Option<Separator>,
+    /// 0 at the top level; more inside `if`, `for`, `{ }`, `( )`, functions...
+    pub depth: usize,
+    /// Part of a pipeline with more than one command.
+    pub in_pipeline: bool,
+}
+
+/// Programs that run the command given after them; they are skipped to find the
+/// effective program (`sudo apt-get` → `apt-get`).
+const WRAPPERS: &[&str] = &[
+    "sudo",
+    "env",
+    "nice",
+    "nohup",
+    "time",
+    "eatmydata",
+    "command",
+];
+
+/// Shell builtins whose effect lasts after them in the same shell (cwd,
+/// variables, options, traps, ending the shell).
+const STATEFUL_BUILTINS: &[&str] = &[
+    "cd", "pushd", "popd", "export", "set", "unset", "source", ".", "alias", "unalias", "umask",
+    "shopt", "trap", "exec", "exit", "declare", "typeset", "readonly", "local", "eval", "ulimit",
+    "enable", "hash", "return", "shift", "builtin",
+];
+
+impl SimpleCommand {
+    /// Index into `argv` of the effective program, past wrappers such as `sudo -u x`,
+    /// `env A=1`, `nice -n 5`, and turning `python3 -m pip` into `pip`.
+    pub fn program_index(&self) -> Option<usize> {
+        let mut i = 0;
+        loop {
+            let word = self.argv.get(i)?.unquoted();
+            let base = basename(&word);
+            if WRAPPERS.contains(&base) {
+                i += 1;
+                // Skip the wrapper's options, the values of options that take one,
+                // and env's NAME=value words.
+                while let Some(w) = self.argv.get(i) {
+                    let w = w.unquoted();
+                    if w == "--" {
+                        i += 1;
+                        break;
+                    }
+                    if w.starts_with('-') {
+                        let takes_value = match base {
+                            "sudo" => matches!(
+                                w.as_str(),
+                                "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U"
+                            ),
+                            "env" => matches!(w.as_str(), "-u" | "-C" | "-S"),
+                            "nice" => w == "-n",
+                            _ => false,
+                        };
+                        i += if takes_value { 2 } else { 1 };
+                    } else if base == "env" && is_assignment(&w) {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                continue;
+            }
+            if is_python(base)
+                && self.argv.get(i + 1).map(|w| w.unquoted()).as_deref() == Some("-m")
+            {
+                if let Some(m) = self.argv.get(i + 2) {
+                    if m.unquoted() == "pip" || m.unquoted() == "pip3" {
+                        return Some(i + 2);
+                    }
+                }
+            }
+            return Some(i);
+        }
+    }
+
+    /// argv from the effective program on (empty for a bare assignment).
+    pub fn effective_argv(&self) -> &[Word] {
+        match self.program_index() {
+            Some(i) => &self.argv[i..],
+            None => &[],
+        }
+    }
+
+    /// The effective program's basename, unquoted (`/usr/bin/pip3` → `pip3`).
+    pub fn program(&self) -> Option<String> {
+        self.effective_argv()
+            .first()
+            .map(|w| basename(&w.unquoted()).to_string())
+    }
+
+    /// Effective argv as unquoted strings, program as basename.
+    pub fn effective_strings(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.effective_argv().iter().map(|w| w.unquoted()).collect();
+        if let Some(first) = v.first_mut() {
+            *first = basename(first).to_string();
+        }
+        v
+    }
+
+    /// Matches `program [options] sub1 sub2...`: the effective program is one of
+    /// `programs`, and the first non-option words are `subcommand` in order.
+    /// Returns the index into [`SimpleCommand::effective_argv`] of the last
+    /// subcommand word (0, the program, when `subcommand` is empty).
+    pub fn matches(&self, programs: &[&str], subcommand: &[&str]) -> Option<usize> {
+        let argv = self.effective_strings();
+        if !programs.contains(&argv.first()?.as_str()) {
+            return None;
+        }
+        let mut i = 1;
+        let mut last = 0;
+        for (n, sub) in subcommand.iter().enumerate() {
+            if n == 0 {
+                // Options may come between program and subcommand (`apt-get -q install`).
+                while i < argv.len() && argv[i].starts_with('-') && argv[i] != *sub {
+                    i += 1;
+                }
+            }
+            if argv.get(i).map(String::as_str) != Some(*sub) {
+                return None;
+            }
+            last = i;
+            i += 1;
+        }
+        Some(last)
+    }
+
+    /// True if the command carries `flag` or one of `aliases`. A one-letter short
+    /// flag (`-y`) is also found in bundles (`-qy`); a long flag also as
+    /// `--flag=value`; an alias with a space (`-o X=y`) matches two words.
+    /// Words after `--` are operands, not flags.
+    pub fn has_flag(&self, flag: &str, aliases: &[String]) -> bool {
+        let argv = self.effective_strings();
+        let end = argv.iter().position(|w| w == "--").unwrap_or(argv.len());
+        let argv = &argv[..end.min(argv.len())];
+        let candidates = std::iter::once(flag).chain(aliases.iter().map(String::as_str));
+        for cand in candidates {
+            let parts: Vec<&str> = cand.split_whitespace().collect();
+            if parts.len() > 1 {
+                if argv
+                    .windows(parts.len())
+                    .any(|w| w.iter().zip(&parts).all(|(a, b)| a == b))
+                {
+                    return true;
+                }
+                continue;
+            }
+            let short = cand.len() == 2
+                && cand.starts_with('-')
+                && cand.as_bytes()[1].is_ascii_alphanumeric();
+            for w in argv.iter().skip(1) {
+                if w == cand {
+                    return true;
+                }
+                if cand.starts_with("--") && w.starts_with(&format!("{cand}=")) {
+                    return true;
+                }
+                if short
+                    && w.len() > 2
+                    && w.starts_with('-')
+                    && !w.starts_with("--")
+                    && w[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                    && w[1..].contains(&cand[1..])
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Operands (non-option words) after the word at `after` (an index into
+    /// [`SimpleCommand::effective_argv`]).
+    pub fn operands_after(&self, after: usize) -> Vec<&Word> {
+        self.effective_argv()
+            .iter()
+            .skip(after + 1)
+            .filter(|w| !w.unquoted().starts_with('-'))
+            .collect()
+    }
+
+    /// True for a builtin whose effect outlives the command (`cd`, `export`,
+    /// `set`, `exit`...) or a bare `NAME=value` assignment.
+    pub fn changes_shell_state(&self) -> bool {
+        match self.argv.first() {
+            None => !self.assignments.is_empty(),
+            Some(w) => STATEFUL_BUILTINS.contains(&w.unquoted().as_str()),
+        }
+    }
+}
+
+/// A RUN's shell text, analysed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    /// Simple commands in source order (nested ones included, see `depth`).
+    pub commands: Vec<SimpleCommand>,
+    /// False when brush-parser failed and the fallback tokenizer was used.
+    pub parse_ok: bool,
+    /// The whole text is one `&&` chain of simple commands or pipelines: no
+    /// top-level `;`, `||` or `&`, no compound commands, nothing after the last
+    /// command (such as a comment or a trailing `;`).
+    pub plain_and_chain: bool,
+    /// Something runs in the background (`&`).
+    pub has_background: bool,
+    /// Compound commands (if/for/while/case/{ }/( )) or function definitions.
+    pub has_compound: bool,
+    /// Some command changes the shell's state for what follows (see
+    /// [`SimpleCommand::changes_shell_state`]), or a function is defined.
+    pub changes_shell_state: bool,
+    /// Byte range from the first command's start to the last command's end
+    /// (empty at 0 for an empty script).
+    pub range: Range<usize>,
+    /// Non-whitespace text after the last command (`;`, `&`, a comment...).
+    pub trailing: String,
+}
+
+impl Script {
+    /// Commands whose effective program is one of `programs` followed by
+    /// `subcommand` (see [`SimpleCommand::matches`]).
+    pub fn find_commands(&self, programs: &[&str], subcommand: &[&str]) -> Vec<&SimpleCommand> {
+        self.commands
+            .iter()
+            .filter(|c| c.matches(programs, subcommand).is_some())
+            .collect()
+    }
+}
+
+/// Free-function form of [`Script::find_commands`].
+pub fn find_commands<'a>(
+    script: &'a Script,
+    programs: &[&str],
+    subcommand: &[&str],
+) -> Vec<&'a SimpleCommand> {
+    script.find_commands(programs, subcommand)
+}
+
+/// Free-function form of [`SimpleCommand::has_flag`].
+pub fn has_flag(command: &SimpleCommand, flag: &str, aliases: &[String]) -> bool {
+    command.has_flag(flag, aliases)
+}
+
+/// Analyses shell text. Returns None only for text with nothing to analyse
+/// (empty or only whitespace).
+pub fn analyze(text: &str) -> Option<Script> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(match parse_with_brush(text) {
+        Some(script) => script,
+        None => fallback(text),
+    })
+}
+
+fn basename(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+fn is_python(base: &str) -> bool {
+    base.strip_prefix("python")
+        .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+fn is_assignment(w: &str) -> bool {
+    match w.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !name.as_bytes()[0].is_ascii_digit()
+        }
+        None => false,
+    }
+}
+
+/// Removes simple quoting: single and double quotes, and backslashes outside
+/// single quotes.
+pub fn unquote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    let mut single = false;
+    let mut double = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '\\' if !single => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Converts brush-parser's character indices to byte offsets.
+struct CharMap {
+    byte_of_char: Vec<usize>,
+}
+
+impl CharMap {
+    fn new(text: &str) -> Self {
+        let mut byte_of_char: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        byte_of_char.push(text.len());
+        CharMap { byte_of_char }
+    }
+    fn byte(&self, char_index: usize) -> usize {
+        *self
+            .byte_of_char
+            .get(char_index)
+            .unwrap_or(self.byte_of_char.last().unwrap_or(&0))
+    }
+}
+
+struct Walker<'a> {
+    text: &'a str,
+    map: CharMap,
+    commands: Vec<SimpleCommand>,
+    has_background: bool,
+    has_compound: bool,
+    changes_state: bool,
+    failed: bool,
+}
+
+impl Walker<'_> {
+    fn range(&self, span: &brush_parser::SourceSpan) -> Range<usize> {
+        self.map.byte(span.start.index)..self.map.byte(span.end.index)
+    }
+
+    fn word(&mut self, w: &ast::Word) -> Option<Word> {
+        match &w.loc {
+            Some(loc) => {
+                let range = self.range(loc);
+                // Trust the location only if it covers the word's text.
+                if self.text.get(range.clone()) == Some(w.value.as_str()) {
+                    return Some(Word {
+                        text: w.value.clone(),
+                        range,
+                    });
+                }
+                self.failed = true;
+                None
+            }
+            None => {
+                self.failed = true;
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, list: &ast::CompoundList, depth: usize) {
+        for item in &list.0 {
+            self.and_or(&item.0, depth);
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                self.has_background = true;
+            }
+        }
+    }
+
+    fn and_or(&mut self, list: &ast::AndOrList, depth: usize) {
+        self.pipeline(&list.first, depth);
+        for next in &list.additional {
+            match next {
+                ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p, depth),
+            }
+        }
+    }
+
+    fn pipeline(&mut self, p: &ast::Pipeline, depth: usize) {
+        let in_pipeline = p.seq.len() > 1;
+        for c in &p.seq {
+            self.command(c, depth, in_pipeline);
+        }
+    }
+
+    fn command(&mut self, c: &ast::Command, depth: usize, in_pipeline: bool) {
+        match c {
+            ast::Command::Simple(sc) => self.simple(sc, depth, in_pipeline),
+            ast::Command::Compound(cc, _) => {
+                self.has_compound = true;
+                self.compound(cc, depth + 1);
+            }
+            ast::Command::Function(f) => {
+                self.has_compound = true;
+                self.changes_state = true;
+                self.compound(&f.body.0, depth + 1);
+            }
+            ast::Command::ExtendedTest(..) => {
+                self.has_compound = true;
+            }
+        }
+    }
+
+    fn compound(&mut self, cc: &ast::CompoundCommand, depth: usize) {
+        use ast::CompoundCommand as C;
+        match cc {
+            C::BraceGroup(b) => self.list(&b.list, depth),
+            C::Subshell(s) => self.list(&s.list, depth),
+            C::ForClause(f) => self.list(&f.body.list, depth),
+            C::ArithmeticForClause(f) => self.list(&f.body.list, depth),
+            C::CaseClause(c) => {
+                for item in &c.cases {
+                    if let Some(cmd) = &item.cmd {
+                        self.list(cmd, depth);
+                    }
+                }
+            }
+            C::IfClause(i) => {
+                self.list(&i.condition, depth);
+                self.list(&i.then, depth);
+                for e in i.elses.iter().flatten() {
+                    if let Some(c) = &e.condition {
+                        self.list(c, depth);
+                    }
+                    self.list(&e.body, depth);
+                }
+            }
+            C::WhileClause(w) | C::UntilClause(w) => {
+                self.list(&w.0, depth);
+                self.list(&w.1.list, depth);
+            }
+            C::Coprocess(c) => {
+                self.has_background = true;
+                self.command(&c.body, depth, false);
+            }
+            C::Arithmetic(_) => {}
+        }
+    }
+
+    fn simple(&mut self, sc: &ast::SimpleCommand, depth: usize, in_pipeline: bool) {
+        let mut assignments = Vec::new();
+        let mut argv = Vec::new();
+        if let Some(prefix) = &sc.prefix {
+            for item in &prefix.0 {
+                match item {
+                    ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+                        if let Some(w) = self.word(w) {
+                            assignments.push(w);
+                        }
+                    }
+                    ast::CommandPrefixOrSuffixItem::Word(w) => {
+                        if let Some(w) = self.word(w) {
+                            argv.push(w);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(w) = &sc.word_or_name {
+            if let Some(w) = self.word(w) {
+                argv.push(w);
+            }
+        }
+        if let Some(suffix) = &sc.suffix {
+            for item in &suffix.0 {
+                match item {
+                    // An assignment-looking word after the program is an argument.
+                    ast::CommandPrefixOrSuffixItem::Word(w)
+                    | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+                        if let Some(w) = self.word(w) {
+                            argv.push(w);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let Some(loc) = sc.location() else {
+            self.failed = true;
+            return;
+        };
+        let mut range = self.range(&loc);
+        // Widen to the words in case a location is narrower than its words.
+        for w in assignments.iter().chain(&argv) {
+            range.start = range.start.min(w.range.start);
+            range.end = range.end.max(w.range.end);
+        }
+        let cmd = SimpleCommand {
+            assignments,
+            argv,
+            range: range.clone(),
+            separator_after: separator_at(self.text, range.end),
+            depth,
+            in_pipeline,
+        };
+        if cmd.changes_shell_state() {
+            self.changes_state = true;
+        }
+        self.commands.push(cmd);
+    }
+}
+
+/// The operator at `pos` (after spaces and tabs), if any.
+fn separator_at(text: &str, pos: usize) -> Option<Separator> {
+    let rest = text.get(pos..)?.trim_start_matches([' ', '\t']);
+    if rest.starts_with("&&") {
+        Some(Separator::And)
+    } else if rest.starts_with("||") {
+        Some(Separator::Or)
+    } else if rest.starts_with("|&") || rest.starts_with('|') {
+        Some(Separator::Pipe)
+    } else if rest.starts_with(";;") {
+        None
+    } else if rest.starts_with(';') || rest.starts_with('\n') {
+        Some(Separator::Seq)
+    } else if rest.starts_with('&') && !rest.starts_with("&>") {
+        Some(Separator::Async)
+    } else {
+        None
+    }
+}
+
+fn parse_with_brush(text: &str) -> Option<Script> {
+    let options = brush_parser::ParserOptions::default();
+    let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
+    let program = parser.parse_program().ok()?;
+    let mut w = Walker {
+        text,
+        map: CharMap::new(text),
+        commands: Vec::new(),
+        has_background: false,
+        has_compound: false,
+        changes_state: false,
+        failed: false,
+    };
+    for cc in &program.complete_commands {
+        w.list(cc, 0);
+    }
+    if w.failed {
+        return None;
+    }
+    w.commands.sort_by_key(|c| c.range.start);
+    let range = match (w.commands.first(), w.commands.last()) {
+        (Some(f), Some(_)) => f.range.start..w.commands.iter().map(|c| c.range.end).max()?,
+        _ => 0..0,
+    };
+    let trailing = text[range.end..].trim().to_string();
+    let top_level_and_only = program.complete_commands.len() == 1
+        && program.complete_commands[0].0.len() == 1
+        && program.complete_commands[0].0[0]
+            .0
+            .additional
+            .iter()
+            .all(|x| matches!(x, ast::AndOr::And(_)));
+    let plain_and_chain = top_level_and_only
+        && !w.has_compound
+        && !w.has_background
+        && trailing.is_empty()
+        && text[..range.start].trim().is_empty();
+    Some(Script {
+        commands: w.commands,
+        parse_ok: true,
+        plain_and_chain,
+        has_background: w.has_background,
+        has_compound: w.has_compound,
+        changes_shell_state: w.changes_state,
+        range,
+        trailing,
+    })
+}
+
+/// Conservative tokenizer used when brush-parser fails: splits on unquoted
+/// whitespace and the operators `&&`, `||`, `|`, `;`, `&`. Good enough to say
+/// which programs run; not trusted for fixes.
+fn fallback(text: &str) -> Script {
+    let bytes = text.as_bytes();
+    let mut commands = Vec::new();
+    let mut words: Vec<Word> = Vec::new();
+    let mut i = 0;
+    let mut word_start: Option<usize> = None;
+    let mut quote: Option<u8> = None;
+    let mut has_background = false;
+    let flush_word = |words: &mut Vec<Word>, start: &mut Option<usize>, end: usize| {
+        if let Some(s) = start.take() {
+            words.push(Word {
+                text: text[s..end].to_string(),
+                range: s..end,
+            });
+        }
+    };
+    let finish =
+        |words: &mut Vec<Word>, commands: &mut Vec<SimpleCommand>, sep: Option<Separator>| {
+            if words.is_empty() {
+                return;
+            }
+            let taken = std::mem::take(words);
+            let split = taken
+                .iter()
+                .position(|w| !is_assignment(&w.text))
+                .unwrap_or(taken.len());
+            let range = taken[0].range.start..taken[taken.len() - 1].range.end;
+            let (assignments, argv) = taken.split_at(split);
+            commands.push(SimpleCommand {
+                assignments: assignments.to_vec(),
+                argv: argv.to_vec(),
+                range,
+                separator_after: sep,
+                depth: 0,
+                in_pipeline: sep == Some(Separator::Pipe),
+            });
+        };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' && q == b'"' {
+                i += 2;
+                continue;
+            }
+            if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'\'' | b'"' => {
+                word_start.get_or_insert(i);
+                quote = Some(b);
+                i += 1;
+            }
+            b'\\' => {
+                word_start.get_or_insert(i);
+                i += 2;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                flush_word(&mut words, &mut word_start, i);
+                i += 1;
+            }
+            b'&' | b'|' | b';' => {
+                flush_word(&mut words, &mut word_start, i);
+                let two = bytes.get(i + 1) == Some(&b);
+                let sep = match (b, two) {
+                    (b'&', true) => Separator::And,
+                    (b'|', true) => Separator::Or,
+                    (b'|', false) => Separator::Pipe,
+                    (b'&', false) => {
+                        has_background = true;
+                        Separator::Async
+                    }
+                    _ => Separator::Seq,
+                };
+                finish(&mut words, &mut commands, Some(sep));
+                i += if two { 2 } else { 1 };
+            }
+            _ => {
+                word_start.get_or_insert(i);
+                i += 1;
+            }
+        }
+    }
+    flush_word(&mut words, &mut word_start, bytes.len().min(i));
+    finish(&mut words, &mut commands, None);
+    let changes_shell_state = commands.iter().any(|c| c.changes_shell_state());
+    let range = match (commands.first(), commands.last()) {
+        (Some(f), Some(l)) => f.range.start..l.range.end,
+        _ => 0..0,
+    };
+    Script {
+        trailing: text.get(range.end..).unwrap_or("").trim().to_string(),
+        commands,
+        parse_ok: false,
+        plain_and_chain: false,
+        has_background,
+        has_compound: false,
+        changes_shell_state,
+        range,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(c: &SimpleCommand) -> Vec<&str> {
+        c.argv.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    #[test]
+    fn splits_and_chain_with_ranges() {
+        let text = "apt-get update && apt-get install -y curl | tee log; echo done";
+        let s = analyze(text).unwrap();
+        assert!(s.parse_ok);
+        assert_eq!(s.commands.len(), 4);
+        assert_eq!(argv(&s.commands[1]), ["apt-get", "install", "-y", "curl"]);
+        for c in &s.commands {
+            for w in &c.argv {
+                assert_eq!(&text[w.range.clone()], w.text);
+            }
+        }
+        assert_eq!(
+            &text[s.commands[1].range.clone()],
+            "apt-get install -y curl"
+        );
+        let seps: Vec<_> = s.commands.iter().map(|c| c.separator_after).collect();
+        assert_eq!(
+            seps,
+            [
+                Some(Separator::And),
+                Some(Separator::Pipe),
+                Some(Separator::Seq),
+                None
+            ]
+        );
+        assert!(s.commands[1].in_pipeline);
+        assert!(!s.plain_and_chain);
+        assert_eq!(s.range, 0..text.len());
+    }
+
+    #[test]
+    fn plain_and_chain_detection() {
+        assert!(analyze("a && b | c && d").unwrap().plain_and_chain);
+        assert!(!analyze("a || b").unwrap().plain_and_chain);
+        assert!(!analyze("a && b &").unwrap().plain_and_chain);
+        assert!(analyze("a && b &").unwrap().has_background);
+        assert!(!analyze("a && b;").unwrap().plain_and_chain);
+        assert!(!analyze("a && b # note").unwrap().plain_and_chain);
+        assert_eq!(analyze("a && b # note").unwrap().trailing, "# note");
+        assert!(!analyze("if a; then b; fi").unwrap().plain_and_chain);
+        assert!(analyze("if a; then b; fi").unwrap().has_compound);
+    }
+
+    #[test]
+    fn byte_ranges_survive_multibyte_text() {
+        let text = "echo 'héllo wörld' && apk add --no-cache curl";
+        let s = analyze(text).unwrap();
+        let apk = &s.find_commands(&["apk"], &["add"])[0];
+        assert_eq!(&text[apk.range.clone()], "apk add --no-cache curl");
+        assert_eq!(&text[s.commands[0].argv[1].range.clone()], "'héllo wörld'");
+    }
+
+    #[test]
+    fn wrappers_and_prefixes() {
+        let s = analyze("set -eux; sudo -u root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y x && python3 -m pip install --no-cache-dir y && DEBUG=1 /usr/local/bin/pip3 install z").unwrap();
+        assert!(s.changes_shell_state);
+        let apt = s.find_commands(&["apt-get"], &["install"]);
+        assert_eq!(apt.len(), 1);
+        assert_eq!(apt[0].matches(&["apt-get"], &["install"]), Some(2));
+        let pip = s.find_commands(&["pip", "pip3"], &["install"]);
+        assert_eq!(pip.len(), 2);
+        assert!(pip[0].has_flag("--no-cache-dir", &[]));
+        assert!(!pip[1].has_flag("--no-cache-dir", &[]));
+        assert_eq!(pip[1].assignments[0].text, "DEBUG=1");
+        assert_eq!(pip[1].program().as_deref(), Some("pip3"));
+    }
+
+    #[test]
+    fn flags() {
+        let s = analyze(
+            "apt-get install -qy --no-install-recommends -o APT::Install-Suggests=0 x -- -z",
+        )
+        .unwrap();
+        let c = &s.commands[0];
+        assert!(c.has_flag("-y", &[]));
+        assert!(c.has_flag("-q", &[]));
+        assert!(c.has_flag("--no-install-recommends", &[]));
+        assert!(c.has_flag("--yes", &["-o APT::Install-Suggests=0".to_string()]));
+        assert!(!c.has_flag("-z", &[]));
+        assert!(!c.has_flag("--yes", &[]));
+        let s = analyze("pip install --cache-dir=/tmp x").unwrap();
+        assert!(s.commands[0].has_flag("--cache-dir", &[]));
+        assert_eq!(
+            s.commands[0]
+                .operands_after(1)
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>(),
+            ["x"]
+        );
+    }
+
+    #[test]
+    fn nested_commands_are_found_with_depth() {
+        let s = analyze("if [ -f x ]; then cd /app && npm install; fi").unwrap();
+        let npm = s.find_commands(&["npm"], &["install"]);
+        assert_eq!(npm.len(), 1);
+        assert_eq!(npm[0].depth, 1);
+        assert!(s.changes_shell_state);
+        let s = analyze("(cd /x && make)").unwrap();
+        assert!(s.changes_shell_state && s.has_compound);
+    }
+
+    #[test]
+    fn fallback_on_unparseable_text() {
+        let s = analyze("echo $(( && apt-get install curl").unwrap();
+        assert!(!s.parse_ok);
+        assert!(!s.plain_and_chain);
+        let apt = s.find_commands(&["apt-get"], &["install"]);
+        assert_eq!(apt.len(), 1);
+        assert_eq!(argv(apt[0]), ["apt-get", "install", "curl"]);
+        assert!(analyze("   ").is_none());
+    }
+
+    #[test]
+    fn unquoting() {
+        assert_eq!(unquote(r#"'a b'"c"\-d"#), "a bc-d");
+        let s = analyze(r#""apt-get" 'install' -y x"#).unwrap();
+        assert_eq!(s.commands[0].matches(&["apt-get"], &["install"]), Some(1));
+    }
+}
