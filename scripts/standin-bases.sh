@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Build local stand-ins for the public base images our corpus apps and examples use.
+#
+# Why: no container registry is reachable from our build machines, so `FROM python:3.11-slim`
+# cannot be pulled. We debootstrap a minimal Debian bookworm, import it, and derive images
+# that provide the same *interface* (binaries on PATH, users, env) from Debian packages,
+# tagged with the official names. Every stand-in carries the label `org.dopt.standin=true`
+# so reports can state that sizes were measured on stand-in bases (they differ from the
+# official images: e.g. Debian's python3 is 3.11 under every `python:*` tag).
+#
+# Idempotent: images that already exist are skipped (FORCE=1 rebuilds the derived images;
+# delete the cached rootfs tarball to redo debootstrap). A tag that already names an image
+# *without* the stand-in label (a real, pulled image) is never overwritten.
+#
+# Environment:
+#   DOPT_STANDIN_CACHE   cache dir for the debootstrap tarball (default /var/cache/dopt-standin)
+#   DOPT_DEBIAN_MIRROR   Debian mirror URI (default: read from this machine's apt sources)
+#   DOPT_STANDIN_ONLY    space-separated subset of flavors to build (default: all)
+#   FORCE=1              rebuild derived images even if they exist
+#
+# Needs root (debootstrap), a running Docker engine (see .ci/docker-setup.sh) and network
+# access to the Debian mirror, PyPI and npm (builds use --network host).
+set -euo pipefail
+
+readonly SUITE=bookworm
+readonly ROOTFS_VERSION=1 # bump when the rootfs customisation below changes
+CACHE_DIR=${DOPT_STANDIN_CACHE:-/var/cache/dopt-standin}
+ROOTFS_TAR="$CACHE_DIR/debian-$SUITE-minbase-v$ROOTFS_VERSION.tar"
+ROOT_IMAGE="dopt-standin/debian:$SUITE"
+SLIM_ROOT_IMAGE="dopt-standin/debian:$SUITE-slim"
+# Our Dockerfiles are plain; the classic builder needs no buildx plugin.
+export DOCKER_BUILDKIT=0
+
+log() { printf '[standin %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+# --- mirror discovery (never hard-code a mirror host in the repo) ---------------------------
+
+# Prints the URI of the first apt source serving "$1" (e.g. bookworm or bookworm-security).
+apt_uri_for_suite() {
+	local want=$1 f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		# deb822: stanzas separated by blank lines; pick the stanza whose Suites list has $want.
+		awk -v want="$want" '
+			BEGIN { RS = ""; FS = "\n" }
+			{
+				uri = ""; ok = 0; isdeb = 1
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^URIs:/)   { split($i, a, /[ \t]+/); uri = a[2] }
+					if ($i ~ /^Types:/ && $i !~ /[ \t]deb([ \t]|$)/) isdeb = 0
+					if ($i ~ /^Enabled:[ \t]*no/) isdeb = 0
+					if ($i ~ /^Suites:/) { n = split($i, s, /[ \t]+/); for (j = 2; j <= n; j++) if (s[j] == want) ok = 1 }
+				}
+				if (ok && isdeb && uri != "") { print uri; exit }
+			}' "$f"
+	done | head -n1
+	if [ -r /etc/apt/sources.list ]; then
+		awk -v want="$want" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i ~ /:\/\//) { if ($(i+1) == want) print $i; break } }' \
+			/etc/apt/sources.list | head -n1
+	fi
+}
+
+mirror() {
+	if [ -n "${DOPT_DEBIAN_MIRROR:-}" ]; then
+		echo "$DOPT_DEBIAN_MIRROR"
+		return
+	fi
+	local m
+	m=$(apt_uri_for_suite "$SUITE" | head -n1)
+	[ -n "$m" ] || die "no apt source for suite '$SUITE' found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; set DOPT_DEBIAN_MIRROR"
+	echo "$m"
+}
+
+# --- helpers ---------------------------------------------------------------------------------
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+is_standin() { [ "$(docker image inspect -f '{{index .Config.Labels "org.dopt.standin"}}' "$1" 2>/dev/null)" = "true" ]; }
+human_size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f MB", $1 / 1000000 }'; }
+
+# Timings collected for the final summary; images replaced by FORCE rebuilds.
+SUMMARY=()
+STALE=()
+timed() {
+	local what=$1 start end
+	shift
+	local status=0
+	start=$(date +%s)
+	"$@" || status=$?
+	end=$(date +%s)
+	if [ "$status" != 0 ]; then
+		log "$what FAILED after $((end - start))s"
+		return "$status"
+	fi
+	log "$what took $((end - start))s"
+	SUMMARY+=("$what: $((end - start))s")
+}
+
+# --- step 1: debootstrap a minimal bookworm and import it ------------------------------------
+
+make_rootfs_tar() {
+	command -v debootstrap >/dev/null || {
+		log "installing debootstrap"
+		apt-get install -y debootstrap >/dev/null
+	}
+	local m security dir
+	m=$(mirror)
+	security=$(DOPT_DEBIAN_MIRROR='' apt_uri_for_suite "$SUITE-security" | head -n1 || true)
+	dir=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
+	log "debootstrap --variant=minbase $SUITE from the mirror in this machine's apt sources"
+	# ca-certificates: pip/npm/curl inside builds need a CA bundle (the official python/node
+	# images ship it too); debian:*-slim stand-ins carry it as well, which only adds ~0.5 MB.
+	debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$dir" "$m" >"$CACHE_DIR/debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $CACHE_DIR/debootstrap.log"
+
+	# Make the rootfs behave like the official debian images: apt sources in deb822 format,
+	# no apt lists or .deb caches shipped, caches auto-cleaned after installs.
+	rm -f "$dir/etc/apt/sources.list"
+	{
+		printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$m" "$SUITE" "$SUITE"
+		if [ -n "$security" ]; then
+			printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$security" "$SUITE"
+		fi
+	} >"$dir/etc/apt/sources.list.d/debian.sources"
+	cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+	echo 'APT::AutoRemove::SuggestsImportant "false";' >"$dir/etc/apt/apt.conf.d/docker-autoremove-suggests"
+	rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb "$dir"/var/log/*.log
+	: >"$dir/etc/resolv.conf"
+	echo "dopt-standin" >"$dir/etc/hostname"
+
+	tar --numeric-owner -C "$dir" -cf "$ROOTFS_TAR.tmp" .
+	mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+	rm -rf "$dir"
+}
+
+import_root_image() {
+	docker import \
+		--change 'LABEL org.dopt.standin=true' \
+		--change "LABEL org.dopt.standin.contents=\"Debian $SUITE minbase (debootstrap)\"" \
+		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'CMD ["bash"]' \
+		"$1" "$2" >/dev/null
+}
+
+# The official *-slim images keep docs, man pages and locales out via dpkg path excludes, so
+# they are ~40 MB smaller; deleting them in a Dockerfile layer would not shrink the image, so
+# the slim root is a separately pruned copy of the rootfs.
+import_slim_root_image() {
+	local dir status=0
+	dir=$(mktemp -d "$CACHE_DIR/slim.XXXXXX")
+	tar -C "$dir" -xf "$ROOTFS_TAR"
+	printf '%s\n' \
+		'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+		'path-exclude /usr/share/man/*' 'path-exclude /usr/share/groff/*' \
+		'path-exclude /usr/share/info/*' 'path-exclude /usr/share/lintian/*' \
+		'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
+		>"$dir/etc/dpkg/dpkg.cfg.d/docker"
+	find "$dir/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+	find "$dir/usr/share/doc" -mindepth 1 -type d -empty -delete
+	rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/groff/* "$dir"/usr/share/info/* \
+		"$dir"/usr/share/lintian/* "$dir"/usr/share/linda/* "$dir"/usr/share/locale/*
+	tar --numeric-owner -C "$dir" -cf "$dir.tar" . || status=$?
+	[ "$status" = 0 ] && import_root_image "$dir.tar" "$SLIM_ROOT_IMAGE" || status=$?
+	rm -rf "$dir" "$dir.tar"
+	return "$status"
+}
+
+# --- step 2: derived images ------------------------------------------------------------------
+
+CERT_DIR=/usr/local/share/ca-certificates
+
+# build_flavor NAME PARENT "DESCRIPTION" "TAG..." <<DOCKERFILE_BODY (after FROM and the CA layer)
+build_flavor() {
+	local name=$1 parent=$2 desc=$3 tags=$4 body ctx image
+	body=$(cat)
+	image="dopt-standin/$name:$SUITE"
+	if [ -n "${DOPT_STANDIN_ONLY:-}" ] && [[ " $DOPT_STANDIN_ONLY " != *" $name "* ]] && ! image_exists "$image"; then
+		log "skipping $image (not in DOPT_STANDIN_ONLY)"
+		return
+	fi
+	local old_id=""
+	if image_exists "$image" && [ "${FORCE:-0}" != 1 ]; then
+		log "$image exists, skipping build"
+	else
+		old_id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+		ctx=$(mktemp -d)
+		mkdir -p "$ctx/certs"
+		# The extra CAs of this machine (e.g. a TLS-intercepting egress proxy) must be trusted
+		# inside builds, or pip/npm/curl fail. Copy whatever is there (possibly nothing).
+		find "$CERT_DIR" -maxdepth 2 -type f -name '*.crt' -exec cp {} "$ctx/certs/" \; 2>/dev/null || true
+		cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $parent
+COPY certs/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates >/dev/null
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \\
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+$body
+LABEL org.dopt.standin=true \\
+      org.dopt.standin.flavor="$name" \\
+      org.dopt.standin.contents="$desc" \\
+      org.dopt.standin.tags="$tags"
+DOCKERFILE
+		timed "build $image" docker build --network host --quiet -t "$image" "$ctx" >/dev/null ||
+			die "building $image failed (Dockerfile kept in $ctx)"
+		rm -rf "$ctx"
+	fi
+	local tag
+	for tag in $tags; do
+		if image_exists "$tag" && ! is_standin "$tag"; then
+			log "not tagging $tag: a real (non-stand-in) image already has that name"
+			continue
+		fi
+		docker tag "$image" "$tag"
+	done
+	# A FORCE rebuild leaves the previous image untagged; removed at the end (children first).
+	if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+		STALE+=("$old_id")
+	fi
+	log "$image ($(human_size "$image")) -> $tags"
+	SUMMARY+=("$image $(human_size "$image"): $tags")
+}
+
+# Package installs inside the Dockerfiles: one RUN each, lists removed like the official images.
+APT_INSTALL='apt-get update && apt-get install -y --no-install-recommends'
+APT_CLEAN='rm -rf /var/lib/apt/lists/*'
+
+main() {
+	[ "$(id -u)" = 0 ] || die "run as root (debootstrap needs it)"
+	docker info >/dev/null 2>&1 || die "docker engine not reachable; run .ci/docker-setup.sh first"
+	mkdir -p "$CACHE_DIR"
+
+	if image_exists "$ROOT_IMAGE"; then
+		log "$ROOT_IMAGE exists"
+	else
+		if [ -s "$ROOTFS_TAR" ]; then
+			log "using cached rootfs $ROOTFS_TAR"
+		else
+			timed "debootstrap" make_rootfs_tar
+		fi
+		timed "docker import $ROOT_IMAGE" import_root_image "$ROOTFS_TAR" "$ROOT_IMAGE"
+	fi
+	if image_exists "$SLIM_ROOT_IMAGE"; then
+		log "$SLIM_ROOT_IMAGE exists"
+	else
+		timed "docker import $SLIM_ROOT_IMAGE (pruned docs/man/locales)" import_slim_root_image
+	fi
+
+	build_flavor debian-slim "$SLIM_ROOT_IMAGE" "Debian $SUITE minbase, docs/man/locales excluded" \
+		"debian:bookworm-slim debian:12-slim debian:stable-slim" <<'BODY'
+BODY
+
+	build_flavor debian-ca "$ROOT_IMAGE" "Debian $SUITE minbase" \
+		"debian:bookworm debian:12 debian:stable debian:latest" <<'BODY'
+BODY
+
+	# buildpack-deps: the official non-slim python/node/golang images derive from it
+	# (compilers, git, curl), which is what makes them large; keep that property.
+	build_flavor buildpack-deps dopt-standin/debian-ca:$SUITE "Debian $SUITE + curl git build-essential" \
+		"buildpack-deps:bookworm buildpack-deps:bookworm-scm buildpack-deps:bookworm-curl" <<BODY
+RUN $APT_INSTALL curl wget git openssh-client procps build-essential pkg-config && $APT_CLEAN
+BODY
+
+	local python_setup
+	python_setup="RUN $APT_INSTALL python3 python3-venv python3-pip && $APT_CLEAN \\
+ && ln -s /usr/bin/python3 /usr/local/bin/python && ln -s /usr/bin/pip3 /usr/local/bin/pip \\
+ && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
+ENV PYTHONUNBUFFERED=1
+CMD [\"python3\"]"
+	# The official python images install into a private prefix, so pip may install system-wide;
+	# Debian marks its python EXTERNALLY-MANAGED (PEP 668), which we remove for the same effect.
+	build_flavor python-slim dopt-standin/debian-slim:$SUITE "Debian $SUITE python3 (3.11) + pip + venv" \
+		"python:3.11-slim python:3.11-slim-bookworm python:3.12-slim python:3.10-slim python:3.9-slim python:3-slim python:slim python:3.10-alpine python:3.11-alpine python:alpine" <<<"$python_setup"
+	build_flavor python dopt-standin/buildpack-deps:$SUITE "buildpack-deps + Debian $SUITE python3 (3.11) + pip + venv + python3-dev" \
+		"python:3.11 python:3.11-bookworm python:3.12 python:3.10 python:3.9 python:3 python:latest" <<<"${python_setup/python3-pip/python3-pip python3-dev}"
+
+	# node: Debian's nodejs (18.x) and npm; a `node` user with uid/gid 1000 like the official image.
+	local node_setup
+	node_setup="RUN $APT_INSTALL nodejs npm && $APT_CLEAN \\
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+CMD [\"node\"]"
+	build_flavor node-slim dopt-standin/debian-slim:$SUITE "Debian $SUITE nodejs (18.x) + npm" \
+		"node:20-slim node:18-slim node:22-slim node:current-slim node:lts-slim node:lts-buster-slim node:22-bookworm-slim node:20-bookworm-slim node:slim node:14.17.3-alpine3.14 node:20-alpine node:18-alpine node:lts-alpine node:alpine" <<<"$node_setup"
+	build_flavor node dopt-standin/buildpack-deps:$SUITE "buildpack-deps + Debian $SUITE nodejs (18.x) + npm" \
+		"node:20 node:18 node:22 node:current node:lts node:latest node:20-bookworm" <<<"$node_setup"
+
+	# golang: Debian's golang-go (1.19) at the official paths (/usr/local/go, GOPATH=/go).
+	build_flavor golang dopt-standin/buildpack-deps:$SUITE "buildpack-deps + Debian $SUITE golang-go (1.19)" \
+		"golang:1.21 golang:1.21-bookworm golang:1.22 golang:1.20 golang:1.19 golang:1.18 golang:latest golang:1.18-alpine golang:alpine" <<BODY
+RUN $APT_INSTALL golang-go && $APT_CLEAN \\
+ && mkdir -p /usr/local/go /go/bin /go/src && ln -s /usr/lib/go/bin /usr/local/go/bin
+ENV GOPATH=/go PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /go
+BODY
+
+	# eclipse-temurin: Debian's OpenJDK 17 (headless).
+	build_flavor jdk dopt-standin/debian-ca:$SUITE "Debian $SUITE openjdk-17-jdk-headless" \
+		"eclipse-temurin:17-jdk eclipse-temurin:17 openjdk:17 openjdk:17-jdk" <<BODY
+RUN mkdir -p /usr/share/man/man1 && $APT_INSTALL openjdk-17-jdk-headless && $APT_CLEAN \\
+ && ln -s /usr/lib/jvm/java-17-openjdk-amd64 /opt/java
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+CMD ["jshell"]
+BODY
+
+	local i
+	for ((i = ${#STALE[@]} - 1; i >= 0; i--)); do
+		docker rmi "${STALE[i]}" >/dev/null 2>&1 || log "could not remove replaced image ${STALE[i]}"
+	done
+
+	log "summary:"
+	printf '  %s\n' "${SUMMARY[@]}" >&2
+}
+
+main "$@"
