@@ -243,27 +243,59 @@ impl LogicalText {
     /// Maps a byte offset in `text` to a byte offset in the source. An offset at
     /// the end of a piece maps to the end of that piece in the source.
     pub fn map(&self, logical: usize) -> usize {
-        let mut best = None;
-        for &(ls, ss, len) in &self.pieces {
-            if logical >= ls && logical <= ls + len {
-                best = Some(ss + (logical - ls));
-                if logical < ls + len {
-                    break;
-                }
+        // Pieces are sorted and contiguous in logical space: binary search for
+        // the first piece that contains `logical` strictly before its end.
+        let idx = self.pieces.partition_point(|&(ls, _, len)| ls + len <= logical);
+        match self.pieces.get(idx) {
+            Some(&(ls, ss, _)) if logical >= ls => ss + (logical - ls),
+            _ => {
+                // At (or past) the end: the end of the last piece.
+                self.pieces
+                    .last()
+                    .map(|&(_, ss, len)| ss + len)
+                    .unwrap_or(0)
             }
         }
-        best.unwrap_or_else(|| {
-            self.pieces
-                .last()
-                .map(|&(_, ss, len)| ss + len)
-                .unwrap_or(0)
-        })
     }
-    /// Maps a logical span to a source span.
+    /// Maps a logical *end* offset to a source offset: an offset at the end of a
+    /// piece maps to the end of that piece (not to the start of the next one), so
+    /// a word that ends a physical line does not swallow the line continuation.
+    pub fn map_end(&self, logical: usize) -> usize {
+        // First piece whose logical end is >= `logical`.
+        let idx = self.pieces.partition_point(|&(ls, _, len)| ls + len < logical);
+        match self.pieces.get(idx) {
+            Some(&(ls, ss, _)) if logical >= ls => ss + (logical - ls),
+            Some(&(_, ss, _)) => ss,
+            None => self.pieces.last().map(|&(_, ss, len)| ss + len).unwrap_or(0),
+        }
+    }
+    /// Maps a logical span to a source span (start-biased start, end-biased end).
     pub fn map_span(&self, start: usize, end: usize) -> Span {
         let s = self.map(start);
-        let e = self.map(end).max(s);
-        Span::new(s, e)
+        let e = if end > start { self.map_end(end) } else { s };
+        Span::new(s, e.max(s))
+    }
+    /// The sub-text `start..end` (byte offsets on char boundaries of `text`) with
+    /// its pieces clipped and shifted so that `map` keeps pointing into the source.
+    pub fn slice(&self, start: usize, end: usize) -> LogicalText {
+        let end = end.min(self.text.len());
+        let start = start.min(end);
+        let mut pieces = Vec::new();
+        for &(ls, ss, len) in &self.pieces {
+            let (a, b) = (ls.max(start), (ls + len).min(end));
+            if a < b {
+                pieces.push((a - start, ss + (a - ls), b - a));
+            }
+        }
+        if pieces.is_empty() {
+            // Keep an anchor so that an empty slice still maps to a sensible place.
+            let anchor = self.map(start);
+            pieces.push((0, anchor, 0));
+        }
+        LogicalText {
+            text: self.text[start..end].to_string(),
+            pieces,
+        }
     }
 }
 
@@ -330,7 +362,8 @@ pub struct ArgDecl {
 pub struct Heredoc {
     /// The delimiter word with quotes removed.
     pub name: String,
-    /// The body, exactly as BuildKit gives it (with `<<-`, leading tabs removed).
+    /// The body, exactly as BuildKit's parser stores it: every line with its line
+    /// terminator, leading tabs kept even for `<<-` (see [`Heredoc::chomped_content`]).
     pub content: String,
     /// False when the delimiter was quoted (no variable expansion).
     pub expand: bool,
@@ -340,6 +373,20 @@ pub struct Heredoc {
     pub file_descriptor: u32,
     /// The body lines and the terminating delimiter line.
     pub body_span: Span,
+}
+
+impl Heredoc {
+    /// The content as it is used at build time: for `<<-`, leading tabs are
+    /// removed from every line (BuildKit's `ChompHeredocContent`).
+    pub fn chomped_content(&self) -> String {
+        if !self.chomp {
+            return self.content.clone();
+        }
+        self.content
+            .split_inclusive('\n')
+            .map(|line| line.trim_start_matches('\t'))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -364,6 +411,11 @@ pub enum Healthcheck {
     None,
     /// `HEALTHCHECK [options] CMD ...`; options are in `Instruction::flags`.
     Cmd(Command),
+    /// `HEALTHCHECK` with no argument at all (BuildKit's parser accepts it).
+    Empty,
+    /// `HEALTHCHECK OTHER ...`: a type BuildKit's parser accepts but its builder
+    /// rejects (`Unknown type "OTHER" in HEALTHCHECK (try CMD)`).
+    Other { kind: Word, command: Command },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

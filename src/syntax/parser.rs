@@ -1,0 +1,883 @@
+//! The parse driver: runs the pest grammar (`grammar.pest`) item by item, keeps
+//! BuildKit's directive state, consumes heredoc bodies, and builds the typed tree
+//! of [`super::ast`] in one pass over the source.
+
+use pest::Parser;
+
+use super::ast::*;
+use super::error::ParseError;
+use super::words::{self, RawWord};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar.pest"]
+pub(crate) struct DockerfileGrammar;
+
+const BOM: &str = "\u{FEFF}";
+
+/// Parses a Dockerfile (see [`super::parse`]).
+pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
+    Driver::new(source).run()
+}
+
+struct Driver<'s> {
+    src: &'s str,
+    pos: usize,
+    /// 1-based line number of `pos`.
+    line: usize,
+    escape: char,
+    directives: Vec<Directive>,
+    directives_done: bool,
+    instructions: Vec<Instruction>,
+    items: Vec<Item>,
+}
+
+/// The physical pieces of one instruction, as the grammar found them.
+struct PhysicalInstruction {
+    /// The logical line (keyword included) with its map to the source.
+    logical: LogicalText,
+    /// End of the instruction's text (line terminator included).
+    end: usize,
+}
+
+impl<'s> Driver<'s> {
+    fn new(src: &'s str) -> Self {
+        Driver {
+            src,
+            pos: 0,
+            line: 1,
+            escape: '\\',
+            directives: Vec::new(),
+            directives_done: false,
+            instructions: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Result<Dockerfile, ParseError> {
+        if self.src.starts_with(BOM) {
+            self.push_item(ItemKind::Bom, BOM.len());
+        }
+        while self.pos < self.src.len() {
+            if !self.directives_done && self.try_directive()? {
+                continue;
+            }
+            self.directives_done = true;
+            self.next_item()?;
+        }
+        if self.instructions.is_empty() {
+            let message = if self.src.trim_start_matches(BOM).is_empty() {
+                "the Dockerfile is empty"
+            } else {
+                "file with no instructions"
+            };
+            return Err(ParseError::new(
+                message,
+                Span::new(self.src.len(), self.src.len()),
+            ));
+        }
+        let line_ending = dominant_line_ending(self.src);
+        Ok(Dockerfile {
+            source: self.src.to_string(),
+            escape: self.escape,
+            line_ending,
+            directives: self.directives,
+            instructions: self.instructions,
+            items: self.items,
+        })
+    }
+
+    /// Records an item of `len` bytes at the current position and advances.
+    fn push_item(&mut self, kind: ItemKind, len: usize) {
+        let span = Span::new(self.pos, self.pos + len);
+        self.line += count_newlines(&self.src[span.range()]);
+        self.pos = span.end;
+        self.items.push(Item { kind, span });
+    }
+
+    /// BuildKit's directive parser: while no other line has been seen, a
+    /// `# name=value` line with a known name is a directive.
+    fn try_directive(&mut self) -> Result<bool, ParseError> {
+        let rest = &self.src[self.pos..];
+        let Ok(mut pairs) = DockerfileGrammar::parse(Rule::directive, rest) else {
+            return Ok(false);
+        };
+        let Some(pair) = pairs.next() else {
+            return Ok(false);
+        };
+        let len = pair.as_span().end();
+        let mut name = String::new();
+        let mut value_span = (0, 0);
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::directive_name => name = inner.as_str().to_ascii_lowercase(),
+                Rule::directive_value => {
+                    value_span = (inner.as_span().start(), inner.as_span().end())
+                }
+                _ => {}
+            }
+        }
+        if !matches!(name.as_str(), "syntax" | "escape" | "check") {
+            return Ok(false);
+        }
+        let raw_value = &rest[value_span.0..value_span.1];
+        let trimmed = raw_value.trim_end_matches([' ', '\t', '\x0C', '\r']);
+        let value = if trimmed.is_empty() {
+            // Go's `(.+?)\s*$` keeps one character when the value is all blanks.
+            raw_value.chars().last().map(String::from).unwrap_or_default()
+        } else {
+            trimmed.to_string()
+        };
+        let span = Span::new(self.pos, self.pos + len);
+        let value_abs = Span::new(self.pos + value_span.0, self.pos + value_span.0 + value.len());
+        if self.directives.iter().any(|d| d.name == name) {
+            return Err(ParseError::new(
+                format!("only one {name} parser directive can be used"),
+                span_without_newline(self.src, span),
+            ));
+        }
+        if name == "escape" {
+            match value.as_str() {
+                "\\" => self.escape = '\\',
+                "`" => self.escape = '`',
+                _ => {
+                    return Err(ParseError::new(
+                        format!("invalid escape token '{value}' does not match ` or \\"),
+                        value_abs,
+                    ))
+                }
+            }
+        }
+        let index = self.directives.len();
+        self.directives.push(Directive { name, value, span });
+        self.push_item(ItemKind::Directive(index), len);
+        Ok(true)
+    }
+
+    /// One blank line, comment line or instruction (with its heredoc bodies).
+    fn next_item(&mut self) -> Result<(), ParseError> {
+        let rest = &self.src[self.pos..];
+        let entry = if self.escape == '`' {
+            Rule::item_backtick
+        } else {
+            Rule::item_backslash
+        };
+        let mut pairs = DockerfileGrammar::parse(entry, rest).map_err(|e| {
+            // The grammar accepts every line, so this is an internal error; report
+            // it at the current position rather than panicking.
+            ParseError::new(
+                format!("internal grammar error: {e}"),
+                Span::new(self.pos, self.pos),
+            )
+        })?;
+        let outer = pairs.next().expect("entry rule produces a pair");
+        let Some(pair) = outer.into_inner().next() else {
+            return Err(ParseError::new(
+                "internal grammar error: empty item",
+                Span::new(self.pos, self.pos),
+            ));
+        };
+        let len = pair.as_span().end();
+        if len == 0 {
+            return Err(ParseError::new(
+                "internal grammar error: no progress",
+                Span::new(self.pos, self.pos),
+            ));
+        }
+        match pair.as_rule() {
+            Rule::blank_line => self.push_item(ItemKind::Blank, len),
+            Rule::comment_line => self.push_item(ItemKind::Comment, len),
+            Rule::instruction => {
+                let physical = self.physical_instruction(pair);
+                self.instruction(physical)?;
+            }
+            other => {
+                return Err(ParseError::new(
+                    format!("internal grammar error: unexpected {other:?}"),
+                    Span::new(self.pos, self.pos),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn physical_instruction(&self, pair: pest::iterators::Pair<'_, Rule>) -> PhysicalInstruction {
+        let base = self.pos;
+        let end = base + pair.as_span().end();
+        let mut text = String::new();
+        let mut pieces = Vec::new();
+        for inner in pair.into_inner() {
+            if inner.as_rule() == Rule::segment {
+                let span = inner.as_span();
+                if span.start() < span.end() {
+                    pieces.push((text.len(), base + span.start(), span.end() - span.start()));
+                    text.push_str(span.as_str());
+                }
+            }
+        }
+        if pieces.is_empty() {
+            pieces.push((0, base, 0));
+        }
+        PhysicalInstruction {
+            logical: LogicalText { text, pieces },
+            end,
+        }
+    }
+
+    fn instruction(&mut self, physical: PhysicalInstruction) -> Result<(), ParseError> {
+        let start = self.pos;
+        let start_line = self.line;
+        let mut instruction = build_instruction(
+            self.src,
+            &physical.logical,
+            Span::new(start, physical.end),
+            self.escape,
+            0,
+        )?;
+        let mut end = physical.end;
+        if can_contain_heredoc(&instruction) && physical.logical.text.contains("<<") {
+            let heredocs = heredocs_from_line(&physical.logical.text);
+            for mut heredoc in heredocs {
+                let (body_end, content) = self.heredoc_body(end, &heredoc, start)?;
+                heredoc.content = content;
+                heredoc.body_span = Span::new(end, body_end);
+                end = body_end;
+                instruction.heredocs.push(heredoc);
+            }
+            if let InstructionKind::Onbuild(inner) = &mut instruction.kind {
+                inner.heredocs = instruction.heredocs.clone();
+            }
+        }
+        instruction.span = Span::new(start, end);
+        instruction.start_line = start_line;
+        let text = &self.src[start..end];
+        let newlines = count_newlines(text.strip_suffix('\n').unwrap_or(text));
+        instruction.end_line = start_line + newlines;
+        if let InstructionKind::Onbuild(inner) = &mut instruction.kind {
+            inner.start_line = instruction.start_line;
+            inner.end_line = instruction.end_line;
+        }
+        let index = self.instructions.len();
+        self.instructions.push(instruction);
+        self.push_item(ItemKind::Instruction(index), end - start);
+        Ok(())
+    }
+
+    /// Reads a heredoc body starting at `from`; returns the end of the
+    /// terminator line and the content (lines with their terminators).
+    fn heredoc_body(
+        &self,
+        from: usize,
+        heredoc: &Heredoc,
+        instruction_start: usize,
+    ) -> Result<(usize, String), ParseError> {
+        let mut pos = from;
+        let mut content = String::new();
+        while pos < self.src.len() {
+            let line_end = self.src[pos..]
+                .find('\n')
+                .map(|i| pos + i + 1)
+                .unwrap_or(self.src.len());
+            let line = &self.src[pos..line_end];
+            let mut candidate = line.trim_end_matches(['\r', '\n']);
+            if heredoc.chomp {
+                candidate = candidate.trim_start_matches('\t');
+            }
+            if candidate == heredoc.name {
+                return Ok((line_end, content));
+            }
+            content.push_str(line);
+            pos = line_end;
+        }
+        Err(ParseError::new(
+            format!("unterminated heredoc: no line `{}` ends it", heredoc.name),
+            Span::new(
+                instruction_start,
+                instruction_start
+                    + self.src[instruction_start..]
+                        .find('\n')
+                        .unwrap_or(self.src.len() - instruction_start),
+            ),
+        ))
+    }
+}
+
+fn count_newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
+}
+
+fn span_without_newline(src: &str, span: Span) -> Span {
+    let text = &src[span.range()];
+    let trimmed = text.trim_end_matches(['\r', '\n']);
+    Span::new(span.start, span.start + trimmed.len())
+}
+
+fn dominant_line_ending(src: &str) -> LineEnding {
+    let lf = count_newlines(src);
+    let crlf = src.matches("\r\n").count();
+    if crlf * 2 > lf {
+        LineEnding::CrLf
+    } else {
+        LineEnding::Lf
+    }
+}
+
+fn can_contain_heredoc(instruction: &Instruction) -> bool {
+    let target = match &instruction.kind {
+        InstructionKind::Onbuild(inner) => &inner.kind,
+        other => other,
+    };
+    match target {
+        InstructionKind::Run(command) => !command.is_exec(),
+        InstructionKind::Copy(args) | InstructionKind::Add(args) => !args.json,
+        _ => false,
+    }
+}
+
+/// BuildKit's `heredocsFromLine`: every shell word of the logical line of the
+/// form `[fd]<<[-]NAME` starts a heredoc.
+fn heredocs_from_line(line: &str) -> Vec<Heredoc> {
+    let mut docs = Vec::new();
+    for (s, e) in words::raw_shell_words(line) {
+        let word = &line[s..e];
+        // ^(\d*)<<(-?)([^<]*)$
+        let digits = word.bytes().take_while(|b| b.is_ascii_digit()).count();
+        let Some(after) = word[digits..].strip_prefix("<<") else {
+            continue;
+        };
+        let (chomp, rest) = match after.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, after),
+        };
+        if rest.is_empty() || rest.contains('<') {
+            continue;
+        }
+        let Some(name) = words::unquote_shell_word(rest) else {
+            continue;
+        };
+        let quotes = |t: &str| t.chars().filter(|&c| c == '\'' || c == '"').count();
+        let expand = quotes(&name) == quotes(rest);
+        let file_descriptor = word[..digits].parse::<u32>().unwrap_or(0);
+        docs.push(Heredoc {
+            name,
+            content: String::new(),
+            expand,
+            chomp,
+            file_descriptor,
+            body_span: Span::default(),
+        });
+    }
+    docs
+}
+
+/// Builds an instruction from its logical line (BuildKit's `newNodeFromLine`
+/// plus the argument checks of its instruction parser).
+fn build_instruction(
+    src: &str,
+    full: &LogicalText,
+    span: Span,
+    escape: char,
+    depth: usize,
+) -> Result<Instruction, ParseError> {
+    let text = full.text.as_str();
+    let (a, b) = words::trim_space(text, 0, text.len());
+    let trimmed = &text[a..b];
+    let (kw, rest) = words::split_token_ws2(trimmed);
+    let keyword = trimmed[kw.0..kw.1].to_string();
+    let keyword_span = full.map_span(a + kw.0, a + kw.1);
+    let mut flags = Vec::new();
+    let mut args_range = (b, b);
+    if let Some((rs, re)) = rest {
+        let rest_text = &trimmed[rs..re];
+        let (remaining, raw_flags) = words::extract_builder_flags(rest_text);
+        let base = a + rs;
+        for f in raw_flags {
+            let body = f.value.strip_prefix("--").unwrap_or(&f.value);
+            let (name, value) = match body.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (body.to_string(), None),
+            };
+            flags.push(Flag {
+                name,
+                value,
+                span: full.map_span(base + f.start, base + f.end),
+            });
+        }
+        args_range = words::trim_space(text, base + remaining, a + re);
+    }
+    let logical = full.slice(args_range.0, args_range.1);
+    let args_span = if args_range.0 < args_range.1 {
+        full.map_span(args_range.0, args_range.1)
+    } else {
+        let at = keyword_span
+            .end
+            .max(flags.last().map(|f: &Flag| f.span.end).unwrap_or(0));
+        Span::new(at, at)
+    };
+    let ctx = ArgsContext {
+        src,
+        keyword: &keyword,
+        keyword_span,
+        logical: &logical,
+        args_span,
+        escape,
+    };
+    let lower = keyword.to_ascii_lowercase();
+    let kind = match lower.as_str() {
+        "from" => ctx.from()?,
+        "run" => {
+            let command = ctx.maybe_json()?;
+            if command_is_empty(&command) {
+                return Err(ctx.missing("RUN requires at least one argument"));
+            }
+            InstructionKind::Run(command)
+        }
+        "cmd" => InstructionKind::Cmd(ctx.maybe_json()?),
+        "entrypoint" => InstructionKind::Entrypoint(ctx.maybe_json()?),
+        "shell" => match ctx.maybe_json()? {
+            Command::Exec { args, .. } if !args.is_empty() => InstructionKind::Shell(args),
+            Command::Exec { .. } => return Err(ctx.missing("SHELL requires at least one argument")),
+            Command::Shell { text, .. } if text.is_empty() => {
+                return Err(ctx.missing("SHELL requires at least one argument"))
+            }
+            Command::Shell { .. } => {
+                return Err(ParseError::new(
+                    "SHELL requires the arguments to be in JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]",
+                    args_span,
+                ))
+            }
+        },
+        "healthcheck" => InstructionKind::Healthcheck(ctx.healthcheck()?),
+        "copy" => InstructionKind::Copy(ctx.copy_args("COPY")?),
+        "add" => InstructionKind::Add(ctx.copy_args("ADD")?),
+        "env" => InstructionKind::Env(ctx.name_val("ENV")?),
+        "label" => InstructionKind::Label(ctx.name_val("LABEL")?),
+        "arg" => InstructionKind::Arg(ctx.arg()?),
+        "expose" => {
+            let list = ctx.whitespace_words();
+            if list.is_empty() {
+                return Err(ctx.missing("EXPOSE requires at least one argument"));
+            }
+            InstructionKind::Expose(list)
+        }
+        "volume" => {
+            let (list, _) = ctx.json_or_words()?;
+            if list.is_empty() {
+                return Err(ctx.missing("VOLUME requires at least one argument"));
+            }
+            InstructionKind::Volume(list)
+        }
+        "user" => InstructionKind::User(ctx.string("USER")?),
+        "workdir" => InstructionKind::Workdir(ctx.string("WORKDIR")?),
+        "stopsignal" => InstructionKind::Stopsignal(ctx.string("STOPSIGNAL")?),
+        "maintainer" => InstructionKind::Maintainer(ctx.string("MAINTAINER")?),
+        "onbuild" => {
+            if logical.text.is_empty() {
+                return Err(ctx.missing("ONBUILD requires at least one argument"));
+            }
+            let inner = build_instruction(src, &logical, args_span, escape, depth + 1)?;
+            match inner.name() {
+                "onbuild" => {
+                    return Err(ParseError::new(
+                        "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
+                        inner.keyword_span,
+                    ))
+                }
+                "from" | "maintainer" => {
+                    return Err(ParseError::new(
+                        format!(
+                            "{} isn't allowed as an ONBUILD trigger",
+                            inner.keyword.to_ascii_uppercase()
+                        ),
+                        inner.keyword_span,
+                    ))
+                }
+                _ => {}
+            }
+            InstructionKind::Onbuild(Box::new(inner))
+        }
+        _ => {
+            let message = if keyword.is_empty() {
+                "expected an instruction".to_string()
+            } else {
+                format!("unknown instruction: {}", keyword.to_ascii_uppercase())
+            };
+            return Err(ParseError::new(message, keyword_span));
+        }
+    };
+    Ok(Instruction {
+        span,
+        keyword,
+        keyword_span,
+        flags,
+        args_span,
+        logical,
+        kind,
+        heredocs: Vec::new(),
+        start_line: 0,
+        end_line: 0,
+    })
+}
+
+fn command_is_empty(command: &Command) -> bool {
+    match command {
+        Command::Shell { text, .. } => text.is_empty(),
+        Command::Exec { .. } => false,
+    }
+}
+
+struct ArgsContext<'a> {
+    #[allow(dead_code)]
+    src: &'a str,
+    keyword: &'a str,
+    keyword_span: Span,
+    logical: &'a LogicalText,
+    args_span: Span,
+    escape: char,
+}
+
+impl ArgsContext<'_> {
+    fn missing(&self, message: &str) -> ParseError {
+        let span = if self.args_span.is_empty() {
+            self.keyword_span
+        } else {
+            self.args_span
+        };
+        ParseError::new(message, span)
+    }
+
+    fn word(&self, start: usize, end: usize, value: String) -> Word {
+        Word {
+            value,
+            span: self.logical.map_span(start, end),
+        }
+    }
+
+    fn whitespace_words(&self) -> Vec<Word> {
+        let text = &self.logical.text;
+        words::split_token_ws(text)
+            .into_iter()
+            .map(|(s, e)| self.word(s, e, text[s..e].to_string()))
+            .collect()
+    }
+
+    fn from(&self) -> Result<InstructionKind, ParseError> {
+        let list = self.whitespace_words();
+        let mut iter = list.into_iter();
+        let Some(image) = iter.next() else {
+            return Err(self.missing("FROM requires either one or three arguments"));
+        };
+        let rest: Vec<Word> = iter.collect();
+        let alias = match rest.as_slice() {
+            [] => None,
+            [as_kw, name] if as_kw.value.eq_ignore_ascii_case("as") => Some(name.clone()),
+            _ => {
+                return Err(ParseError::new(
+                    "FROM requires either one or three arguments (FROM image [AS name])",
+                    self.args_span,
+                ))
+            }
+        };
+        Ok(InstructionKind::From(From { image, alias }))
+    }
+
+    /// BuildKit's `parseJSON`: `Ok(Some(args))` for a JSON array of strings,
+    /// `Ok(None)` when the text is not JSON (shell form), an error for a JSON
+    /// array with non-string elements.
+    fn json(&self, text: &str) -> Result<Option<Vec<String>>, ParseError> {
+        let trimmed = text.trim_start_matches(words::is_go_space);
+        if !trimmed.starts_with('[') {
+            return Ok(None);
+        }
+        let Ok(values) = serde_json::from_str::<Vec<serde_json::Value>>(trimmed) else {
+            return Ok(None);
+        };
+        let mut args = Vec::with_capacity(values.len());
+        for value in values {
+            match value {
+                serde_json::Value::String(s) => args.push(s),
+                _ => {
+                    return Err(ParseError::new(
+                        format!(
+                            "{}: when using JSON array syntax, arrays must be comprised of strings only",
+                            self.keyword.to_ascii_uppercase()
+                        ),
+                        self.args_span,
+                    ))
+                }
+            }
+        }
+        Ok(Some(args))
+    }
+
+    fn maybe_json(&self) -> Result<Command, ParseError> {
+        let text = &self.logical.text;
+        if let Some(args) = self.json(text)? {
+            return Ok(Command::Exec {
+                args,
+                span: self.args_span,
+            });
+        }
+        Ok(Command::Shell {
+            text: text.clone(),
+            span: self.args_span,
+        })
+    }
+
+    fn json_or_words(&self) -> Result<(Vec<Word>, bool), ParseError> {
+        if let Some(args) = self.json(&self.logical.text)? {
+            let list = args
+                .into_iter()
+                .map(|value| Word {
+                    value,
+                    span: self.args_span,
+                })
+                .collect();
+            return Ok((list, true));
+        }
+        Ok((self.whitespace_words(), false))
+    }
+
+    fn copy_args(&self, name: &str) -> Result<CopyArgs, ParseError> {
+        let (mut list, json) = self.json_or_words()?;
+        if list.len() < 2 {
+            return Err(self.missing(&format!(
+                "{name} requires at least two arguments: one or more sources and a destination"
+            )));
+        }
+        let dest = list.pop().expect("at least two words");
+        Ok(CopyArgs {
+            sources: list,
+            dest,
+            json,
+        })
+    }
+
+    fn healthcheck(&self) -> Result<Healthcheck, ParseError> {
+        let text = self.logical.text.as_str();
+        let sep = text
+            .char_indices()
+            .find(|&(_, c)| words::is_go_space(c))
+            .map(|(i, _)| i)
+            .unwrap_or(text.len());
+        if sep == 0 {
+            return Ok(Healthcheck::Empty);
+        }
+        let next = text[sep..]
+            .char_indices()
+            .find(|&(_, c)| !words::is_go_space(c))
+            .map(|(i, _)| sep + i)
+            .unwrap_or(text.len());
+        let kind = self.word(0, sep, text[..sep].to_string());
+        let sub = self.logical.slice(next, text.len());
+        let sub_span = if next < text.len() {
+            self.logical.map_span(next, text.len())
+        } else {
+            Span::new(kind.span.end, kind.span.end)
+        };
+        let command = match self.json(&sub.text)? {
+            Some(args) => Command::Exec {
+                args,
+                span: sub_span,
+            },
+            None => Command::Shell {
+                text: sub.text.clone(),
+                span: sub_span,
+            },
+        };
+        if kind.value.eq_ignore_ascii_case("none") {
+            if !command_is_empty(&command) {
+                return Err(ParseError::new(
+                    "HEALTHCHECK NONE takes no arguments",
+                    sub_span,
+                ));
+            }
+            return Ok(Healthcheck::None);
+        }
+        if kind.value.eq_ignore_ascii_case("cmd") {
+            return Ok(Healthcheck::Cmd(command));
+        }
+        Ok(Healthcheck::Other { kind, command })
+    }
+
+    fn name_val(&self, key: &str) -> Result<Vec<KeyValue>, ParseError> {
+        let text = self.logical.text.as_str();
+        let list = words::parse_words(text, self.escape);
+        let Some(first) = list.first() else {
+            return Err(self.missing(&format!("{key} requires at least one argument")));
+        };
+        if !first.value.contains('=') {
+            let (k, v) = words::split_token_ws2(text);
+            let Some((vs, ve)) = v else {
+                return Err(self.missing(&format!(
+                    "{key} must have two arguments: {key} name value (or {key} name=value)"
+                )));
+            };
+            return Ok(vec![KeyValue {
+                key: text[k.0..k.1].to_string(),
+                value: text[vs..ve].to_string(),
+                equals: false,
+                span: self.args_span,
+            }]);
+        }
+        let mut pairs = Vec::with_capacity(list.len());
+        for RawWord { value, start, end } in list {
+            let Some((k, v)) = value.split_once('=') else {
+                return Err(ParseError::new(
+                    format!(
+                        "Syntax error - can't find = in {value:?}. Must be of the form: name=value"
+                    ),
+                    self.logical.map_span(start, end),
+                ));
+            };
+            pairs.push(KeyValue {
+                key: k.to_string(),
+                value: v.to_string(),
+                equals: true,
+                span: self.logical.map_span(start, end),
+            });
+        }
+        Ok(pairs)
+    }
+
+    fn arg(&self) -> Result<Vec<ArgDecl>, ParseError> {
+        let list = words::parse_words(&self.logical.text, self.escape);
+        if list.is_empty() {
+            return Err(self.missing("ARG requires at least one argument"));
+        }
+        Ok(list
+            .into_iter()
+            .map(|w| {
+                let (name, default) = match w.value.split_once('=') {
+                    Some((n, d)) => (n.to_string(), Some(d.to_string())),
+                    None => (w.value.clone(), None),
+                };
+                ArgDecl {
+                    name,
+                    default,
+                    span: self.logical.map_span(w.start, w.end),
+                }
+            })
+            .collect())
+    }
+
+    fn string(&self, name: &str) -> Result<Word, ParseError> {
+        let text = &self.logical.text;
+        if text.is_empty() {
+            return Err(self.missing(&format!("{name} requires exactly one argument")));
+        }
+        Ok(Word {
+            value: text.clone(),
+            span: self.args_span,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte of the logical text maps back to the same byte in the source.
+    fn assert_map_is_faithful(df: &Dockerfile, inst: &Instruction) {
+        let text = &inst.logical.text;
+        for (i, c) in text.char_indices() {
+            let at = inst.logical.map(i);
+            assert_eq!(
+                df.source[at..].chars().next(),
+                Some(c),
+                "logical offset {i} of {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn logical_text_maps_back_across_continuations_comments_and_crlf() {
+        let src = "FROM alpine\r\nRUN apt-get update \\  \r\n# a comment\r\n\r\n    && apt-get install -y \\\r\n  curl\r\nCMD [\"sh\"]\r\n";
+        let df = parse(src).unwrap();
+        assert_eq!(df.print(), src);
+        assert_eq!(df.line_ending, LineEnding::CrLf);
+        let run = &df.instructions[1];
+        assert_eq!(
+            run.logical.text,
+            "apt-get update     && apt-get install -y   curl"
+        );
+        assert_map_is_faithful(&df, run);
+        // A word's span covers exactly the word, also at the end of a line.
+        let pos = run.logical.text.find("-y").unwrap();
+        let span = run.logical.map_span(pos, pos + 2);
+        assert_eq!(&src[span.range()], "-y");
+        let pos = run.logical.text.find("update").unwrap();
+        let span = run.logical.map_span(pos, pos + 6);
+        assert_eq!(&src[span.range()], "update");
+        let pos = run.logical.text.find("curl").unwrap();
+        let span = run.logical.map_span(pos, pos + 4);
+        assert_eq!(&src[span.range()], "curl");
+        assert_eq!((run.start_line, run.end_line), (2, 6));
+        assert_eq!(&src[run.args_span.range()].chars().next(), &Some('a'));
+        assert!(src[run.args_span.range()].ends_with("curl"));
+        match &run.kind {
+            InstructionKind::Run(Command::Shell { text, span }) => {
+                assert_eq!(text, &run.logical.text);
+                assert_eq!(*span, run.args_span);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_and_stages() {
+        let src = "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN --mount=type=cache,target=/root/.cache go build\nFROM scratch\nCOPY --from=build /out /app\n";
+        let df = parse(src).unwrap();
+        let stages = df.stages();
+        assert_eq!(stages.len(), 2);
+        assert_eq!(stages[0].name.as_deref(), Some("build"));
+        assert_eq!(stages[0].base, "golang:1.22");
+        assert_eq!(stages[0].instructions, 0..2);
+        let run = &df.instructions[1];
+        let mount = run.flag("mount").unwrap();
+        assert_eq!(mount.value.as_deref(), Some("type=cache,target=/root/.cache"));
+        assert_eq!(&src[mount.span.range()], "--mount=type=cache,target=/root/.cache");
+        assert_eq!(run.logical.text, "go build");
+        assert!(df.uses_buildkit());
+    }
+
+    #[test]
+    fn heredocs_are_attached_and_bodies_are_part_of_the_item() {
+        let src = "FROM alpine\nRUN <<EOF cat > /x\nhello\nEOF\nCOPY <<-A <<B /dest\n\tone\n\tA\ntwo\nB\n";
+        let df = parse(src).unwrap();
+        assert_eq!(df.print(), src);
+        assert_eq!(df.instructions.len(), 3);
+        let run = &df.instructions[1];
+        assert_eq!(run.heredocs[0].name, "EOF");
+        assert_eq!(run.heredocs[0].content, "hello\n");
+        assert_eq!(&src[run.heredocs[0].body_span.range()], "hello\nEOF\n");
+        let copy = &df.instructions[2];
+        assert_eq!(copy.heredocs.len(), 2);
+        assert!(copy.heredocs[0].chomp);
+        assert_eq!(copy.heredocs[0].chomped_content(), "one\n");
+        assert_eq!(copy.heredocs[1].content, "two\n");
+        assert_eq!((copy.start_line, copy.end_line), (5, 9));
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let src = "FROM alpine\nFOO bar\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(err.message, "unknown instruction: FOO");
+        assert_eq!(&src[err.span.range()], "FOO");
+        let rendered = err.render("Dockerfile", src, false);
+        assert!(rendered.starts_with("Dockerfile:2:1: error: unknown instruction: FOO"));
+        assert!(parse("FROM a\nRUN <<EOF\nno end\n").is_err());
+        assert!(parse("").is_err());
+        assert!(parse("# only\n\n").is_err());
+        assert!(parse("FROM a\nENV PATH\n").is_err());
+    }
+
+    #[test]
+    fn backtick_escape_directive() {
+        let src = "# escape=`\nFROM windows\nRUN dir `\n  c:\\\n";
+        let df = parse(src).unwrap();
+        assert_eq!(df.escape, '`');
+        assert_eq!(df.directives[0].name, "escape");
+        assert_eq!(df.instructions[1].logical.text, "dir   c:\\");
+    }
+}

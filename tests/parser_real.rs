@@ -1,0 +1,44 @@
+//! Every real-world Dockerfile of the corpus parses and round-trips byte for byte.
+
+use std::fs;
+use std::path::Path;
+
+use dopt::syntax;
+
+#[test]
+fn real_corpus_parses_and_round_trips() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real"));
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    paths.sort();
+    assert_eq!(paths.len(), 152);
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = fs::read(path).unwrap();
+        let (text, _) = syntax::decode(&bytes).unwrap();
+        match syntax::parse(&text) {
+            Ok(df) => {
+                if df.print() != text {
+                    failures.push(format!("{name}: print() differs from input"));
+                }
+                // Every instruction's spans must be inside its own span.
+                for inst in &df.instructions {
+                    assert!(inst.keyword_span.start >= inst.span.start, "{name}");
+                    assert!(inst.args_span.end <= inst.span.end, "{name}");
+                }
+            }
+            Err(e) => failures.push(e.render(&name, &text, false)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        paths.len(),
+        failures.join("\n")
+    );
+}
