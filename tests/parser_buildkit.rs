@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use dopt::syntax::{self, dump::buildkit_dump};
 
 fn corpus() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/parser")).to_path_buf()
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/parser"
+    ))
+    .to_path_buf()
 }
 
 fn case_dirs(set: &str) -> Vec<PathBuf> {

@@ -245,7 +245,9 @@ impl LogicalText {
     pub fn map(&self, logical: usize) -> usize {
         // Pieces are sorted and contiguous in logical space: binary search for
         // the first piece that contains `logical` strictly before its end.
-        let idx = self.pieces.partition_point(|&(ls, _, len)| ls + len <= logical);
+        let idx = self
+            .pieces
+            .partition_point(|&(ls, _, len)| ls + len <= logical);
         match self.pieces.get(idx) {
             Some(&(ls, ss, _)) if logical >= ls => ss + (logical - ls),
             _ => {
@@ -262,11 +264,17 @@ impl LogicalText {
     /// a word that ends a physical line does not swallow the line continuation.
     pub fn map_end(&self, logical: usize) -> usize {
         // First piece whose logical end is >= `logical`.
-        let idx = self.pieces.partition_point(|&(ls, _, len)| ls + len < logical);
+        let idx = self
+            .pieces
+            .partition_point(|&(ls, _, len)| ls + len < logical);
         match self.pieces.get(idx) {
             Some(&(ls, ss, _)) if logical >= ls => ss + (logical - ls),
             Some(&(_, ss, _)) => ss,
-            None => self.pieces.last().map(|&(_, ss, len)| ss + len).unwrap_or(0),
+            None => self
+                .pieces
+                .last()
+                .map(|&(_, ss, len)| ss + len)
+                .unwrap_or(0),
         }
     }
     /// Maps a logical span to a source span (start-biased start, end-biased end).
@@ -415,7 +423,10 @@ pub enum Healthcheck {
     Empty,
     /// `HEALTHCHECK OTHER ...`: a type BuildKit's parser accepts but its builder
     /// rejects (`Unknown type "OTHER" in HEALTHCHECK (try CMD)`).
-    Other { kind: Word, command: Command },
+    Other {
+        kind: Word,
+        command: Command,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -52,9 +52,17 @@ pub fn encode(text: &str, encoding: SourceEncoding) -> Vec<u8> {
         SourceEncoding::Utf8 => text.as_bytes().to_vec(),
         SourceEncoding::Utf16Le | SourceEncoding::Utf16Be => {
             let be = encoding == SourceEncoding::Utf16Be;
-            let mut out = if be { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+            let mut out = if be {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
             for unit in text.encode_utf16() {
-                out.extend(if be { unit.to_be_bytes() } else { unit.to_le_bytes() });
+                out.extend(if be {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                });
             }
             out
         }

@@ -123,12 +123,19 @@ impl<'s> Driver<'s> {
         let trimmed = raw_value.trim_end_matches([' ', '\t', '\x0C', '\r']);
         let value = if trimmed.is_empty() {
             // Go's `(.+?)\s*$` keeps one character when the value is all blanks.
-            raw_value.chars().last().map(String::from).unwrap_or_default()
+            raw_value
+                .chars()
+                .last()
+                .map(String::from)
+                .unwrap_or_default()
         } else {
             trimmed.to_string()
         };
         let span = Span::new(self.pos, self.pos + len);
-        let value_abs = Span::new(self.pos + value_span.0, self.pos + value_span.0 + value.len());
+        let value_abs = Span::new(
+            self.pos + value_span.0,
+            self.pos + value_span.0 + value.len(),
+        );
         if self.directives.iter().any(|d| d.name == name) {
             return Err(ParseError::new(
                 format!("only one {name} parser directive can be used"),
@@ -231,7 +238,6 @@ impl<'s> Driver<'s> {
             &physical.logical,
             Span::new(start, physical.end),
             self.escape,
-            0,
         )?;
         let mut end = physical.end;
         if can_contain_heredoc(&instruction) && physical.logical.text.contains("<<") {
@@ -376,7 +382,6 @@ fn build_instruction(
     full: &LogicalText,
     span: Span,
     escape: char,
-    depth: usize,
 ) -> Result<Instruction, ParseError> {
     let text = full.text.as_str();
     let (a, b) = words::trim_space(text, 0, text.len());
@@ -439,12 +444,10 @@ fn build_instruction(
             Command::Shell { text, .. } if text.is_empty() => {
                 return Err(ctx.missing("SHELL requires at least one argument"))
             }
-            Command::Shell { .. } => {
-                return Err(ParseError::new(
-                    "SHELL requires the arguments to be in JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]",
-                    args_span,
-                ))
-            }
+            Command::Shell { .. } => return Err(ParseError::new(
+                "SHELL requires the arguments to be in JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]",
+                args_span,
+            )),
         },
         "healthcheck" => InstructionKind::Healthcheck(ctx.healthcheck()?),
         "copy" => InstructionKind::Copy(ctx.copy_args("COPY")?),
@@ -474,7 +477,7 @@ fn build_instruction(
             if logical.text.is_empty() {
                 return Err(ctx.missing("ONBUILD requires at least one argument"));
             }
-            let inner = build_instruction(src, &logical, args_span, escape, depth + 1)?;
+            let inner = build_instruction(src, &logical, args_span, escape)?;
             match inner.name() {
                 "onbuild" => {
                     return Err(ParseError::new(
@@ -834,8 +837,14 @@ mod tests {
         assert_eq!(stages[0].instructions, 0..2);
         let run = &df.instructions[1];
         let mount = run.flag("mount").unwrap();
-        assert_eq!(mount.value.as_deref(), Some("type=cache,target=/root/.cache"));
-        assert_eq!(&src[mount.span.range()], "--mount=type=cache,target=/root/.cache");
+        assert_eq!(
+            mount.value.as_deref(),
+            Some("type=cache,target=/root/.cache")
+        );
+        assert_eq!(
+            &src[mount.span.range()],
+            "--mount=type=cache,target=/root/.cache"
+        );
         assert_eq!(run.logical.text, "go build");
         assert!(df.uses_buildkit());
     }
