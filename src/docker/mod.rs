@@ -1,3 +1,424 @@
-//! docker (work in progress)
+//! docker: build the original and the optimized Dockerfile through the Docker
+//! Engine API (bollard), check that the optimized image still works, and measure
+//! what changed. This is what turns dopt's suggestions into *verified* savings.
+//!
+//! Entry points: [`compare`] (async) and [`compare_blocking`]. Both versions are
+//! built from the same context, build arguments, target and builder; each is built
+//! once without cache (cold build time, image size, layers), then rebuilt with
+//! cache after a source-only edit (warm rebuild time). Then both images are run and
+//! compared (see [`verify`]). Everything dopt created is removed at the end unless
+//! [`BuildOptions::keep_images`] is set.
+
+mod build;
 pub mod context;
 pub mod dockerignore;
+pub mod engine;
+mod error;
+pub mod measure;
+mod pack;
+pub mod report;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bollard::query_parameters::RemoveImageOptionsBuilder;
+
+pub use build::{needs_buildkit, BuilderKind};
+pub use engine::{connect, Engine};
+pub use error::DockerError;
+pub use measure::ImageFacts;
+pub use report::{EngineInfo, Report, VersionReport};
+pub use verify::{RunObservation, Verification, VerifyMode};
+
+use build::{BuildOutcome, BuildSpec};
+
+/// Which builder to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuilderChoice {
+    /// BuildKit when either Dockerfile uses BuildKit-only syntax (`RUN --mount`,
+    /// heredocs, `COPY --link`...), the classic builder otherwise (it needs no
+    /// gRPC session and never tries to reach a registry for metadata).
+    #[default]
+    Auto,
+    Classic,
+    BuildKit,
+}
+
+/// How to build, run and measure.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The build context directory.
+    pub context_dir: PathBuf,
+    /// The Dockerfile's name inside the context (both versions are sent under this
+    /// name, so `.dockerignore` rules that mention it act the same).
+    pub dockerfile_name: String,
+    /// `--build-arg` pairs, passed to both builds.
+    pub build_args: Vec<(String, String)>,
+    /// `--target` stage, for both builds.
+    pub target: Option<String>,
+    pub builder: BuilderChoice,
+    /// Network for RUN steps (`--network`), e.g. `host` where package registries
+    /// are only reachable through the host network.
+    pub network: Option<String>,
+    /// Keep the built images (tags are listed in the report).
+    pub keep_images: bool,
+    /// Path requested when verifying a server (`GET <path>`).
+    pub verify_path: String,
+    /// How long each image gets to answer (or its command to finish) when verified.
+    pub timeout: Duration,
+    /// Show a progress spinner (only on a terminal, never when `CI` is set).
+    pub progress: bool,
+}
+
+impl BuildOptions {
+    /// Defaults: `Dockerfile`, no build args or target, automatic builder, default
+    /// network, images removed, `GET /`, 60 s timeout, progress shown.
+    pub fn new(context_dir: impl Into<PathBuf>) -> Self {
+        BuildOptions {
+            context_dir: context_dir.into(),
+            dockerfile_name: "Dockerfile".into(),
+            build_args: Vec::new(),
+            target: None,
+            builder: BuilderChoice::Auto,
+            network: None,
+            keep_images: false,
+            verify_path: "/".into(),
+            timeout: Duration::from_secs(60),
+            progress: true,
+        }
+    }
+}
+
+/// The build-context packer. `context::build_context_tar` honours `.dockerignore`
+/// exactly; until it is in place the simple packer (no ignore support) is used.
+fn context_packer(
+    context_dir: &Path,
+    dockerfile_name: &str,
+    dockerfile_contents: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    pack::simple_context_tar(context_dir, dockerfile_name, dockerfile_contents)
+}
+
+/// Builds both versions, measures them and verifies the optimized one.
+///
+/// `original` and `optimized` are the Dockerfile texts. Errors are returned only
+/// when no comparison is possible (no engine, unreadable context, the original does
+/// not build); a failing optimized build is reported in the [`Report`].
+pub async fn compare(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+) -> Result<Report, DockerError> {
+    let engine = engine::connect().await?;
+    let run_id = run_id();
+    let bar = build::progress_bar(opts.progress);
+    let mut session = Session {
+        engine: &engine,
+        opts,
+        run_id: &run_id,
+        bar: &bar,
+        images: Vec::new(),
+    };
+    let result = session.run(original, optimized).await;
+    bar.finish_and_clear();
+    let kept = if opts.keep_images {
+        session.images.clone()
+    } else {
+        session.remove_images().await;
+        Vec::new()
+    };
+    result.map(|mut report| {
+        report.kept_images = kept;
+        report
+    })
+}
+
+/// [`compare`] on a fresh tokio runtime, for synchronous callers such as the CLI.
+pub fn compare_blocking(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+) -> Result<Report, DockerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DockerError::Runtime(e.to_string()))?;
+    runtime.block_on(compare(original, optimized, opts))
+}
+
+/// A short unique prefix for the tags and container names of one run.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("dopt-{:x}{:x}", std::process::id(), nanos & 0xff_ffff)
+}
+
+struct Session<'a> {
+    engine: &'a Engine,
+    opts: &'a BuildOptions,
+    run_id: &'a str,
+    bar: &'a indicatif::ProgressBar,
+    /// Every tag we created, for cleanup.
+    images: Vec<String>,
+}
+
+impl Session<'_> {
+    async fn run(&mut self, original: &str, optimized: &str) -> Result<Report, DockerError> {
+        let opts = self.opts;
+        let mut notes = Vec::new();
+        let (builder, builder_reason) = match opts.builder {
+            BuilderChoice::Classic => (BuilderKind::Classic, "chosen by option".to_string()),
+            BuilderChoice::BuildKit => (BuilderKind::BuildKit, "chosen by option".to_string()),
+            BuilderChoice::Auto if needs_buildkit(original) || needs_buildkit(optimized) => (
+                BuilderKind::BuildKit,
+                "the Dockerfile uses BuildKit-only syntax such as RUN --mount".to_string(),
+            ),
+            BuilderChoice::Auto => (
+                BuilderKind::Classic,
+                "no BuildKit-only syntax in either Dockerfile".to_string(),
+            ),
+        };
+
+        // BuildKit would pull the frontend image a `# syntax=` line names; offline
+        // that fails, so fall back to the built-in frontend for both versions.
+        let (mut original_text, mut optimized_text) = (original.to_string(), optimized.to_string());
+        if builder == BuilderKind::BuildKit {
+            let frontends: Vec<String> = [original, optimized]
+                .iter()
+                .filter_map(|t| build::syntax_directive(t))
+                .collect();
+            let mut missing = Vec::new();
+            for frontend in &frontends {
+                if self.engine.docker.inspect_image(frontend).await.is_err()
+                    && !missing.contains(frontend)
+                {
+                    missing.push(frontend.clone());
+                }
+            }
+            if !missing.is_empty() {
+                original_text = build::disable_syntax_directive(original);
+                optimized_text = build::disable_syntax_directive(optimized);
+                notes.push(format!(
+                    "the `# syntax=` frontend image ({}) is not available locally, so both \
+                     versions were built with BuildKit's built-in Dockerfile frontend",
+                    missing.join(", ")
+                ));
+            }
+        }
+
+        let dir = &opts.context_dir;
+        let name = opts.dockerfile_name.as_str();
+        let original_tar = pack::context_tar(dir, name, original_text.as_bytes())?;
+        let optimized_tar = pack::context_tar(dir, name, optimized_text.as_bytes())?;
+        let edit_file = pack::pick_source_file(&original_tar, name);
+        if edit_file.is_none() {
+            notes.push(
+                "the context has no text file besides dependency manifests and the \
+                 Dockerfile, so warm rebuilds were not measured"
+                    .into(),
+            );
+        }
+
+        let run_id = self.run_id;
+        let tag = |suffix: &str| format!("{run_id}:{suffix}");
+        // A failed original returns early with `DockerError::OriginalBuildFailed`.
+        let original_report = match self
+            .build_version(
+                "original",
+                original_tar,
+                tag("original"),
+                builder,
+                edit_file.as_deref(),
+            )
+            .await?
+        {
+            Ok(report) | Err(report) => report,
+        };
+        let optimized_report = match self
+            .build_version(
+                "optimized",
+                optimized_tar,
+                tag("optimized"),
+                builder,
+                edit_file.as_deref(),
+            )
+            .await?
+        {
+            Ok(report) | Err(report) => report,
+        };
+
+        let mut verification = None;
+        if let (Some(a), Some(b)) = (&original_report.image, &optimized_report.image) {
+            self.bar.set_prefix("verify");
+            self.bar.set_message("running both images");
+            let settings = verify::VerifySettings {
+                run_id: self.run_id,
+                path: &opts.verify_path,
+                timeout: opts.timeout,
+            };
+            verification = Some(
+                verify::verify(
+                    self.engine,
+                    (&original_report.tag, a),
+                    (&optimized_report.tag, b),
+                    &settings,
+                )
+                .await?,
+            );
+        }
+
+        let mut standin_names: Vec<String> = [&original_report, &optimized_report]
+            .iter()
+            .filter_map(|v| v.image.as_ref()?.standin_base.clone())
+            .collect();
+        standin_names.sort();
+        standin_names.dedup();
+        let size_saved_bytes = match (&original_report.image, &optimized_report.image) {
+            (Some(a), Some(b)) => Some(a.size_bytes as i64 - b.size_bytes as i64),
+            _ => None,
+        };
+        let verified = optimized_report.built
+            && verification.as_ref().is_some_and(|v| v.verified);
+        let mut build_arg_names: Vec<String> =
+            opts.build_args.iter().map(|(k, _)| k.clone()).collect();
+        build_arg_names.sort();
+        Ok(Report {
+            engine: EngineInfo {
+                host: self.engine.host.clone(),
+                server_version: self.engine.server_version.clone(),
+                api_version: self.engine.api_version.clone(),
+            },
+            builder,
+            builder_reason,
+            target: opts.target.clone(),
+            build_arg_names,
+            network: opts.network.clone(),
+            original: original_report,
+            optimized: optimized_report,
+            warm_edit_file: edit_file,
+            size_saved_bytes,
+            standin_bases: !standin_names.is_empty(),
+            standin_names,
+            verification,
+            verified,
+            notes,
+            kept_images: Vec::new(),
+        })
+    }
+
+    /// Cold build, inspect, then warm rebuild after the source edit.
+    /// `Ok(Ok(report))` when built; `Ok(Err(report))` when the optimized version
+    /// failed to build; `Err` when the original failed (nothing to compare).
+    async fn build_version(
+        &mut self,
+        which: &str,
+        context_tar: Vec<u8>,
+        tag: String,
+        builder: BuilderKind,
+        edit_file: Option<&str>,
+    ) -> Result<Result<VersionReport, VersionReport>, DockerError> {
+        let warm_tar = match edit_file {
+            Some(path) => Some(pack::with_appended_newline(&context_tar, path)?),
+            None => None,
+        };
+        self.images.push(tag.clone());
+        let cold = self
+            .build_once(format!("{which} (cold)"), context_tar, &tag, builder, true)
+            .await;
+        if let Some(error) = cold.failure.clone() {
+            self.show_failed_log(which, &cold);
+            if which == "original" {
+                return Err(DockerError::OriginalBuildFailed {
+                    builder: builder.to_string(),
+                    log_tail: build::log_tail(&cold.log, 40),
+                    full_log: cold.log,
+                });
+            }
+            return Ok(Err(VersionReport {
+                tag,
+                built: false,
+                image: None,
+                cold_build_seconds: cold.duration.as_secs_f64(),
+                warm_rebuild_seconds: None,
+                build_error: Some(error),
+                log_tail: Some(build::log_tail(&cold.log, 30)),
+                build_log: Some(cold.log),
+            }));
+        }
+        let image = measure::inspect(self.engine, &tag).await?;
+
+        let mut warm_rebuild_seconds = None;
+        if let Some(warm_tar) = warm_tar {
+            let warm_tag = format!("{tag}-warm");
+            self.images.push(warm_tag.clone());
+            let warm = self
+                .build_once(format!("{which} (warm)"), warm_tar, &warm_tag, builder, false)
+                .await;
+            if warm.failure.is_none() {
+                warm_rebuild_seconds = Some(warm.duration.as_secs_f64());
+            } else {
+                self.show_failed_log(&format!("{which} warm rebuild"), &warm);
+            }
+        }
+        Ok(Ok(VersionReport {
+            tag,
+            built: true,
+            image: Some(image),
+            cold_build_seconds: cold.duration.as_secs_f64(),
+            warm_rebuild_seconds,
+            build_error: None,
+            log_tail: None,
+            build_log: None,
+        }))
+    }
+
+    async fn build_once(
+        &self,
+        label: String,
+        context_tar: Vec<u8>,
+        tag: &str,
+        builder: BuilderKind,
+        no_cache: bool,
+    ) -> BuildOutcome {
+        let opts = self.opts;
+        let spec = BuildSpec {
+            label,
+            context_tar,
+            dockerfile_name: &opts.dockerfile_name,
+            tag: tag.to_string(),
+            build_args: &opts.build_args,
+            target: opts.target.as_deref(),
+            builder,
+            network: opts.network.as_deref(),
+            no_cache,
+        };
+        build::build(self.engine, spec, self.bar).await
+    }
+
+    /// On a terminal, a failed build's whole log is shown right away; the report
+    /// keeps it too.
+    fn show_failed_log(&self, which: &str, outcome: &BuildOutcome) {
+        if !self.bar.is_hidden() {
+            self.bar.suspend(|| {
+                eprintln!("--- {which}: build failed; full log ---\n{}", outcome.log);
+            });
+        }
+    }
+
+    async fn remove_images(&self) {
+        for tag in self.images.iter().rev() {
+            let _ = self
+                .engine
+                .docker
+                .remove_image(
+                    tag,
+                    Some(RemoveImageOptionsBuilder::default().force(true).build()),
+                    None,
+                )
+                .await;
+        }
+    }
+}
