@@ -60,7 +60,10 @@ fn equivalent_pair_is_verified_and_measured() {
     assert!(before.size_bytes > 0 && after.size_bytes > 0);
     // Base layer + WORKDIR's layer are shared; 3 RUN + COPY become 1 RUN + COPY.
     assert_eq!(before.layers - after.layers, 2, "{before:?}\n{after:?}");
-    assert!(report.standin_bases, "the test base carries the stand-in label");
+    assert!(
+        report.standin_bases,
+        "the test base carries the stand-in label"
+    );
     assert_eq!(report.warm_edit_file.as_deref(), Some("hello.sh"));
     let (warm_before, warm_after) = (
         report.original.warm_rebuild_seconds.unwrap(),
@@ -69,7 +72,10 @@ fn equivalent_pair_is_verified_and_measured() {
     // The original reruns three one-second RUNs after a source edit; the optimized
     // one only the COPY.
     assert!(warm_before >= 3.0, "{warm_before}");
-    assert!(warm_after < warm_before - 1.5, "{warm_after} vs {warm_before}");
+    assert!(
+        warm_after < warm_before - 1.5,
+        "{warm_after} vs {warm_before}"
+    );
     assert!(report.original.cold_build_seconds >= 3.0);
 
     assert!(report.verified, "{}", report.to_markdown());
@@ -101,15 +107,13 @@ fn equivalent_pair_is_verified_and_measured() {
 
 #[test]
 fn different_output_and_missing_files_are_not_verified() {
-    let Some(engine) = engine_or_skip("different_output_and_missing_files_are_not_verified")
-    else {
+    let Some(engine) = engine_or_skip("different_output_and_missing_files_are_not_verified") else {
         return;
     };
     ensure_base_image(&engine);
     let dir = context(&app_files());
-    let original = format!(
-        "FROM {BASE}\nWORKDIR /app\nCOPY . /app\nCMD [\"sh\", \"/app/hello.sh\"]\n"
-    );
+    let original =
+        format!("FROM {BASE}\nWORKDIR /app\nCOPY . /app\nCMD [\"sh\", \"/app/hello.sh\"]\n");
     // Prints something else, loses a file, and runs as another user.
     let optimized = format!(
         "FROM {BASE}\nWORKDIR /app\nCOPY . /app\nRUN rm -r /app/data\nUSER nobody\n\
@@ -162,8 +166,8 @@ fn http_servers_are_compared_by_status_and_health() {
     assert_eq!(verification.optimized.uid.as_deref(), Some("0"));
     assert!(same.verified, "{}", same.to_markdown());
 
-    let broken = compare_blocking(&server(""), &server("RUN rm /srv/www/index.html\n"), &opts)
-        .unwrap();
+    let broken =
+        compare_blocking(&server(""), &server("RUN rm /srv/www/index.html\n"), &opts).unwrap();
     println!("{}", broken.to_markdown());
     assert!(!broken.verified);
     let verification = broken.verification.as_ref().unwrap();
@@ -173,7 +177,10 @@ fn http_servers_are_compared_by_status_and_health() {
         reasons.contains("answered 200 on the original but 404 on the optimized"),
         "{reasons}"
     );
-    assert!(reasons.contains("HEALTHCHECK did not become healthy"), "{reasons}");
+    assert!(
+        reasons.contains("HEALTHCHECK did not become healthy"),
+        "{reasons}"
+    );
     assert_eq!(verification.missing_files, vec!["www/index.html"]);
 }
 
@@ -234,7 +241,10 @@ fn run_mount_builds_with_buildkit_session() {
     println!("{}", report.to_markdown());
     assert_eq!(report.builder, BuilderKind::BuildKit);
     assert!(report.optimized.built, "{:?}", report.optimized.log_tail);
-    assert!(report.notes.iter().any(|n| n.contains("built-in Dockerfile frontend")));
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.contains("built-in Dockerfile frontend")));
     let verification = report.verification.as_ref().unwrap();
     assert_eq!(
         verification.original.stdout.as_deref(),

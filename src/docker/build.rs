@@ -45,7 +45,13 @@ impl std::fmt::Display for BuilderKind {
 /// would try to pull the named frontend image, which fails offline).
 pub fn needs_buildkit(dockerfile: &str) -> bool {
     const FLAGS: &[&str] = &[
-        "--mount", "--network", "--security", "--link", "--chmod", "--parents", "--exclude",
+        "--mount",
+        "--network",
+        "--security",
+        "--link",
+        "--chmod",
+        "--parents",
+        "--exclude",
     ];
     dockerfile.lines().any(|line| {
         let trimmed = line.trim_start();
@@ -316,7 +322,10 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
         // A stream that ends without an error but without an image (the engine hung
         // up) is still a failure; check that the tag exists.
         if let Err(e) = engine.docker.inspect_image(&spec.tag).await {
-            let message = format!("the build finished but produced no image `{}`: {e}", spec.tag);
+            let message = format!(
+                "the build finished but produced no image `{}`: {e}",
+                spec.tag
+            );
             sink.push(&message);
             failure = Some(message);
         }
@@ -365,8 +374,12 @@ mod tests {
         assert!(needs_buildkit("FROM a\nRUN <<EOF\necho hi\nEOF\n"));
         assert!(needs_buildkit("FROM a\nCOPY --link . /app\n"));
         assert!(needs_buildkit("FROM a\nCOPY --chmod=755 x /x\n"));
-        assert!(!needs_buildkit("# syntax=docker/dockerfile:1.4\nFROM a\nRUN echo hi\n"));
-        assert!(!needs_buildkit("FROM a\nRUN echo $((1 << 2)) && cat <<< hi\n"));
+        assert!(!needs_buildkit(
+            "# syntax=docker/dockerfile:1.4\nFROM a\nRUN echo hi\n"
+        ));
+        assert!(!needs_buildkit(
+            "FROM a\nRUN echo $((1 << 2)) && cat <<< hi\n"
+        ));
         assert!(!needs_buildkit("FROM a\n# RUN --mount=type=cache x\n"));
         assert!(!needs_buildkit("FROM a\nCOPY --from=b /x /y\n"));
     }
@@ -374,7 +387,10 @@ mod tests {
     #[test]
     fn finds_and_disables_the_syntax_directive() {
         let text = "# syntax=docker/dockerfile:1.4\n\nFROM a\n# syntax=not-a-directive\n";
-        assert_eq!(syntax_directive(text).as_deref(), Some("docker/dockerfile:1.4"));
+        assert_eq!(
+            syntax_directive(text).as_deref(),
+            Some("docker/dockerfile:1.4")
+        );
         let disabled = disable_syntax_directive(text);
         assert_eq!(
             disabled,

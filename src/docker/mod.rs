@@ -280,8 +280,7 @@ impl Session<'_> {
             (Some(a), Some(b)) => Some(a.size_bytes as i64 - b.size_bytes as i64),
             _ => None,
         };
-        let verified = optimized_report.built
-            && verification.as_ref().is_some_and(|v| v.verified);
+        let verified = optimized_report.built && verification.as_ref().is_some_and(|v| v.verified);
         let mut build_arg_names: Vec<String> =
             opts.build_args.iter().map(|(k, _)| k.clone()).collect();
         build_arg_names.sort();
@@ -355,7 +354,13 @@ impl Session<'_> {
             let warm_tag = format!("{tag}-warm");
             self.images.push(warm_tag.clone());
             let warm = self
-                .build_once(format!("{which} (warm)"), warm_tar, &warm_tag, builder, false)
+                .build_once(
+                    format!("{which} (warm)"),
+                    warm_tar,
+                    &warm_tag,
+                    builder,
+                    false,
+                )
                 .await;
             if warm.failure.is_none() {
                 warm_rebuild_seconds = Some(warm.duration.as_secs_f64());

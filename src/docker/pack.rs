@@ -123,8 +123,8 @@ fn is_manifest(name: &str) -> bool {
 /// Extensions of files that are plainly application sources; preferred as the file
 /// to touch, since that is the everyday edit a warm rebuild stands for.
 const SOURCE_EXTENSIONS: &[&str] = &[
-    "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "java", "kt", "rb", "php", "rs", "c",
-    "cc", "cpp", "h", "cs", "ex", "exs", "sh", "html", "css", "scss", "vue", "svelte", "txt", "md",
+    "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "java", "kt", "rb", "php", "rs", "c", "cc",
+    "cpp", "h", "cs", "ex", "exs", "sh", "html", "css", "scss", "vue", "svelte", "txt", "md",
 ];
 
 /// Picks the file whose edit stands for "a source-only change": a regular text file
@@ -219,7 +219,10 @@ mod tests {
             ("src/deep/app.js", b"x()"),
             ("server.js", b"y()"),
         ]);
-        assert_eq!(pick_source_file(&tar, "Dockerfile").as_deref(), Some("server.js"));
+        assert_eq!(
+            pick_source_file(&tar, "Dockerfile").as_deref(),
+            Some("server.js")
+        );
         let only_manifests = tar_of(&[("Dockerfile", b"FROM x"), ("go.mod", b"module x")]);
         assert_eq!(pick_source_file(&only_manifests, "Dockerfile"), None);
     }

@@ -234,7 +234,10 @@ impl Report {
                 }
                 for (which, o) in [("original", &v.original), ("optimized", &v.optimized)] {
                     if let Some(tail) = o.log_tail.as_deref().filter(|t| !t.trim().is_empty()) {
-                        let _ = writeln!(md, "\nOutput of the {which} container:\n\n```text\n{tail}\n```");
+                        let _ = writeln!(
+                            md,
+                            "\nOutput of the {which} container:\n\n```text\n{tail}\n```"
+                        );
                     }
                 }
             }
@@ -303,7 +306,10 @@ fn delta_seconds(a: Option<f64>, b: Option<f64>) -> String {
 fn signed_bytes(delta: i64, base: u64) -> String {
     let sign = if delta < 0 { "-" } else { "+" };
     let percent = if base > 0 {
-        format!(" ({sign}{:.1}%)", delta.unsigned_abs() as f64 * 100.0 / base as f64)
+        format!(
+            " ({sign}{:.1}%)",
+            delta.unsigned_abs() as f64 * 100.0 / base as f64
+        )
     } else {
         String::new()
     };

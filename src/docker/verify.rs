@@ -174,7 +174,11 @@ pub(crate) async fn verify(
             "{missing_total} path(s) under {dir} in the original are missing from the optimized \
              image: {}{}",
             shown.join(", "),
-            if missing_total > shown.len() { ", ..." } else { "" }
+            if missing_total > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
         ));
     }
     missing.truncate(MAX_LISTED_MISSING);

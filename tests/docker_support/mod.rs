@@ -50,9 +50,8 @@ fn static_busybox() -> Option<PathBuf> {
         .map(PathBuf::from)
         .find(|p| {
             // A dynamically linked binary names its loader (ld-linux / ld-musl).
-            std::fs::read(p).is_ok_and(|bytes| {
-                !bytes.windows(7).any(|w| w == b"/lib64/" || w == b"/lib/ld")
-            })
+            std::fs::read(p)
+                .is_ok_and(|bytes| !bytes.windows(7).any(|w| w == b"/lib64/" || w == b"/lib/ld"))
         })
 }
 
@@ -82,10 +81,11 @@ pub fn ensure_base_image(engine: &Engine) {
         ..Default::default()
     };
     rt.block_on(async {
-        let mut stream =
-            engine
-                .docker()
-                .create_image(Some(options), Some(bollard::body_full(rootfs.into())), None);
+        let mut stream = engine.docker().create_image(
+            Some(options),
+            Some(bollard::body_full(rootfs.into())),
+            None,
+        );
         while let Some(item) = stream.next().await {
             item.expect("docker import of the busybox rootfs");
         }
@@ -101,7 +101,8 @@ fn rootfs_tar(busybox: &Path) -> Vec<u8> {
         header.set_mode(mode);
         header.set_size(0);
         header.set_mtime(0);
-        tar.append_data(&mut header, name, std::io::empty()).unwrap();
+        tar.append_data(&mut header, name, std::io::empty())
+            .unwrap();
     };
     for d in ["bin", "etc", "tmp", "root", "var", "var/www"] {
         dir(d, if d == "tmp" { 0o1777 } else { 0o755 });
