@@ -31,7 +31,7 @@ fn report_parse_error(src: &Source, err: &ParseError) {
     let color = anstream::ColorChoice::global() != anstream::ColorChoice::Never
         && std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();
-    let rendered = render::diagnostic::parse_error(&src.display, &src.text, err, color);
+    let rendered = err.render(&src.display, &src.text, color);
     let _ = std::io::Write::write_all(&mut std::io::stderr(), rendered.as_bytes());
 }
 
@@ -46,7 +46,7 @@ fn parse(args: ParseArgs) -> Result<i32> {
     };
     let text = match args.format {
         ParseFormat::Json => serde_json::to_string_pretty(&tree)? + "\n",
-        ParseFormat::Buildkit => bail!("the buildkit dump format is not available yet"),
+        ParseFormat::Buildkit => syntax::dump::buildkit_dump(&tree),
     };
     out(&text)?;
     Ok(exit::OK)
@@ -277,7 +277,8 @@ fn apply(args: FixArgs) -> Result<i32> {
     for p in &items {
         let Some(path) = &p.src.path else { continue };
         if p.outcome.changed() {
-            input::write_atomic(path, p.outcome.fixed.as_bytes())?;
+            // Same encoding as read (UTF-16/32 files stay UTF-16/32).
+            input::write_atomic(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
             written += 1;
             output::note(&format!(
                 "{}: applied {} fix(es):",

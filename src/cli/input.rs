@@ -1,5 +1,6 @@
 //! Reading Dockerfiles (files or stdin) and writing them back atomically.
 
+use crate::syntax::SourceEncoding;
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ pub struct Source {
     pub path: Option<PathBuf>,
     /// The text, decoded to UTF-8.
     pub text: String,
+    /// The encoding it was read in, to write it back the same way.
+    pub encoding: SourceEncoding,
 }
 
 impl Source {
@@ -54,18 +57,14 @@ pub fn read(path: &Path) -> Result<Source> {
         })?;
         (path.display().to_string(), Some(path.to_path_buf()), bytes)
     };
-    let text = decode(&display, &bytes)?;
+    let (text, encoding) =
+        crate::syntax::decode(&bytes).map_err(|e| anyhow::anyhow!("{display}: {}", e.message))?;
     Ok(Source {
         display,
         path: file,
         text,
+        encoding,
     })
-}
-
-fn decode(display: &str, bytes: &[u8]) -> Result<String> {
-    // TODO(parser): switch to crate::syntax::decode for UTF-16/32 with BOM.
-    String::from_utf8(bytes.to_vec())
-        .map_err(|e| anyhow::anyhow!("{display}: not valid UTF-8 ({e})"))
 }
 
 /// Replaces `path` with `contents` atomically: a temp file in the same folder,

@@ -3,7 +3,6 @@
 //! codes and stripped by `anstream` when the output is not a terminal or
 //! `NO_COLOR` is set.
 
-pub mod diagnostic;
 pub mod diff;
 pub mod findings;
 pub mod rules;
