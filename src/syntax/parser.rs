@@ -343,17 +343,30 @@ fn can_contain_heredoc(instruction: &Instruction) -> bool {
 /// form `[fd]<<[-]NAME` starts a heredoc.
 fn heredocs_from_line(line: &str) -> Vec<Heredoc> {
     let mut docs = Vec::new();
-    for (s, e) in words::raw_shell_words(line) {
+    let raw_words = words::raw_shell_words(line);
+    let mut iter = raw_words.iter().peekable();
+    while let Some(&(s, e)) = iter.next() {
         let word = &line[s..e];
         // ^(\d*)<<(-?)([^<]*)$
         let digits = word.bytes().take_while(|b| b.is_ascii_digit()).count();
         let Some(after) = word[digits..].strip_prefix("<<") else {
             continue;
         };
-        let (chomp, rest) = match after.strip_prefix('-') {
+        let (chomp, mut rest) = match after.strip_prefix('-') {
             Some(r) => (true, r),
             None => (false, after),
         };
+        if rest.is_empty() {
+            // `<<  EOF`: white space between the operator and the delimiter
+            // (BuildKit's heredoc tests expect `EOF` here, as a shell would).
+            match iter.peek() {
+                Some(&&(ns, ne)) => {
+                    rest = &line[ns..ne];
+                    iter.next();
+                }
+                None => continue,
+            }
+        }
         if rest.is_empty() || rest.contains('<') {
             continue;
         }
