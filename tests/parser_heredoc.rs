@@ -8,7 +8,11 @@ use dopt::syntax::{self, InstructionKind};
 use serde_json::Value;
 
 fn corpus() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/parser")).to_path_buf()
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/parser"
+    ))
+    .to_path_buf()
 }
 
 fn check_expected_heredocs(case: &str) -> usize {
@@ -22,7 +26,10 @@ fn check_expected_heredocs(case: &str) -> usize {
         assert_eq!(err.message, "unknown instruction: INVALID");
         assert_eq!(err.line_col(&text), (9, 1));
         // Make it a valid instruction and check everything else.
-        text = text.replace("\nUSER <<INVALID\nINVALID\n", "\nUSER <<INVALID\nUSER INVALID\n");
+        text = text.replace(
+            "\nUSER <<INVALID\nINVALID\n",
+            "\nUSER <<INVALID\nUSER INVALID\n",
+        );
     }
     let expected: Value =
         serde_json::from_str(&fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
@@ -50,9 +57,21 @@ fn check_expected_heredocs(case: &str) -> usize {
         );
         for (got, want) in inst.heredocs.iter().zip(&want) {
             assert_eq!(got.name, want["name"].as_str().unwrap(), "{case} {index}");
-            assert_eq!(got.content, want["content"].as_str().unwrap(), "{case} {index}");
-            assert_eq!(got.expand, want["expand"].as_bool().unwrap(), "{case} {index}");
-            assert_eq!(got.chomp, want["chomp"].as_bool().unwrap(), "{case} {index}");
+            assert_eq!(
+                got.content,
+                want["content"].as_str().unwrap(),
+                "{case} {index}"
+            );
+            assert_eq!(
+                got.expand,
+                want["expand"].as_bool().unwrap(),
+                "{case} {index}"
+            );
+            assert_eq!(
+                got.chomp,
+                want["chomp"].as_bool().unwrap(),
+                "{case} {index}"
+            );
             assert_eq!(
                 u64::from(got.file_descriptor),
                 want["fd"].as_u64().unwrap(),
@@ -104,8 +123,7 @@ fn buildable_heredoc_cases_keep_bodies_intact() {
             let InstructionKind::Copy(args) = &inst.kind else {
                 continue;
             };
-            if args.sources.len() != 1 || inst.heredocs.len() != 1 || inst.flag("from").is_some()
-            {
+            if args.sources.len() != 1 || inst.heredocs.len() != 1 || inst.flag("from").is_some() {
                 continue;
             }
             let dest = if args.dest.value.starts_with('/') {

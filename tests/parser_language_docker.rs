@@ -72,7 +72,11 @@ fn every_fixture_meets_its_expectation() {
                 .iter()
                 .map(|i| format!("{} {}", i.keyword, i.logical.text))
                 .collect();
-            assert_eq!(summary, ["FROM debian:11", "USER root", "RUN foo bar"], "{file}");
+            assert_eq!(
+                summary,
+                ["FROM debian:11", "USER root", "RUN foo bar"],
+                "{file}"
+            );
             // Re-encoding gives back the original bytes.
             assert_eq!(syntax::encode(&text, encoding), bytes, "{file}");
         }
