@@ -2,9 +2,11 @@
 
 use super::input::{self, Source};
 use super::output::{self, out};
-use super::{exit, CheckArgs, CheckFormat, Command, FixArgs, ParseArgs, ParseFormat, PassArgs};
+use super::{exit, ApplyArgs, CheckArgs, CheckFormat, Command, ParseArgs, ParseFormat, PassArgs};
+use super::{BuilderArg, EngineArgs, SuggestArgs};
 use super::{RulesArgs, RulesFormat};
 use crate::config::Config;
+use crate::docker;
 use crate::fix::apply::{FixOptions, Outcome};
 use crate::fix::Safety;
 use crate::passes::{self, BuildContext, Pass};
@@ -215,10 +217,15 @@ fn summary(items: &[Processed]) -> (usize, usize, usize) {
     (total, unsafe_hidden, no_fix)
 }
 
-fn suggest(args: FixArgs) -> Result<i32> {
-    let (items, failed) = process_all(&args.pass, args.unsafe_fixes)?;
+fn suggest(args: SuggestArgs) -> Result<i32> {
+    let (items, failed) = process_all(&args.fix.pass, args.fix.unsafe_fixes)?;
     let mut any = false;
+    let json_only = args.build && args.engine.json;
     for p in &items {
+        any |= !p.outcome.findings.is_empty();
+        if json_only {
+            continue;
+        }
         let ff = FileFindings {
             path: &p.src.display,
             source: &p.src.text,
@@ -238,7 +245,6 @@ fn suggest(args: FixArgs) -> Result<i32> {
                 ))?;
             }
         }
-        any |= !p.outcome.findings.is_empty();
     }
     let (total, unsafe_hidden, no_fix) = summary(&items);
     let changes: usize = items.iter().map(|p| p.outcome.applied.len()).sum();
@@ -255,46 +261,140 @@ fn suggest(args: FixArgs) -> Result<i32> {
             line.push_str(&format!("; {no_fix} without an automatic fix"));
         }
         output::note(&line);
-        if changes > 0 {
-            output::note("Run `dopt apply` with the same options to write the changes.");
+        if changes > 0 && !args.build {
+            output::note("Run `dopt apply` with the same options to write the changes, or `dopt suggest --build` to measure them first.");
         }
+    }
+    let mut not_verified = false;
+    if args.build {
+        let mut reports = Vec::new();
+        for p in items.iter().filter(|p| p.outcome.changed()) {
+            let report = build_and_verify(p, &args.fix.pass, &args.engine)?;
+            not_verified |= !report.verified;
+            if !args.engine.json {
+                out(&format!("\n{}", report.to_markdown()))?;
+            }
+            reports.push((p.src.display.clone(), report));
+        }
+        if reports.is_empty() {
+            output::note("Nothing to build: no fix changes the file.");
+        }
+        write_reports(&reports, &args.engine)?;
     }
     Ok(if failed {
         exit::ERROR
-    } else if any && !args.exit_zero {
+    } else if (any || not_verified) && !args.exit_zero {
         exit::FINDINGS
     } else {
         exit::OK
     })
 }
 
-fn apply(args: FixArgs) -> Result<i32> {
-    if args.pass.paths.iter().any(|p| p.as_os_str() == "-") {
+/// Builds the original and the fixed text of one file, verifies and measures.
+fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Result<docker::Report> {
+    let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
+    let mut opts = docker::BuildOptions::new(&context_dir);
+    if let Some(name) = p.src.path.as_ref().and_then(|f| f.file_name()) {
+        opts.dockerfile_name = name.to_string_lossy().into_owned();
+    }
+    for kv in &engine.build_args {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--build-arg {kv}: expected KEY=VALUE"))?;
+        opts.build_args.push((k.to_string(), v.to_string()));
+    }
+    opts.target = engine.target.clone();
+    opts.builder = match engine.builder {
+        BuilderArg::Auto => docker::BuilderChoice::Auto,
+        BuilderArg::Classic => docker::BuilderChoice::Classic,
+        BuilderArg::Buildkit => docker::BuilderChoice::BuildKit,
+    };
+    opts.network = engine.network.clone();
+    opts.keep_images = engine.keep_images;
+    opts.verify_path = engine.verify_path.clone();
+    opts.timeout = std::time::Duration::from_secs(engine.run_timeout);
+    output::note(&format!(
+        "Building {} twice (original and optimized) in {} ...",
+        p.src.display,
+        context_dir.display()
+    ));
+    let report = docker::compare_blocking(&p.src.text, &p.outcome.fixed, &opts)
+        .with_context(|| format!("{}: cannot build and compare", p.src.display))?;
+    Ok(report)
+}
+
+/// `--json` prints the reports on stdout; `--markdown FILE` writes them.
+fn write_reports(reports: &[(String, docker::Report)], engine: &EngineArgs) -> Result<()> {
+    if engine.json {
+        let value = match reports {
+            [(_, one)] => serde_json::to_value(one)?,
+            many => serde_json::Value::Array(
+                many.iter()
+                    .map(|(file, r)| serde_json::json!({ "file": file, "report": r }))
+                    .collect(),
+            ),
+        };
+        out(&(serde_json::to_string_pretty(&value)? + "\n"))?;
+    }
+    if let Some(path) = &engine.markdown {
+        let text: String = reports
+            .iter()
+            .map(|(file, r)| format!("# dopt build report: {file}\n\n{}\n", r.to_markdown()))
+            .collect();
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        output::note(&format!("Report written to {}", path.display()));
+    }
+    Ok(())
+}
+
+fn apply(args: ApplyArgs) -> Result<i32> {
+    let pass = &args.fix.pass;
+    if pass.paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("`dopt apply` rewrites files in place and cannot take stdin; use `dopt suggest -`");
     }
-    let (items, failed) = process_all(&args.pass, args.unsafe_fixes)?;
+    let (items, failed) = process_all(pass, args.fix.unsafe_fixes)?;
+    let mut not_verified = false;
     let mut written = 0;
+    let mut reports = Vec::new();
     for p in &items {
         let Some(path) = &p.src.path else { continue };
-        if p.outcome.changed() {
-            // Same encoding as read (UTF-16/32 files stay UTF-16/32).
-            input::write_atomic(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
-            written += 1;
-            output::note(&format!(
-                "{}: applied {} fix(es):",
-                output::bold(&p.src.display),
-                p.outcome.applied.len()
-            ));
-            for a in &p.outcome.applied {
-                let unsafe_tag = if a.safety == Safety::Unsafe {
-                    " (unsafe)"
-                } else {
-                    ""
-                };
-                output::note(&format!("  {} {}{unsafe_tag}", a.code, a.message));
+        if !p.outcome.changed() {
+            continue;
+        }
+        if args.verify {
+            let report = build_and_verify(p, pass, &args.engine)?;
+            let verified = report.verified;
+            if !args.engine.json {
+                output::note(&report.to_markdown());
+            }
+            reports.push((p.src.display.clone(), report));
+            if !verified {
+                output::error(&format!(
+                    "{}: the optimized version did not verify (see the report above); the file was left unchanged. \
+                     Try without --unsafe, or --ignore the pass that broke it.",
+                    p.src.display
+                ));
+                not_verified = true;
+                continue;
             }
         }
-        let context_dir = args.pass.context.clone().unwrap_or_else(|| p.src.folder());
+        // Same encoding as read (UTF-16/32 files stay UTF-16/32).
+        input::write_atomic(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
+        written += 1;
+        output::note(&format!(
+            "{}: applied {} fix(es):",
+            output::bold(&p.src.display),
+            p.outcome.applied.len()
+        ));
+        for a in &p.outcome.applied {
+            let unsafe_tag = if a.safety == Safety::Unsafe {
+                " (unsafe)"
+            } else {
+                ""
+            };
+            output::note(&format!("  {} {}{unsafe_tag}", a.code, a.message));
+        }
+        let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
         for (rel, content) in &p.outcome.new_files {
             let target = context_dir.join(rel);
             if target.exists() {
@@ -303,6 +403,9 @@ fn apply(args: FixArgs) -> Result<i32> {
             input::write_atomic(&target, content.as_bytes())?;
             output::note(&format!("  created {}", target.display()));
         }
+    }
+    if args.verify {
+        write_reports(&reports, &args.engine)?;
     }
     let (_, unsafe_hidden, no_fix) = summary(&items);
     if written == 0 && !failed {
@@ -318,7 +421,13 @@ fn apply(args: FixArgs) -> Result<i32> {
             "{no_fix} finding(s) need a manual change: see `dopt check`."
         ));
     }
-    Ok(if failed { exit::ERROR } else { exit::OK })
+    Ok(if failed {
+        exit::ERROR
+    } else if not_verified {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
 }
 
 fn check(args: CheckArgs) -> Result<i32> {

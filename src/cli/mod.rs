@@ -57,9 +57,11 @@ pub enum Command {
     /// Parse a Dockerfile and print its tree (JSON) or BuildKit's dump format.
     Parse(ParseArgs),
     /// Show findings and the unified diff of the fixes, without writing anything.
-    Suggest(FixArgs),
+    /// With --build, also build both versions, verify and measure the savings.
+    Suggest(SuggestArgs),
     /// Rewrite Dockerfiles in place with the fixes (atomically: temp file + rename).
-    Apply(FixArgs),
+    /// With --verify, only when the optimized image builds and behaves the same.
+    Apply(ApplyArgs),
     /// Report findings without rewriting, for CI gates and code scanning.
     Check(CheckArgs),
     /// List the optimization passes.
@@ -121,12 +123,76 @@ pub struct FixArgs {
     /// Also apply fixes that might change behaviour (marked unsafe).
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
-    /// Exit 0 even when there are suggestions (suggest only).
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SuggestArgs {
+    #[command(flatten)]
+    pub fix: FixArgs,
+    /// Exit 0 even when there are suggestions.
     #[arg(long)]
     pub exit_zero: bool,
-    /// Only print the findings, not the diff (suggest only).
+    /// Only print the findings, not the diff.
     #[arg(long)]
     pub no_diff: bool,
+    /// Build the original and the optimized Dockerfile with the Docker engine,
+    /// verify that the optimized image still works, and report the savings.
+    #[arg(long)]
+    pub build: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub fix: FixArgs,
+    /// Write a file only if its optimized version builds and verifies (needs a
+    /// Docker engine); otherwise say why and leave it alone.
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How to build and verify (with `suggest --build` / `apply --verify`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Build and verify (with --build / --verify)")]
+pub struct EngineArgs {
+    /// A build argument for both builds (repeatable).
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+    /// The stage to build, for both versions.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Which builder: auto picks BuildKit only when the Dockerfile needs it.
+    #[arg(long, value_enum, default_value_t = BuilderArg::Auto)]
+    pub builder: BuilderArg,
+    /// Network for RUN steps during the build (e.g. `host`).
+    #[arg(long, value_name = "NETWORK", env = "DOPT_BUILD_NETWORK")]
+    pub network: Option<String>,
+    /// Keep the built images instead of removing them.
+    #[arg(long)]
+    pub keep_images: bool,
+    /// The HTTP path requested to check a server image.
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub verify_path: String,
+    /// Seconds each image gets to answer, or its command to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub run_timeout: u64,
+    /// Print the build report as JSON on stdout (instead of findings and diff).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the build report as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BuilderArg {
+    Auto,
+    Classic,
+    Buildkit,
 }
 
 #[derive(Debug, Args)]
