@@ -355,6 +355,44 @@ fn render_build_info(info: &BuildInfo, printer: &mut BuildKitPrinter) -> String 
     text
 }
 
+/// Image ids a failed classic build created: its ` ---> <id>` lines, except those
+/// right after ` ---> Using cache` (cache that existed before). A failed build
+/// leaves them dangling; a successful one makes them parents of the tagged image,
+/// which go when the tag is removed.
+pub(crate) fn classic_intermediate_ids(log: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after_cache_hit = false;
+    let mut after_from = false;
+    for line in log.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("Step ") {
+            // The id printed after a FROM step is the base image: never ours.
+            after_from = trimmed
+                .split_once(" : ")
+                .is_some_and(|(_, instr)| instr.trim_start().to_ascii_uppercase().starts_with("FROM"));
+            continue;
+        }
+        let Some(rest) = trimmed.strip_prefix("---> ") else {
+            continue;
+        };
+        if after_from {
+            after_from = false;
+            continue;
+        }
+        let rest = rest.trim();
+        if rest == "Using cache" {
+            after_cache_hit = true;
+            continue;
+        }
+        let is_id = rest.len() >= 12 && rest.chars().all(|c| c.is_ascii_hexdigit());
+        if is_id && !after_cache_hit {
+            ids.push(rest.to_string());
+        }
+        after_cache_hit = false;
+    }
+    ids
+}
+
 /// The last `lines` lines of a log, for error messages and the report.
 pub fn log_tail(log: &str, lines: usize) -> String {
     let all: Vec<&str> = log.lines().collect();
@@ -401,6 +439,17 @@ mod tests {
         assert_eq!(
             syntax_directive("# escape=`\n# Syntax = x/y\nFROM a\n").as_deref(),
             Some("x/y")
+        );
+    }
+
+    #[test]
+    fn intermediate_ids_skip_cache_hits() {
+        let log = "Step 1/3 : FROM x\n ---> aaaaaaaaaaaa\nStep 2/3 : COPY a /a\n ---> Using cache\n \
+                   ---> bbbbbbbbbbbb\nStep 3/3 : RUN false\n ---> Running in cccccccccccc\n \
+                   ---> dddddddddddd\n";
+        assert_eq!(
+            classic_intermediate_ids(log),
+            vec!["dddddddddddd".to_string()]
         );
     }
 

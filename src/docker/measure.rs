@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 use super::engine::Engine;
 use super::error::DockerError;
 
-/// Label that stand-in base images carry (set by `scripts/standin-bases.sh` via
-/// `docker import --change 'LABEL dopt.standin=<original ref>'`). Labels are
-/// inherited by every image built on top, so its presence on a built image means
-/// the size was measured on a stand-in, not on the real base.
-pub const STANDIN_LABEL: &str = "dopt.standin";
+/// Label that stand-in base images carry (`org.dopt.standin=true`, set by
+/// `scripts/standin-bases.sh`). Labels are inherited by every image built on top, so
+/// its presence on a built image means the size was measured on a stand-in, not on
+/// the real base image.
+pub const STANDIN_LABEL: &str = "org.dopt.standin";
+/// Which stand-in it is (e.g. `python`), and what it contains; used to name it.
+const STANDIN_FLAVOR_LABEL: &str = "org.dopt.standin.flavor";
+const STANDIN_CONTENTS_LABEL: &str = "org.dopt.standin.contents";
 
 /// Facts about one built image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,7 +36,7 @@ pub struct ImageFacts {
     pub healthcheck: Option<Vec<String>>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
-    /// Value of the stand-in label when the image was built on a stand-in base.
+    /// Set when the image was built on a stand-in base: its flavor (or contents).
     pub standin_base: Option<String>,
     pub labels: BTreeMap<String, String>,
 }
@@ -66,7 +69,15 @@ pub(crate) async fn inspect(engine: &Engine, image: &str) -> Result<ImageFacts, 
         healthcheck,
         entrypoint: config.entrypoint.unwrap_or_default(),
         cmd: config.cmd.unwrap_or_default(),
-        standin_base: labels.get(STANDIN_LABEL).cloned(),
+        standin_base: labels
+            .contains_key(STANDIN_LABEL)
+            .then(|| {
+                labels
+                    .get(STANDIN_FLAVOR_LABEL)
+                    .or(labels.get(STANDIN_CONTENTS_LABEL))
+                    .cloned()
+                    .unwrap_or_else(|| "unnamed stand-in".to_string())
+            }),
         labels,
     })
 }

@@ -22,7 +22,7 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::query_parameters::RemoveImageOptionsBuilder;
+use bollard::query_parameters::{RemoveImageOptions, RemoveImageOptionsBuilder};
 
 pub use build::{needs_buildkit, BuilderKind};
 pub use engine::{connect, Engine};
@@ -90,14 +90,14 @@ impl BuildOptions {
     }
 }
 
-/// The build-context packer. `context::build_context_tar` honours `.dockerignore`
-/// exactly; until it is in place the simple packer (no ignore support) is used.
+/// The build-context packer: [`context::build_context_tar`], which honours
+/// `.dockerignore` exactly as Docker does.
 fn context_packer(
     context_dir: &Path,
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
-    pack::simple_context_tar(context_dir, dockerfile_name, dockerfile_contents)
+    context::build_context_tar(context_dir, dockerfile_name, dockerfile_contents)
 }
 
 /// Builds both versions, measures them and verifies the optimized one.
@@ -329,6 +329,7 @@ impl Session<'_> {
             .await;
         if let Some(error) = cold.failure.clone() {
             self.show_failed_log(which, &cold);
+            self.remove_failed_intermediates(builder, &cold.log).await;
             if which == "original" {
                 return Err(DockerError::OriginalBuildFailed {
                     builder: builder.to_string(),
@@ -366,6 +367,7 @@ impl Session<'_> {
                 warm_rebuild_seconds = Some(warm.duration.as_secs_f64());
             } else {
                 self.show_failed_log(&format!("{which} warm rebuild"), &warm);
+                self.remove_failed_intermediates(builder, &warm.log).await;
             }
         }
         Ok(Ok(VersionReport {
@@ -410,6 +412,35 @@ impl Session<'_> {
             self.bar.suspend(|| {
                 eprintln!("--- {which}: build failed; full log ---\n{}", outcome.log);
             });
+        }
+    }
+
+    /// A failed classic build leaves its intermediate images dangling; remove those
+    /// that are still untagged (never a tagged image, never with force).
+    async fn remove_failed_intermediates(&self, builder: BuilderKind, log: &str) {
+        if builder != BuilderKind::Classic || self.opts.keep_images {
+            return;
+        }
+        for id in build::classic_intermediate_ids(log).iter().rev() {
+            let untagged = self
+                .engine
+                .docker
+                .inspect_image(id)
+                .await
+                .is_ok_and(|image| {
+                    image
+                        .repo_tags
+                        .unwrap_or_default()
+                        .iter()
+                        .all(|t| t == "<none>:<none>")
+                });
+            if untagged {
+                let _ = self
+                    .engine
+                    .docker
+                    .remove_image(id, None::<RemoveImageOptions>, None)
+                    .await;
+            }
         }
     }
 

@@ -1,6 +1,5 @@
-//! Build-context tars: packing (until the `.dockerignore`-aware packer in
-//! `context.rs` is available) and the "source-only change" used to time warm
-//! rebuilds.
+//! Build-context tars: packing (through `context.rs`, which honours
+//! `.dockerignore`) and the "source-only change" used to time warm rebuilds.
 //!
 //! The warm rebuild edits the *tar* rather than a copied directory: the tar is
 //! exactly what the engine sees (ignored files are already gone), so the edited
@@ -25,41 +24,7 @@ pub(crate) fn context_tar(
     })
 }
 
-/// Minimal packer used while `context::build_context_tar` is not implemented: all
-/// files except `.git`, no `.dockerignore` support.
-pub(crate) fn simple_context_tar(
-    context_dir: &Path,
-    dockerfile_name: &str,
-    dockerfile_contents: &[u8],
-) -> anyhow::Result<Vec<u8>> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.follow_symlinks(false);
-    let mut stack = vec![context_dir.to_path_buf()];
-    let mut files = Vec::new();
-    while let Some(dir) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let path = entry.path();
-            let rel = path.strip_prefix(context_dir)?.to_path_buf();
-            if rel == Path::new(".git") || rel == Path::new(dockerfile_name) {
-                continue;
-            }
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                stack.push(path.clone());
-            }
-            files.push((path, rel));
-        }
-    }
-    files.sort_by(|a, b| a.1.cmp(&b.1));
-    for (path, rel) in files {
-        builder.append_path_with_name(&path, &rel)?;
-    }
-    append_file(&mut builder, dockerfile_name, dockerfile_contents)?;
-    Ok(builder.into_inner()?)
-}
-
+#[cfg(test)]
 fn append_file(
     builder: &mut tar::Builder<Vec<u8>>,
     name: &str,
@@ -142,7 +107,7 @@ pub(crate) fn pick_source_file(tar_bytes: &[u8], dockerfile_name: &str) -> Optio
         let path = path.to_string_lossy().trim_start_matches("./").to_string();
         let file_name = path.rsplit('/').next().unwrap_or(&path).to_string();
         if path == dockerfile_name
-            || file_name == ".dockerignore"
+            || path.split('/').any(|part| part.starts_with('.'))
             || file_name.starts_with("Dockerfile")
             || file_name.ends_with(".Dockerfile")
             || is_manifest(&file_name)

@@ -11,7 +11,7 @@ use dopt::docker::{BuildOptions, Engine};
 use futures_util::StreamExt;
 
 /// The base image every test Dockerfile starts FROM.
-pub const BASE: &str = "dopt-test-busybox:1";
+pub const BASE: &str = "dopt-test-busybox:2";
 
 /// Busybox applets linked into the base image.
 const APPLETS: &[&str] = &[
@@ -77,7 +77,9 @@ pub fn ensure_base_image(engine: &Engine) {
         from_src: Some("-".into()),
         repo: Some(repo.into()),
         tag: Some(tag.into()),
-        changes: vec!["LABEL dopt.standin=busybox-test-base".into()],
+        changes: vec![
+            "LABEL org.dopt.standin=true org.dopt.standin.flavor=busybox-test-base".into(),
+        ],
         ..Default::default()
     };
     rt.block_on(async {
