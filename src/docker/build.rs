@@ -367,9 +367,9 @@ pub(crate) fn classic_intermediate_ids(log: &str) -> Vec<String> {
         let trimmed = line.trim();
         if trimmed.starts_with("Step ") {
             // The id printed after a FROM step is the base image: never ours.
-            after_from = trimmed
-                .split_once(" : ")
-                .is_some_and(|(_, instr)| instr.trim_start().to_ascii_uppercase().starts_with("FROM"));
+            after_from = trimmed.split_once(" : ").is_some_and(|(_, instr)| {
+                instr.trim_start().to_ascii_uppercase().starts_with("FROM")
+            });
             continue;
         }
         let Some(rest) = trimmed.strip_prefix("---> ") else {
@@ -444,7 +444,8 @@ mod tests {
 
     #[test]
     fn intermediate_ids_skip_cache_hits() {
-        let log = "Step 1/3 : FROM x\n ---> aaaaaaaaaaaa\nStep 2/3 : COPY a /a\n ---> Using cache\n \
+        let log =
+            "Step 1/3 : FROM x\n ---> aaaaaaaaaaaa\nStep 2/3 : COPY a /a\n ---> Using cache\n \
                    ---> bbbbbbbbbbbb\nStep 3/3 : RUN false\n ---> Running in cccccccccccc\n \
                    ---> dddddddddddd\n";
         assert_eq!(

@@ -69,15 +69,13 @@ pub(crate) async fn inspect(engine: &Engine, image: &str) -> Result<ImageFacts, 
         healthcheck,
         entrypoint: config.entrypoint.unwrap_or_default(),
         cmd: config.cmd.unwrap_or_default(),
-        standin_base: labels
-            .contains_key(STANDIN_LABEL)
-            .then(|| {
-                labels
-                    .get(STANDIN_FLAVOR_LABEL)
-                    .or(labels.get(STANDIN_CONTENTS_LABEL))
-                    .cloned()
-                    .unwrap_or_else(|| "unnamed stand-in".to_string())
-            }),
+        standin_base: labels.contains_key(STANDIN_LABEL).then(|| {
+            labels
+                .get(STANDIN_FLAVOR_LABEL)
+                .or(labels.get(STANDIN_CONTENTS_LABEL))
+                .cloned()
+                .unwrap_or_else(|| "unnamed stand-in".to_string())
+        }),
         labels,
     })
 }
