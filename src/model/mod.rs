@@ -9,6 +9,9 @@
 
 pub mod commands;
 pub mod image;
+#[cfg(test)]
+pub mod testing;
+pub mod text;
 
 pub use image::{ImageRef, OsFamily};
 

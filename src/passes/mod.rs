@@ -5,6 +5,10 @@
 //! findings; each finding may carry a fix made of byte-range edits over the
 //! original text. Passes never print; the fix engine applies and re-runs them.
 
+pub mod copy_order;
+pub mod healthcheck;
+pub mod non_root_user;
+
 use crate::fix::Finding;
 use crate::syntax::Dockerfile;
 use std::path::{Path, PathBuf};
@@ -76,5 +80,9 @@ pub trait Pass: Sync + Send {
 
 /// Every pass, in the order they run.
 pub fn all() -> Vec<Box<dyn Pass>> {
-    vec![]
+    vec![
+        Box::new(copy_order::CopyOrder),
+        Box::new(non_root_user::NonRootUser),
+        Box::new(healthcheck::Healthcheck),
+    ]
 }
