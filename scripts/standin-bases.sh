@@ -19,7 +19,7 @@
 #   FORCE=1              rebuild derived images even if they exist
 #
 # Needs root (debootstrap), a running Docker engine (see .ci/docker-setup.sh) and network
-# access to the Debian mirror, PyPI and npm (builds use --network host).
+# access to the Debian mirror (builds use --network host).
 set -euo pipefail
 
 readonly SUITE=bookworm
@@ -313,7 +313,9 @@ BODY
 
 	local i
 	for ((i = ${#STALE[@]} - 1; i >= 0; i--)); do
-		docker rmi "${STALE[i]}" >/dev/null 2>&1 || log "could not remove replaced image ${STALE[i]}"
+		if image_exists "${STALE[i]}"; then
+			docker rmi "${STALE[i]}" >/dev/null 2>&1 || log "could not remove replaced image ${STALE[i]}"
+		fi
 	done
 
 	log "summary:"
