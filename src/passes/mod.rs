@@ -5,9 +5,19 @@
 //! findings; each finding may carry a fix made of byte-range edits over the
 //! original text. Passes never print; the fix engine applies and re-runs them.
 
+pub mod apk;
+pub mod apt_get;
+pub mod composer;
 pub mod copy_order;
+pub mod gem;
 pub mod healthcheck;
+pub mod merge_run;
 pub mod non_root_user;
+pub mod npm;
+pub mod package_hygiene;
+pub mod pip;
+pub mod rpm;
+pub mod yarn;
 
 use crate::fix::Finding;
 use crate::syntax::Dockerfile;
@@ -81,6 +91,15 @@ pub trait Pass: Sync + Send {
 /// Every pass, in the order they run.
 pub fn all() -> Vec<Box<dyn Pass>> {
     vec![
+        Box::new(merge_run::MergeRun),
+        Box::new(apt_get::AptGetHygiene),
+        Box::new(apk::ApkHygiene),
+        Box::new(rpm::RpmHygiene),
+        Box::new(pip::PipHygiene),
+        Box::new(npm::NpmHygiene),
+        Box::new(yarn::YarnHygiene),
+        Box::new(gem::GemHygiene),
+        Box::new(composer::ComposerHygiene),
         Box::new(copy_order::CopyOrder),
         Box::new(non_root_user::NonRootUser),
         Box::new(healthcheck::Healthcheck),

@@ -183,6 +183,19 @@ fn validate(file: &str, p: &Profile) -> Result<(), ProfileError> {
                 rule.id
             )));
         }
+        if let Some(HygieneAction::Cleanup(cleanup)) = rule.action() {
+            // The fix must satisfy the rule afterwards, or fixing never converges.
+            if !rule
+                .cleanup_matches
+                .iter()
+                .any(|m| cleanup.contains(m.as_str()))
+            {
+                return Err(invalid(format!(
+                    "hygiene rule `{}`: require_cleanup must contain one of cleanup_matches",
+                    rule.id
+                )));
+            }
+        }
         if rule.command.split_whitespace().next().is_none() {
             return Err(invalid(format!(
                 "hygiene rule `{}` has an empty command",

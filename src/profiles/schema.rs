@@ -147,8 +147,9 @@ pub struct HygieneRule {
     /// ENV/ARG names that already give the effect when set (`PIP_NO_CACHE_DIR`).
     #[serde(default)]
     pub satisfied_by_env: Vec<String>,
-    /// If a `RUN --mount=type=cache` targets one of these, the cache is intentional
-    /// and the rule is skipped. Defaults to the profile's `cache_dirs`.
+    /// If a `RUN --mount=type=cache` target contains (or lies within) one of
+    /// these, the cache is intentional and the rule is skipped. Empty for rules
+    /// that are not about caches (`-y`).
     #[serde(default)]
     pub cache_dirs: Vec<String>,
     pub safety: RuleSafety,

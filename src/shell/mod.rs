@@ -316,6 +316,62 @@ pub fn analyze(text: &str) -> Option<Script> {
     })
 }
 
+/// The analysed shell text of a shell-form RUN without heredocs; None for exec
+/// form, heredoc RUNs and other instructions.
+pub fn run_script(inst: &crate::syntax::Instruction) -> Option<Script> {
+    match &inst.kind {
+        crate::syntax::InstructionKind::Run(crate::syntax::Command::Shell { .. })
+            if inst.heredocs.is_empty() =>
+        {
+            analyze(&inst.logical.text)
+        }
+        _ => None,
+    }
+}
+
+/// True if shell-form RUNs of this file run in a POSIX shell: no SHELL
+/// instruction switches to something else (PowerShell, cmd), and no stage builds
+/// on a Windows image (whose default shell is cmd).
+pub fn posix_shell(file: &crate::syntax::Dockerfile) -> bool {
+    use crate::syntax::InstructionKind;
+    const POSIX: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+    let shells_ok = file.instructions.iter().all(|i| match &i.kind {
+        InstructionKind::Shell(args) => args.first().is_some_and(|a| {
+            POSIX.contains(&basename(a))
+                && args
+                    .last()
+                    .is_some_and(|l| l.starts_with('-') && l.ends_with('c'))
+        }),
+        _ => true,
+    });
+    let windows = file.stages().iter().any(|s| {
+        let b = s.base.to_ascii_lowercase();
+        b.contains("windows") || b.contains("nanoserver") || b.contains("servercore")
+    });
+    shells_ok && !windows
+}
+
+/// Maps a logical offset that ends something (a word, a command) to the source:
+/// at a line continuation it stays before the escape character.
+pub fn source_end(logical: &crate::syntax::LogicalText, pos: usize) -> usize {
+    if pos == 0 {
+        logical.map(0)
+    } else {
+        logical.map_span(pos - 1, pos).end
+    }
+}
+
+/// Maps a logical offset that starts something to the source: at a line
+/// continuation it moves past it.
+pub fn source_start(logical: &crate::syntax::LogicalText, pos: usize) -> usize {
+    if pos >= logical.text.len() {
+        return source_end(logical, pos);
+    }
+    // The byte at `pos` lies inside a piece; its source offset is unambiguous.
+    let after = logical.map_span(pos, pos + 1).end;
+    after - 1
+}
+
 fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }

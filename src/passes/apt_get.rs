@@ -1,0 +1,134 @@
+//! # apt-get-hygiene (DOP002)
+//!
+//! ## What it does
+//! Checks every `apt-get install` (also `apt install`, behind `sudo`/`env`) in a
+//! shell-form RUN for four things, from the `apt` profile:
+//! - `apt-get update` runs earlier in the same RUN;
+//! - `-y` (or `--yes`, `-qy`...) is given;
+//! - `--no-install-recommends` is given;
+//! - `rm -rf /var/lib/apt/lists/*` runs later in the same RUN.
+//!
+//! ## Why is this bad?
+//! An `update` in an earlier RUN is cached on its own, so a later `install` can
+//! use a months-old package index. Without `-y` apt waits for an answer. Recommended
+//! packages are rarely needed in a container and often add tens of megabytes. The
+//! package lists (~20-40 MB) stay in the layer unless removed in the same RUN;
+//! removing them in a later RUN does not shrink the image.
+//!
+//! Skipped when a `RUN --mount=type=cache` targets `/var/lib/apt` (or the lists):
+//! the cache is then intentional and not stored in the layer.
+//!
+//! ## Example
+//! ```dockerfile
+//! RUN apt-get install curl
+//! ```
+//! Use instead:
+//! ```dockerfile
+//! RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+//! ```
+//!
+//! ## Fix safety
+//! Adding `update`, `-y` and the list cleanup is safe. Adding
+//! `--no-install-recommends` is unsafe: the software may rely on a recommended
+//! package (e.g. `ca-certificates` for `curl` to reach HTTPS hosts).
+//! `update` is only inserted where it keeps the meaning (first command, or after
+//! `&&`/`;` at the top level); elsewhere the finding has no fix.
+
+use crate::fix::Finding;
+use crate::passes::{package_hygiene, Pass, PassContext};
+
+/// See the module docs.
+pub struct AptGetHygiene;
+
+impl Pass for AptGetHygiene {
+    fn code(&self) -> &'static str {
+        "DOP002"
+    }
+    fn name(&self) -> &'static str {
+        "apt-get-hygiene"
+    }
+    fn summary(&self) -> &'static str {
+        "apt-get installs without `update`, `-y`, `--no-install-recommends` or list cleanup"
+    }
+    fn docs(&self) -> &'static str {
+        static DOCS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DOCS.get_or_init(|| package_hygiene::module_docs(include_str!("apt_get.rs")))
+    }
+    fn related(&self) -> &'static [&'static str] {
+        &[
+            "hadolint DL3009",
+            "hadolint DL3014",
+            "hadolint DL3015",
+            "hadolint DL3027",
+        ]
+    }
+    fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        package_hygiene::check(ctx, &["apt"], "DOP002", "apt-get-hygiene")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::Safety;
+    use crate::passes::package_hygiene::testing::{fix, run};
+
+    #[test]
+    fn fixes_everything_in_one_run() {
+        let src = "FROM debian:12\nRUN apt-get install curl\n";
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, false),
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, true),
+            "FROM debian:12\nRUN apt-get update && apt-get install --no-install-recommends -y curl && rm -rf /var/lib/apt/lists/*\n"
+        );
+    }
+
+    #[test]
+    fn messages_and_safety() {
+        let f = run(
+            &AptGetHygiene,
+            "FROM debian\nRUN apt-get update && apt-get install -y curl\n",
+            None,
+        );
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f[0].message.contains("--no-install-recommends"));
+        assert_eq!(f[0].fix.as_ref().unwrap().safety, Safety::Unsafe);
+        assert!(f[1].message.contains("/var/lib/apt/lists"));
+        assert_eq!(f[1].fix.as_ref().unwrap().safety, Safety::Safe);
+    }
+
+    #[test]
+    fn continuation_lines_and_wrappers() {
+        let src = "FROM ubuntu\nRUN set -eux; \\\n    sudo apt-get -q update && \\\n    DEBIAN_FRONTEND=noninteractive sudo apt-get -q install \\\n      git\n";
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, true),
+            "FROM ubuntu\nRUN set -eux; \\\n    sudo apt-get -q update && \\\n    DEBIAN_FRONTEND=noninteractive sudo apt-get -q install --no-install-recommends -y \\\n      git && sudo rm -rf /var/lib/apt/lists/*\n"
+        );
+    }
+
+    #[test]
+    fn update_not_inserted_after_or() {
+        let f = run(&AptGetHygiene, "FROM debian\nRUN true || apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("apt-get update"));
+        assert!(f[0].fix.is_none());
+    }
+
+    #[test]
+    fn must_not_fire() {
+        for src in [
+            "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian\nRUN apt-get update && apt-get install -qqy --no-install-recommends curl \\\n && apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/*\n",
+            "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/var/lib/apt apt-get update && apt-get install --yes --no-install-recommends curl\n",
+            "FROM debian\nRUN [\"apt-get\", \"install\", \"curl\"]\n",
+            "FROM debian\nRUN apt-get update\n",
+            "FROM debian\nRUN echo apt-get install x\n",
+        ] {
+            let f = run(&AptGetHygiene, src, None);
+            assert!(f.is_empty(), "fired on:\n{src}\n{f:#?}");
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! # merge-run (DOP001)
+//!
+//! ## What it does
+//! Merges consecutive shell-form RUN instructions of a stage into one, chained
+//! with ` && \` and a continuation line in the file's own indentation, escape
+//! character and line endings. Comments between the RUNs move above the merged
+//! instruction; blank lines between them go.
+//!
+//! Never merged: exec-form RUNs, heredoc RUNs, RUNs whose `--mount`/`--network`/
+//! `--security` flags differ (or that have other flags), RUNs separated by any
+//! other instruction, RUNs that end with `&`, a comment or a stray `;`, RUNs whose
+//! shell text cannot be parsed, and files whose SHELL is not a POSIX shell or that
+//! build on Windows images.
+//!
+//! ## Why is this bad?
+//! Every RUN is a layer. Files that one RUN creates and a later RUN deletes (package
+//! lists, build tools, caches) still ship in the earlier layer, so cleanups only
+//! shrink the image when they run in the same RUN as what they clean. Fewer layers
+//! also pull and unpack faster.
+//!
+//! ## Example
+//! ```dockerfile
+//! RUN apt-get update
+//! # tools for the health check
+//! RUN apt-get install -y curl
+//! ```
+//! Use instead:
+//! ```dockerfile
+//! # tools for the health check
+//! RUN apt-get update && \
+//!     apt-get install -y curl
+//! ```
+//!
+//! ## Fix safety
+//! Safe when every part is a plain `&&` chain of simple commands that leaves the
+//! shell state alone: then `a && b` fails exactly when one of the RUNs failed.
+//! A part that changes the shell state for what follows (`cd`, `export`, `set`,
+//! `exit`, `exec`, assignments, functions...) is wrapped in `( ... )` so the next
+//! part starts as it did in its own shell, and a later part that is not a plain
+//! `&&` chain (`a; b`, `a || b`, `if ...`) is wrapped so that an earlier failure
+//! still stops it. Those merges are behaviour-preserving by construction but
+//! marked unsafe, since they change the text more than a join.
+
+use crate::fix::{Edit, Finding, Fix, Safety};
+use crate::passes::{package_hygiene, Pass, PassContext};
+use crate::shell::{self, Script};
+use crate::syntax::{Dockerfile, Instruction, ItemKind, Span};
+
+/// See the module docs.
+pub struct MergeRun;
+
+/// Flags with which RUNs may still be merged, when equal on both.
+const MERGEABLE_FLAGS: &[&str] = &["mount", "network", "security"];
+
+impl Pass for MergeRun {
+    fn code(&self) -> &'static str {
+        "DOP001"
+    }
+    fn name(&self) -> &'static str {
+        "merge-run"
+    }
+    fn summary(&self) -> &'static str {
+        "Consecutive RUN instructions that can be one layer"
+    }
+    fn docs(&self) -> &'static str {
+        static DOCS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DOCS.get_or_init(|| package_hygiene::module_docs(include_str!("merge_run.rs")))
+    }
+    fn related(&self) -> &'static [&'static str] {
+        &["hadolint DL3059"]
+    }
+    fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        let file = ctx.file;
+        if !shell::posix_shell(file) {
+            return Vec::new();
+        }
+        let indent = continuation_indent(file);
+        let mut findings = Vec::new();
+        for stage in file.stages() {
+            let mut group: Vec<Part> = Vec::new();
+            for idx in stage.instructions.clone() {
+                match Part::new(file, idx) {
+                    Some(part)
+                        if group.last().is_some_and(|prev| {
+                            prev.idx + 1 == idx && prev.flags == part.flags
+                        }) =>
+                    {
+                        group.push(part)
+                    }
+                    other => {
+                        if group.len() > 1 {
+                            findings.push(merge(file, &group, &indent));
+                        }
+                        group = other.into_iter().collect();
+                    }
+                }
+            }
+            if group.len() > 1 {
+                findings.push(merge(file, &group, &indent));
+            }
+        }
+        findings
+    }
+}
+
+/// A RUN that may take part in a merge.
+struct Part<'a> {
+    idx: usize,
+    inst: &'a Instruction,
+    script: Script,
+    /// `(name, value)` of its flags, compared between parts.
+    flags: Vec<(String, Option<String>)>,
+    /// Source offset of the first command.
+    body_start: usize,
+    /// Source offset just past the last command.
+    body_end: usize,
+    /// Source offset of the end of the instruction's last line, terminator excluded.
+    line_end: usize,
+}
+
+impl<'a> Part<'a> {
+    fn new(file: &'a Dockerfile, idx: usize) -> Option<Part<'a>> {
+        let inst = &file.instructions[idx];
+        let script = shell::run_script(inst)?;
+        let text = &inst.logical.text;
+        let ok = script.parse_ok
+            && !script.has_background
+            && script.trailing.is_empty()
+            && text[..script.range.start].trim().is_empty()
+            && !text.contains('\n')
+            && inst
+                .flags
+                .iter()
+                .all(|f| MERGEABLE_FLAGS.contains(&f.name.as_str()));
+        if !ok {
+            return None;
+        }
+        let body_start = shell::source_start(&inst.logical, script.range.start);
+        let body_end = shell::source_end(&inst.logical, script.range.end);
+        let span_text = inst.span.text(&file.source);
+        let terminator = if span_text.ends_with("\r\n") {
+            2
+        } else if span_text.ends_with('\n') {
+            1
+        } else {
+            0
+        };
+        let line_end = inst.span.end - terminator;
+        // Between the last command and the end of the line only spaces may stand
+        // (no comment lines of a continuation, no stray escape).
+        if body_end > line_end
+            || body_start < inst.keyword_span.end
+            || !file.source[body_end..line_end]
+                .bytes()
+                .all(|b| b == b' ' || b == b'\t')
+        {
+            return None;
+        }
+        let flags = inst
+            .flags
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        Some(Part {
+            idx,
+            inst,
+            script,
+            flags,
+            body_start,
+            body_end,
+            line_end,
+        })
+    }
+}
+
+/// The finding and fix merging a group of two or more parts.
+fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
+    let n = parts.len();
+    let esc = file.escape;
+    let wraps: Vec<bool> = (0..n)
+        .map(|k| {
+            (k > 0 && !parts[k].script.plain_and_chain)
+                || (k + 1 < n && parts[k].script.changes_shell_state)
+        })
+        .collect();
+    let mut edits = Vec::new();
+    let mut comments = String::new();
+    if wraps[0] {
+        edits.push(Edit::insert(parts[0].body_start, "("));
+    }
+    for k in 0..n - 1 {
+        let (cur, next) = (&parts[k], &parts[k + 1]);
+        let close = if wraps[k] { ")" } else { "" };
+        edits.push(Edit::replace(
+            Span::new(cur.body_end, cur.line_end),
+            format!("{close} && {esc}"),
+        ));
+        // Comment items between the two move above the group; blank lines go.
+        for item in &file.items {
+            if item.span.start >= cur.inst.span.end
+                && item.span.end <= next.inst.span.start
+                && item.kind == ItemKind::Comment
+            {
+                comments.push_str(item.span.text(&file.source));
+            }
+        }
+        // Replace the gap, the next RUN's keyword and flags, and its first
+        // character: the edit then also covers the position where another pass
+        // might insert in front of the first command, so such an insertion waits
+        // for the next round instead of landing twice.
+        let first_char_len = file.source[next.body_start..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        let head_end = next.body_start + first_char_len;
+        let open = if wraps[k + 1] { "(" } else { "" };
+        edits.push(Edit::replace(
+            Span::new(cur.inst.span.end, head_end),
+            format!("{indent}{open}{}", &file.source[next.body_start..head_end]),
+        ));
+    }
+    if wraps[n - 1] {
+        edits.push(Edit::insert(parts[n - 1].body_end, ")"));
+    }
+    if !comments.is_empty() {
+        edits.push(Edit::insert(parts[0].inst.span.start, comments));
+    }
+    let wrapped = wraps.iter().any(|w| *w);
+    let message = if wrapped {
+        format!(
+            "{n} consecutive RUN instructions can be one layer (parts that change the shell state or are not plain `&&` chains run in subshells)"
+        )
+    } else {
+        format!(
+            "{n} consecutive RUN instructions can be one layer, so later cleanups shrink the image"
+        )
+    };
+    Finding {
+        code: "DOP001",
+        name: "merge-run",
+        message,
+        span: Span::new(parts[0].inst.keyword_span.start, parts[n - 1].body_end),
+        fix: Some(Fix {
+            safety: if wrapped {
+                Safety::Unsafe
+            } else {
+                Safety::Safe
+            },
+            edits,
+            new_files: Vec::new(),
+        }),
+    }
+}
+
+/// The indentation of continuation lines used in the file (the most common one),
+/// or four spaces.
+fn continuation_indent(file: &Dockerfile) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for inst in &file.instructions {
+        if inst.start_line == inst.end_line {
+            continue;
+        }
+        let text = inst.args_span.text(&file.source);
+        for line in text.split('\n').skip(1) {
+            let trimmed = line.trim_start_matches([' ', '\t']);
+            let indent = &line[..line.len() - trimmed.len()];
+            if indent.is_empty() || trimmed.trim().is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            match counts.iter_mut().find(|(i, _)| i == indent) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((indent.to_string(), 1)),
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, c)| *c)
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| "    ".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::apply::apply_edits;
+    use crate::passes::PassContext;
+    use crate::profiles::Profiles;
+
+    fn run(src: &str) -> Vec<Finding> {
+        let file = crate::syntax::parse(src).expect("parses");
+        let profiles = Profiles::embedded();
+        let options = serde_yaml::Mapping::new();
+        let ctx = PassContext {
+            file: &file,
+            profiles: &profiles,
+            build_context: None,
+            options: &options,
+        };
+        MergeRun.run(&ctx)
+    }
+
+    /// Applies the first finding's fix, and checks that the result parses and
+    /// that the pass is then quiet.
+    fn fixed(src: &str) -> (String, Safety) {
+        let findings = run(src);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let fix = findings[0].fix.as_ref().unwrap();
+        let out = apply_edits(src, &fix.edits);
+        assert!(run(&out).is_empty(), "not idempotent:\n{out}");
+        (out, fix.safety)
+    }
+
+    #[test]
+    fn merges_plain_chains_safely() {
+        let (out, safety) =
+            fixed("FROM debian\nRUN apt-get update\nRUN apt-get install -y curl && echo ok\n");
+        assert_eq!(
+            out,
+            "FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && echo ok\n"
+        );
+        assert_eq!(safety, Safety::Safe);
+    }
+
+    #[test]
+    fn keeps_crlf_escape_and_indent() {
+        let src = "# escape=`\r\nFROM debian\r\nRUN a && `\r\n  b\r\nRUN c\r\n";
+        let (out, _) = fixed(src);
+        assert_eq!(
+            out,
+            "# escape=`\r\nFROM debian\r\nRUN a && `\r\n  b && `\r\n  c\r\n"
+        );
+    }
+
+    #[test]
+    fn moves_comments_above_and_drops_blank_lines() {
+        let src = "FROM debian\n  RUN a\n\n# why b\nRUN b   \n";
+        let (out, _) = fixed(src);
+        assert_eq!(out, "FROM debian\n# why b\n  RUN a && \\\n    b   \n");
+    }
+
+    #[test]
+    fn three_runs_in_one_fix() {
+        let (out, _) = fixed("FROM x\nRUN a\nRUN b\nRUN c\nCMD d\n");
+        assert_eq!(out, "FROM x\nRUN a && \\\n    b && \\\n    c\nCMD d\n");
+    }
+
+    #[test]
+    fn wraps_state_changes_and_lists_unsafely() {
+        let (out, safety) = fixed("FROM x\nRUN cd /src && make\nRUN a; b\nRUN c || d\n");
+        assert_eq!(
+            out,
+            "FROM x\nRUN (cd /src && make) && \\\n    (a; b) && \\\n    (c || d)\n"
+        );
+        assert_eq!(safety, Safety::Unsafe);
+        // A first part with `;` needs no wrapping: `a; b && c` fails like before.
+        let (out, safety) = fixed("FROM x\nRUN a; b\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a; b && \\\n    c\n");
+        assert_eq!(safety, Safety::Safe);
+    }
+
+    #[test]
+    fn same_mount_flags_merge() {
+        let (out, _) = fixed(
+            "FROM x\nRUN --mount=type=cache,target=/c a\nRUN --mount=type=cache,target=/c b\n",
+        );
+        assert_eq!(
+            out,
+            "FROM x\nRUN --mount=type=cache,target=/c a && \\\n    b\n"
+        );
+    }
+
+    #[test]
+    fn must_not_fire() {
+        for src in [
+            "FROM x\nRUN a\nENV X=1\nRUN b\n",
+            "FROM x\nRUN [\"a\"]\nRUN b\n",
+            "FROM x\nRUN --mount=type=cache,target=/a a\nRUN --mount=type=cache,target=/b b\n",
+            "FROM x\nRUN --network=none a\nRUN b\n",
+            "FROM x\nRUN a &\nRUN b\n",
+            "FROM x\nRUN a # note\nRUN b\n",
+            "FROM x\nRUN a;\nRUN b\n",
+            "FROM x\nRUN <<EOF\na\nEOF\nRUN b\n",
+            "FROM x\nRUN a\nFROM y\nRUN b\n",
+            "FROM x\nSHELL [\"powershell\", \"-Command\"]\nRUN a\nRUN b\n",
+            "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN a\nRUN b\n",
+            "FROM x\nRUN echo $((\nRUN b\n",
+        ] {
+            assert!(run(src).is_empty(), "fired on:\n{src}");
+        }
+    }
+
+    #[test]
+    fn uses_the_files_indent() {
+        let (out, _) = fixed("FROM x\nRUN a \\\n\tb\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a \\\n\tb && \\\n\tc\n");
+    }
+}
