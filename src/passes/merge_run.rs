@@ -6,11 +6,13 @@
 //! character and line endings. Comments between the RUNs move above the merged
 //! instruction; blank lines between them go.
 //!
-//! Never merged: exec-form RUNs, heredoc RUNs, RUNs whose `--mount`/`--network`/
+//! Never merged: a RUN that turns on `set -e` with a RUN after it (POSIX ignores
+//! -e inside all but the last command of an `&&` list, so its failures would
+//! pass silently), exec-form RUNs, heredoc RUNs, RUNs whose `--mount`/`--network`/
 //! `--security` flags differ (or that have other flags), RUNs separated by any
 //! other instruction, RUNs that end with `&`, a comment or a stray `;`, RUNs whose
-//! shell text cannot be parsed, and files whose SHELL is not a POSIX shell or that
-//! build on Windows images.
+//! shell text cannot be parsed, and files whose SHELL is not a POSIX shell, runs
+//! it with `-e`, or that build on Windows images.
 //!
 //! ## Why is this bad?
 //! Every RUN is a layer. Files that one RUN creates and a later RUN deletes (package
@@ -71,7 +73,10 @@ impl Pass for MergeRun {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        if !shell::posix_shell(file) {
+        // With errexit from SHELL, `a; b` inside a merged `&&` chain would no
+        // longer stop at `a`: POSIX ignores -e for all but the last command of an
+        // AND-OR list, subshells included.
+        if !shell::posix_shell(file) || shell::shell_errexit(file) {
             return Vec::new();
         }
         let indent = continuation_indent(file);
@@ -80,9 +85,13 @@ impl Pass for MergeRun {
             let mut group: Vec<Part> = Vec::new();
             for idx in stage.instructions.clone() {
                 match Part::new(file, idx) {
+                    // A part that turns on `set -e` must stay last: chained with
+                    // `&&` after it, -e would be ignored for its commands.
                     Some(part)
                         if group.last().is_some_and(|prev| {
-                            prev.idx + 1 == idx && prev.flags == part.flags
+                            prev.idx + 1 == idx
+                                && prev.flags == part.flags
+                                && !prev.script.enables_errexit()
                         }) =>
                     {
                         group.push(part)
@@ -252,32 +261,49 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
     }
 }
 
-/// The indentation of continuation lines used in the file (the most common one),
-/// or four spaces.
+/// The indentation the file gives to commands on continuation lines (lines that
+/// follow a line ending in `&&`, `||`, `;` or `|`, or that start with one), the
+/// most common one; else four spaces. Argument lists (`    curl \`) do not count:
+/// they are often indented deeper than the commands.
 fn continuation_indent(file: &Dockerfile) -> String {
+    let esc = file.escape;
     let mut counts: Vec<(String, usize)> = Vec::new();
     for inst in &file.instructions {
         if inst.start_line == inst.end_line {
             continue;
         }
         let text = inst.args_span.text(&file.source);
-        for line in text.split('\n').skip(1) {
+        let mut prev_ends_command = false;
+        for line in text.split('\n') {
+            let line = line.trim_end_matches('\r');
             let trimmed = line.trim_start_matches([' ', '\t']);
             let indent = &line[..line.len() - trimmed.len()];
-            if indent.is_empty() || trimmed.trim().is_empty() || trimmed.starts_with('#') {
+            let starts_command = ["&&", "||", "|", ";"].iter().any(|op| trimmed.starts_with(op));
+            if !indent.is_empty()
+                && !trimmed.is_empty()
+                && !trimmed.starts_with('#')
+                && (prev_ends_command || starts_command)
+            {
+                match counts.iter_mut().find(|(i, _)| i == indent) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((indent.to_string(), 1)),
+                }
+            }
+            if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            match counts.iter_mut().find(|(i, _)| i == indent) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((indent.to_string(), 1)),
-            }
+            let body = trimmed.trim_end().trim_end_matches(esc).trim_end();
+            prev_ends_command = ["&&", "||", "|", ";"].iter().any(|op| body.ends_with(op));
         }
     }
-    counts
-        .into_iter()
-        .max_by_key(|(_, c)| *c)
-        .map(|(i, _)| i)
-        .unwrap_or_else(|| "    ".to_string())
+    // Ties go to the indent seen first.
+    let mut best: Option<(String, usize)> = None;
+    for (indent, count) in counts {
+        if best.as_ref().is_none_or(|(_, c)| count > *c) {
+            best = Some((indent, count));
+        }
+    }
+    best.map(|(i, _)| i).unwrap_or_else(|| "    ".to_string())
 }
 
 #[cfg(test)]
@@ -360,6 +386,18 @@ mod tests {
     }
 
     #[test]
+    fn errexit_parts_stay_last() {
+        // `(set -e; a; b) && c` would ignore a failing `a`: never merge after it.
+        assert!(run("FROM x\nRUN set -eux; a; b\nRUN c\n").is_empty());
+        assert!(run("FROM x\nRUN set -o errexit; a\nRUN c\n").is_empty());
+        let (out, _) = fixed("FROM x\nRUN c\nRUN set -eux; a; b\nRUN set -e; d\n");
+        assert_eq!(out, "FROM x\nRUN c && \\\n    (set -eux; a; b)\nRUN set -e; d\n");
+        assert!(run("FROM x\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n").is_empty());
+        // pipefail alone is fine.
+        assert_eq!(run("FROM x\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n").len(), 1);
+    }
+
+    #[test]
     fn same_mount_flags_merge() {
         let (out, _) = fixed(
             "FROM x\nRUN --mount=type=cache,target=/c a\nRUN --mount=type=cache,target=/c b\n",
@@ -392,7 +430,12 @@ mod tests {
 
     #[test]
     fn uses_the_files_indent() {
-        let (out, _) = fixed("FROM x\nRUN a \\\n\tb\nRUN c\n");
-        assert_eq!(out, "FROM x\nRUN a \\\n\tb && \\\n\tc\n");
+        let (out, _) = fixed("FROM x\nRUN a && \\\n\tb\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a && \\\n\tb && \\\n\tc\n");
+        // Deeper argument lists do not count; ` && ` at line start does.
+        let (out, _) = fixed("FROM x\nRUN a \\\n        x \\\n  && b\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a \\\n        x \\\n  && b && \\\n  c\n");
+        let (out, _) = fixed("FROM x\nRUN a \\\n        x\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a \\\n        x && \\\n    c\n");
     }
 }

@@ -127,6 +127,7 @@ fn check_rule(
                     code,
                     name,
                     rule,
+                    cmd,
                     span_of(cmd),
                     Some(vec![Edit::insert(at, format!(" {flag}"))]),
                 ));
@@ -168,7 +169,7 @@ fn check_rule(
                     let at = shell::source_start(logical, cmd.range.start);
                     vec![Edit::insert(at, format!("{prefix}{filled} && "))]
                 });
-                findings.push(finding(code, name, rule, span_of(cmd), edits));
+                findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
             }
         }
         HygieneAction::Cleanup(cleanup) => {
@@ -189,7 +190,7 @@ fn check_rule(
                 let at = shell::source_end(logical, script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
             });
-            findings.push(finding(code, name, rule, span_of(cmd), edits));
+            findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
         }
         HygieneAction::Replace(with) => {
             let with_words: Vec<&str> = with.split_whitespace().collect();
@@ -227,7 +228,7 @@ fn check_rule(
                         with.to_string(),
                     )
                 };
-                findings.push(finding(code, name, rule, span_of(cmd), Some(vec![edit])));
+                findings.push(finding(code, name, rule, cmd, span_of(cmd), Some(vec![edit])));
             }
         }
     }
@@ -237,13 +238,16 @@ fn finding(
     code: &'static str,
     name: &'static str,
     rule: &HygieneRule,
+    cmd: &SimpleCommand,
     span: Span,
     edits: Option<Vec<Edit>>,
 ) -> Finding {
+    // `{program}` in a reason names the program as the command calls it.
+    let program = cmd.program().unwrap_or_default();
     Finding {
         code,
         name,
-        message: rule.reason.clone(),
+        message: rule.reason.replace("{program}", &program),
         span,
         fix: edits.map(|edits| {
             let mut fix = Fix::safe(edits);

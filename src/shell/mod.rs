@@ -244,6 +244,21 @@ impl SimpleCommand {
             .collect()
     }
 
+    /// True for `set -e`, `set -eux`, `set -o errexit` and the like.
+    pub fn enables_errexit(&self) -> bool {
+        let argv = self.effective_strings();
+        if argv.first().map(String::as_str) != Some("set") {
+            return false;
+        }
+        argv.iter().enumerate().skip(1).any(|(i, w)| {
+            (w.starts_with('-')
+                && !w.starts_with("--")
+                && w[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                && w.contains('e'))
+                || (w == "-o" && argv.get(i + 1).map(String::as_str) == Some("errexit"))
+        })
+    }
+
     /// True for a builtin whose effect outlives the command (`cd`, `export`,
     /// `set`, `exit`...) or a bare `NAME=value` assignment.
     pub fn changes_shell_state(&self) -> bool {
@@ -280,6 +295,11 @@ pub struct Script {
 }
 
 impl Script {
+    /// Some command turns on `set -e` (errexit).
+    pub fn enables_errexit(&self) -> bool {
+        self.commands.iter().any(SimpleCommand::enables_errexit)
+    }
+
     /// Commands whose effective program is one of `programs` followed by
     /// `subcommand` (see [`SimpleCommand::matches`]).
     pub fn find_commands(&self, programs: &[&str], subcommand: &[&str]) -> Vec<&SimpleCommand> {
@@ -349,6 +369,22 @@ pub fn posix_shell(file: &crate::syntax::Dockerfile) -> bool {
         b.contains("windows") || b.contains("nanoserver") || b.contains("servercore")
     });
     shells_ok && !windows
+}
+
+/// True if a SHELL instruction of the file runs its shell with errexit (`-e`,
+/// `-ec`, `-o errexit`): then every RUN stops at its first failing command.
+pub fn shell_errexit(file: &crate::syntax::Dockerfile) -> bool {
+    use crate::syntax::InstructionKind;
+    file.instructions.iter().any(|i| match &i.kind {
+        InstructionKind::Shell(args) => args.iter().enumerate().skip(1).any(|(n, a)| {
+            (a.starts_with('-')
+                && !a.starts_with("--")
+                && a[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                && a.contains('e'))
+                || (a == "-o" && args.get(n + 1).is_some_and(|x| x == "errexit"))
+        }),
+        _ => false,
+    })
 }
 
 /// Maps a logical offset that ends something (a word, a command) to the source:
