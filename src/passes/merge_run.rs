@@ -278,7 +278,9 @@ fn continuation_indent(file: &Dockerfile) -> String {
             let line = line.trim_end_matches('\r');
             let trimmed = line.trim_start_matches([' ', '\t']);
             let indent = &line[..line.len() - trimmed.len()];
-            let starts_command = ["&&", "||", "|", ";"].iter().any(|op| trimmed.starts_with(op));
+            let starts_command = ["&&", "||", "|", ";"]
+                .iter()
+                .any(|op| trimmed.starts_with(op));
             if !indent.is_empty()
                 && !trimmed.is_empty()
                 && !trimmed.starts_with('#')
@@ -391,10 +393,20 @@ mod tests {
         assert!(run("FROM x\nRUN set -eux; a; b\nRUN c\n").is_empty());
         assert!(run("FROM x\nRUN set -o errexit; a\nRUN c\n").is_empty());
         let (out, _) = fixed("FROM x\nRUN c\nRUN set -eux; a; b\nRUN set -e; d\n");
-        assert_eq!(out, "FROM x\nRUN c && \\\n    (set -eux; a; b)\nRUN set -e; d\n");
-        assert!(run("FROM x\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n").is_empty());
+        assert_eq!(
+            out,
+            "FROM x\nRUN c && \\\n    (set -eux; a; b)\nRUN set -e; d\n"
+        );
+        assert!(run(
+            "FROM x\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n"
+        )
+        .is_empty());
         // pipefail alone is fine.
-        assert_eq!(run("FROM x\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n").len(), 1);
+        assert_eq!(
+            run("FROM x\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a\nRUN b\n")
+                .len(),
+            1
+        );
     }
 
     #[test]

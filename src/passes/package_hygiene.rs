@@ -228,7 +228,14 @@ fn check_rule(
                         with.to_string(),
                     )
                 };
-                findings.push(finding(code, name, rule, cmd, span_of(cmd), Some(vec![edit])));
+                findings.push(finding(
+                    code,
+                    name,
+                    rule,
+                    cmd,
+                    span_of(cmd),
+                    Some(vec![edit]),
+                ));
             }
         }
     }
