@@ -393,6 +393,20 @@ pub(crate) fn classic_intermediate_ids(log: &str) -> Vec<String> {
     ids
 }
 
+/// A line explaining well-known failures, to append to a log tail (or "").
+pub(crate) fn failure_hint(builder: BuilderKind, log: &str) -> String {
+    if builder == BuilderKind::BuildKit
+        && log.contains("dockerfile parse error")
+        && log.contains("unknown instruction")
+    {
+        return "\nhint: this engine's built-in Dockerfile frontend may predate syntax the file \
+                uses (heredocs need dockerfile 1.4); make the `# syntax=` frontend image \
+                available locally (`docker load`) or use a newer engine"
+            .into();
+    }
+    String::new()
+}
+
 /// The last `lines` lines of a log, for error messages and the report.
 pub fn log_tail(log: &str, lines: usize) -> String {
     let all: Vec<&str> = log.lines().collect();

@@ -330,10 +330,11 @@ impl Session<'_> {
         if let Some(error) = cold.failure.clone() {
             self.show_failed_log(which, &cold);
             self.remove_failed_intermediates(builder, &cold.log).await;
+            let hint = build::failure_hint(builder, &cold.log);
             if which == "original" {
                 return Err(DockerError::OriginalBuildFailed {
                     builder: builder.to_string(),
-                    log_tail: build::log_tail(&cold.log, 40),
+                    log_tail: build::log_tail(&cold.log, 40) + &hint,
                     full_log: cold.log,
                 });
             }
@@ -344,7 +345,7 @@ impl Session<'_> {
                 cold_build_seconds: cold.duration.as_secs_f64(),
                 warm_rebuild_seconds: None,
                 build_error: Some(error),
-                log_tail: Some(build::log_tail(&cold.log, 30)),
+                log_tail: Some(build::log_tail(&cold.log, 30) + &hint),
                 build_log: Some(cold.log),
             }));
         }

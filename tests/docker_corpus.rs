@@ -1,0 +1,100 @@
+//! Measurements on the buildable corpus apps (`../shared/corpus/apps`), built on the
+//! stand-in base images of `scripts/standin-bases.sh` with the host network (package
+//! registries are reached through it). They download packages and take minutes, so
+//! they are `#[ignore]`d; run them with
+//! `cargo test --test docker_corpus -- --ignored --nocapture`.
+
+mod docker_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use docker_support::engine_or_skip;
+use dopt::docker::{compare_blocking, BuildOptions, BuilderKind, Engine, VerifyMode};
+
+fn app_dir(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/apps")).join(name)
+}
+
+/// True when every base image is present locally (stand-ins are made by
+/// `scripts/standin-bases.sh`); prints why not otherwise.
+fn bases_present(engine: &Engine, bases: &[&str], test: &str) -> bool {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for base in bases {
+        if rt.block_on(engine.docker().inspect_image(base)).is_err() {
+            eprintln!("SKIPPED {test}: base image {base} missing (run scripts/standin-bases.sh)");
+            return false;
+        }
+    }
+    true
+}
+
+fn corpus_options(app: &str) -> BuildOptions {
+    let mut opts = BuildOptions::new(app_dir(app));
+    opts.network = Some("host".into());
+    opts.progress = false;
+    opts.timeout = Duration::from_secs(60);
+    opts
+}
+
+#[test]
+#[ignore = "downloads npm packages; minutes"]
+fn node_bulletin_board() {
+    let Some(engine) = engine_or_skip("node_bulletin_board") else {
+        return;
+    };
+    if !bases_present(&engine, &["node:current-slim"], "node_bulletin_board") {
+        return;
+    }
+    let original = std::fs::read_to_string(app_dir("node-bulletin-board/Dockerfile")).unwrap();
+    // What dopt's passes aim at: npm's cache removed in the layer that fills it.
+    let optimized = original.replace(
+        "RUN npm install\n",
+        "RUN npm install && npm cache clean --force\n",
+    );
+    assert_ne!(original, optimized);
+    let report = compare_blocking(&original, &optimized, &corpus_options("node-bulletin-board"))
+        .unwrap();
+    println!("{}", report.to_markdown());
+    println!("{}", report.to_json());
+    assert!(report.standin_bases);
+    let verification = report.verification.as_ref().unwrap();
+    assert_eq!(verification.mode, VerifyMode::Http { port: 8080 });
+    assert!(report.verified, "{}", report.to_markdown());
+    assert!(report.size_saved_bytes.unwrap() > 0);
+}
+
+#[test]
+#[ignore = "downloads PyPI packages; minutes"]
+fn awesome_compose_flask_with_buildkit_mount() {
+    let test = "awesome_compose_flask_with_buildkit_mount";
+    let Some(engine) = engine_or_skip(test) else {
+        return;
+    };
+    if !bases_present(&engine, &["python:3.10-alpine"], test) {
+        return;
+    }
+    let original =
+        std::fs::read_to_string(app_dir("awesome-compose-flask/Dockerfile")).unwrap();
+    // Only the stage we build changes; the heredoc stages stay as they are.
+    let optimized = original.replace(
+        "COPY requirements.txt /app\n",
+        "COPY requirements.txt /app/\n",
+    );
+    let mut opts = corpus_options("awesome-compose-flask");
+    opts.target = Some("builder".into());
+    let result = compare_blocking(&original, &optimized, &opts);
+    match result {
+        Ok(report) => {
+            println!("{}", report.to_markdown());
+            assert_eq!(report.builder, BuilderKind::BuildKit);
+        }
+        // Engine 20.10's built-in Dockerfile frontend predates heredocs: the
+        // dev-envs stage does not parse, even though it is not the target.
+        Err(e) => {
+            println!("{e}");
+            assert!(e.to_string().contains("unknown instruction"), "{e}");
+            assert!(e.to_string().contains("hint: "), "{e}");
+        }
+    }
+}
