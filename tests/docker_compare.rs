@@ -267,7 +267,10 @@ fn run_mount_builds_with_buildkit_session() {
     classic.builder = BuilderChoice::Classic;
     match compare_blocking(&original, &optimized, &classic) {
         Err(DockerError::OriginalBuildFailed { log_tail, .. }) => {
-            assert!(log_tail.contains("--mount option requires BuildKit"), "{log_tail}")
+            assert!(
+                log_tail.contains("--mount option requires BuildKit"),
+                "{log_tail}"
+            )
         }
         other => panic!("expected the classic builder to reject RUN --mount: {other:?}"),
     }

@@ -13,7 +13,11 @@ use docker_support::engine_or_skip;
 use dopt::docker::{compare_blocking, BuildOptions, BuilderKind, Engine, VerifyMode};
 
 fn app_dir(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/apps")).join(name)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/apps"
+    ))
+    .join(name)
 }
 
 /// True when every base image is present locally (stand-ins are made by
@@ -53,8 +57,12 @@ fn node_bulletin_board() {
         "RUN npm install && npm cache clean --force\n",
     );
     assert_ne!(original, optimized);
-    let report = compare_blocking(&original, &optimized, &corpus_options("node-bulletin-board"))
-        .unwrap();
+    let report = compare_blocking(
+        &original,
+        &optimized,
+        &corpus_options("node-bulletin-board"),
+    )
+    .unwrap();
     println!("{}", report.to_markdown());
     println!("{}", report.to_json());
     assert!(report.standin_bases);
@@ -74,8 +82,7 @@ fn awesome_compose_flask_with_buildkit_mount() {
     if !bases_present(&engine, &["python:3.10-alpine"], test) {
         return;
     }
-    let original =
-        std::fs::read_to_string(app_dir("awesome-compose-flask/Dockerfile")).unwrap();
+    let original = std::fs::read_to_string(app_dir("awesome-compose-flask/Dockerfile")).unwrap();
     // Only the stage we build changes; the heredoc stages stay as they are.
     let optimized = original.replace(
         "COPY requirements.txt /app\n",
