@@ -23,6 +23,13 @@ fail() {
 
 engine_answers() { docker info >/dev/null 2>&1; }
 
+# The engine tests (tests/docker_*.rs) `docker import` a static busybox as a tiny base image.
+if ! dpkg -s busybox-static >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	say "installing busybox-static for the engine tests"
+	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y busybox-static; } \
+		>/tmp/docker-setup-busybox.log 2>&1 || say "busybox-static not installed (see /tmp/docker-setup-busybox.log)"
+fi
+
 if command -v docker >/dev/null 2>&1 && engine_answers; then
 	say "engine already running: $(docker version -f '{{.Server.Version}}' 2>/dev/null || echo unknown)"
 	exit 0
