@@ -1,0 +1,1845 @@
+#![doc = include_str!("split_stages/docs.md")]
+
+mod node;
+mod paths;
+mod script;
+
+use crate::fix::{Edit, Finding, Fix};
+use crate::passes::{Pass, PassContext};
+use crate::profiles::{ImageRef, ProfileKind};
+use crate::syntax::{Command, Dockerfile, Healthcheck, Instruction, InstructionKind, Span};
+use paths::{inside, resolve, unquote};
+use script::SimpleCommand;
+use std::collections::BTreeMap;
+
+/// DOP013 `split-stages`.
+pub struct SplitStages;
+
+const CODE: &str = "DOP013";
+const NAME: &str = "split-stages";
+/// The stage name given to the build stage when the FROM has none.
+const BUILD_STAGE: &str = "build";
+/// Where Python dependencies are installed so they can be copied as one folder.
+const VENV: &str = "/opt/venv";
+
+impl Pass for SplitStages {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn summary(&self) -> &'static str {
+        "Split a single-stage toolchain build into a build stage and a small runtime stage"
+    }
+    fn docs(&self) -> &'static str {
+        include_str!("split_stages/docs.md")
+    }
+    fn related(&self) -> &'static [&'static str] {
+        &["docker docs: multi-stage builds"]
+    }
+    fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        let Some(found) = analyze(ctx) else {
+            return Vec::new();
+        };
+        let (message, fix) = match found.plan {
+            Ok(plan) => (
+                format!(
+                    "{} runs on {}, so the toolchain ships in the image; \
+                     split into a build stage and a {} runtime stage{}",
+                    found.step, found.base, plan.runtime, plan.note
+                ),
+                Some(Fix::unsafe_(plan.edits)),
+            ),
+            Err(reason) => (
+                format!(
+                    "{} runs on {}, so the toolchain ships in the image; \
+                     a build stage would help, but no automatic split: {}",
+                    found.step, found.base, reason
+                ),
+                None,
+            ),
+        };
+        vec![Finding {
+            code: CODE,
+            name: NAME,
+            message,
+            span: found.span,
+            fix,
+        }]
+    }
+}
+
+/// The language family of a build, from its base image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Node,
+    Python,
+    Go,
+    Java,
+    Rust,
+    /// C/C++ with gcc/make on a `gcc` image or a distribution image.
+    C,
+}
+
+/// What the pass found: a build step on a build image, and either a plan or the
+/// reason there is none.
+struct Found {
+    span: Span,
+    /// "`npm ci` (line 5)".
+    step: String,
+    base: String,
+    plan: Result<Plan, String>,
+}
+
+struct Plan {
+    runtime: String,
+    /// Extra words for the message (what is copied, what was kept).
+    note: String,
+    edits: Vec<Edit>,
+}
+
+/// What one instruction before the split point becomes in the runtime stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carry {
+    /// Stays in the build stage only (build steps, sources, build tools).
+    Stay,
+    /// Repeated verbatim in the runtime stage (ENV, WORKDIR, metadata, runtime
+    /// packages, user creation).
+    Repeat,
+}
+
+/// One RUN, read.
+struct RunInfo {
+    commands: Vec<SimpleCommand>,
+    parsed: bool,
+    /// The working directory each command runs in (after `cd`s), if known.
+    cwds: Vec<Option<String>>,
+}
+
+fn run_info(inst: &Instruction, workdir: Option<&str>) -> Option<RunInfo> {
+    let InstructionKind::Run(command) = &inst.kind else {
+        return None;
+    };
+    let (mut commands, mut parsed) = match command {
+        Command::Shell { text, .. } => script::commands(text),
+        Command::Exec { args, .. } => script::exec_commands(args),
+    };
+    for heredoc in &inst.heredocs {
+        let (more, ok) = script::commands(&heredoc.content);
+        commands.extend(more);
+        parsed &= ok;
+    }
+    let mut cwd = workdir.map(str::to_string);
+    let mut cwds = Vec::new();
+    for c in &commands {
+        cwds.push(cwd.clone());
+        if c.program() == "cd" {
+            cwd = match (c.args().first(), &cwd) {
+                (Some(dir), Some(cur)) if !dir.contains('$') && dir != "-" => {
+                    Some(resolve(cur, dir))
+                }
+                _ => None,
+            };
+        }
+    }
+    Some(RunInfo {
+        commands,
+        parsed,
+        cwds,
+    })
+}
+
+/// Image references with variables resolved from the global ARG defaults.
+fn expand_args(text: &str, args: &BTreeMap<String, String>) -> Option<String> {
+    if !text.contains('$') {
+        return Some(text.to_string());
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos + 1..];
+        let (name, after) = if let Some(r) = rest.strip_prefix('{') {
+            let end = r.find('}')?;
+            let inner = &r[..end];
+            if !inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return None;
+            }
+            (inner, &r[end + 1..])
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        };
+        out.push_str(args.get(name)?);
+        rest = after;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn family_of(ctx: &PassContext, image: &ImageRef, base: &str) -> Option<Family> {
+    for p in ctx.profiles.for_base_image(base) {
+        if p.kind != ProfileKind::Ecosystem {
+            continue;
+        }
+        match p.runtime.as_deref() {
+            Some("node") => return Some(Family::Node),
+            Some("python") => return Some(Family::Python),
+            Some("go") => return Some(Family::Go),
+            Some("java") => return Some(Family::Java),
+            Some("rust") => return Some(Family::Rust),
+            _ => {}
+        }
+    }
+    let repo = image.repository.as_str();
+    if repo == "gcc" || is_distro(repo) {
+        return Some(Family::C);
+    }
+    None
+}
+
+/// Plain distribution images, where a C build installs its compiler with the
+/// package manager and the runtime stage can use the same image.
+fn is_distro(repo: &str) -> bool {
+    matches!(
+        repo,
+        "debian" | "ubuntu" | "alpine" | "fedora" | "rockylinux" | "almalinux"
+    )
+}
+
+/// What a command means for the split.
+#[derive(Debug, Clone, PartialEq)]
+enum Role {
+    /// A dependency install or build of the family's toolchain.
+    Build(BuildKind),
+    /// OS package manager: install of these packages (empty for update/clean).
+    Packages(Vec<String>),
+    /// Installs a tool globally (`npm install -g nodemon`): the image keeps it.
+    GlobalTool,
+    /// Creates users or groups.
+    Users,
+    /// Changes files: the paths it writes (resolved; None if unknown).
+    Writes(Option<Vec<String>>),
+    /// Reads or prints only; no lasting effect.
+    Harmless,
+    /// Cannot tell.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum BuildKind {
+    /// npm/yarn/pnpm install; `dev` when devDependencies are included.
+    NodeInstall { tool: &'static str, dev: bool },
+    /// A node build script (`npm run build`).
+    NodeBuild,
+    PipInstall,
+    GoBuild,
+    Maven,
+    Gradle,
+    Javac,
+    Jar,
+    Cargo,
+    /// gcc/cc/g++/clang, make, cmake...
+    CBuild,
+    /// A toolchain command whose output is not an artefact (`go mod download`).
+    Aux,
+    /// A toolchain command the pass cannot plan for, with the reason.
+    Unsupported(String),
+}
+
+const OS_PACKAGE_TOOLS: &[&str] = &[
+    "apt-get", "apt", "aptitude", "apk", "dnf", "yum", "microdnf", "zypper",
+];
+const USER_TOOLS: &[&str] = &[
+    "useradd", "adduser", "groupadd", "addgroup", "usermod", "groupmod",
+];
+const HARMLESS: &[&str] = &[
+    "echo", "printf", "true", "false", "ls", "cat", "test", "[", "set", "export", "cd", "pwd",
+    "which", "id", "whoami", "sleep", "env", "uname", "head", "tail", "grep", "wc", "du", "df",
+    "stat", "exit", ":", "rm", "unset",
+];
+/// Write files; the destination is the last operand (or all operands).
+const FILE_TOOLS: &[&str] = &[
+    "mkdir", "chmod", "chown", "chgrp", "touch", "ln", "cp", "mv", "install", "tee", "sed",
+];
+/// Directories whose contents are caches or scratch space: writes there do not
+/// matter at run time.
+const SCRATCH_DIRS: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/root/.npm",
+    "/root/.cache",
+    "/root/.m2",
+    "/root/.gradle",
+    "/home/node/.npm",
+    "/var/lib/apt/lists",
+    "/var/cache",
+    "/usr/local/share/.cache",
+    "/go/pkg",
+    "/usr/local/cargo/registry",
+    "/usr/local/cargo/git",
+    "/dev/null",
+];
+
+/// Packages that only serve to build.
+fn is_build_only_package(pkg: &str) -> bool {
+    let name = pkg.split(['=', ':']).next().unwrap_or(pkg);
+    matches!(
+        name,
+        "gcc"
+            | "g++"
+            | "cpp"
+            | "make"
+            | "cmake"
+            | "build-essential"
+            | "build-base"
+            | "autoconf"
+            | "automake"
+            | "libtool"
+            | "pkg-config"
+            | "pkgconf"
+            | "git"
+            | "bison"
+            | "flex"
+            | "ninja-build"
+            | "meson"
+            | "clang"
+            | "llvm"
+            | "musl-dev"
+            | "linux-headers"
+            | "libc6-dev"
+            | "libc-dev"
+            | "linux-libc-dev"
+            | "python3-dev"
+            | "python-dev"
+            | "golang"
+            | "golang-go"
+            | "maven"
+            | "gradle"
+            | "cargo"
+            | "rustc"
+    ) || name.starts_with("gcc-")
+        || name.starts_with("g++-")
+        || name.starts_with("clang-")
+        || name.starts_with("openjdk-") && name.contains("jdk")
+        || name.starts_with("default-jdk")
+        || is_dev_package(name)
+}
+
+/// `-dev`/`-devel` packages: headers whose runtime library the app then links.
+fn is_dev_package(name: &str) -> bool {
+    name.ends_with("-dev") || name.ends_with("-devel")
+}
+
+/// Headers that come with a compiler rather than with a library the app links.
+fn is_toolchain_header_package(name: &str) -> bool {
+    matches!(
+        name,
+        "musl-dev" | "linux-headers" | "libc6-dev" | "libc-dev" | "linux-libc-dev" | "python3-dev"
+            | "python-dev"
+    ) || name.starts_with("python3.")
+}
+
+fn node_tool(program: &str) -> Option<&'static str> {
+    match program {
+        "npm" => Some("npm"),
+        "yarn" => Some("yarn"),
+        "pnpm" => Some("pnpm"),
+        _ => None,
+    }
+}
+
+/// The role of one command for a build of `family`.
+fn role(ctx: &PassContext, family: Family, cmd: &SimpleCommand, cwd: Option<&str>) -> Role {
+    let program = cmd.program();
+    let sub = cmd.subcommand().unwrap_or("");
+    if program.is_empty() {
+        return Role::Harmless;
+    }
+    if OS_PACKAGE_TOOLS.contains(&program) {
+        let packages = if matches!(sub, "install" | "add") {
+            cmd.operands(&["-o", "-t", "--repository", "-X", "--virtual"])
+                .into_iter()
+                .skip(1)
+                .map(str::to_string)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        return Role::Packages(packages);
+    }
+    if USER_TOOLS.contains(&program) {
+        return Role::Users;
+    }
+    if let Some(kind) = build_kind(ctx, family, cmd) {
+        return match kind {
+            Some(k) => Role::Build(k),
+            None => Role::GlobalTool,
+        };
+    }
+    if HARMLESS.contains(&program) {
+        return Role::Harmless;
+    }
+    if FILE_TOOLS.contains(&program) {
+        let operands = cmd.operands(&["-m", "-o", "-g", "-t", "-e", "-f"]);
+        let targets: Vec<&str> = match program {
+            "cp" | "mv" | "ln" | "install" => operands.last().into_iter().copied().collect(),
+            "chmod" | "chown" | "chgrp" => operands.iter().skip(1).copied().collect(),
+            "sed" => {
+                if !cmd.has_flag(&["-i"]) && !cmd.args().iter().any(|a| a.starts_with("-i")) {
+                    return Role::Harmless;
+                }
+                operands.iter().skip(1).copied().collect()
+            }
+            _ => operands,
+        };
+        let Some(cwd) = cwd else {
+            return Role::Writes(None);
+        };
+        if targets.iter().any(|t| t.contains('$') || t.contains('`')) {
+            return Role::Writes(None);
+        }
+        return Role::Writes(Some(targets.iter().map(|t| resolve(cwd, t)).collect()));
+    }
+    // Cache cleanup of the family's package managers.
+    if matches!(program, "npm" | "yarn" | "pnpm" | "pip" | "pip3") && sub == "cache" {
+        return Role::Harmless;
+    }
+    Role::Unknown
+}
+
+/// Some(Some(kind)) for a toolchain command, Some(None) for a global tool install,
+/// None for anything else.
+fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<Option<BuildKind>> {
+    let program = cmd.program();
+    let sub = cmd.subcommand().unwrap_or("");
+    let argv: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
+    match family {
+        Family::Node => {
+            if let Some(tool) = node_tool(program) {
+                let global = cmd.has_flag(&["-g", "--global"]) || sub == "global";
+                let install = matches!(sub, "ci" | "install" | "i" | "add")
+                    || (tool == "yarn" && cmd.args().is_empty());
+                if install && global {
+                    return Some(None);
+                }
+                if install {
+                    // Named packages (`npm install express`) still install the
+                    // project's devDependencies with npm.
+                    let prod = cmd.has_flag(&["--production", "--prod", "-P"])
+                        || cmd.option_value(&["--omit"]) == Some("dev")
+                        || cmd
+                            .option_value(&["--only"])
+                            .is_some_and(|v| v.starts_with("prod"));
+                    return Some(Some(BuildKind::NodeInstall { tool, dev: !prod }));
+                }
+                if matches!(sub, "run" | "run-script") || (tool != "npm" && sub == "build") {
+                    return Some(Some(BuildKind::NodeBuild));
+                }
+                if tool == "npm" && matches!(sub, "prune" | "rebuild") {
+                    return Some(Some(BuildKind::Aux));
+                }
+                return None;
+            }
+            if ctx.profiles.build_command(&argv).is_some_and(|p| {
+                p.runtime.as_deref() == Some("node")
+            }) {
+                return Some(Some(BuildKind::NodeBuild));
+            }
+            None
+        }
+        Family::Python => {
+            if matches!(program, "poetry" | "pipenv" | "uv" | "conda" | "pdm")
+                && matches!(sub, "install" | "sync" | "pip")
+            {
+                return Some(Some(BuildKind::Unsupported(format!(
+                    "`{program}` manages its own environment; copying it is not automated yet"
+                ))));
+            }
+            let is_pip = program == "pip" || program.starts_with("pip3");
+            if is_pip && sub == "install" {
+                if cmd.has_flag(&["--user", "--target", "-t", "--prefix", "--root"]) {
+                    return Some(Some(BuildKind::Unsupported(
+                        "`pip install` writes outside a virtual environment (--user/--target/--prefix)"
+                            .into(),
+                    )));
+                }
+                return Some(Some(BuildKind::PipInstall));
+            }
+            if matches!(program, "virtualenv")
+                || (program.starts_with("python") && cmd.args().iter().any(|a| a == "venv"))
+            {
+                return Some(Some(BuildKind::Unsupported(
+                    "the Dockerfile already creates a virtual environment".into(),
+                )));
+            }
+            None
+        }
+        Family::Go => {
+            if program != "go" {
+                return None;
+            }
+            Some(Some(match sub {
+                "build" => BuildKind::GoBuild,
+                "install" => BuildKind::Unsupported(
+                    "`go install` puts the binary under $GOPATH/bin; use `go build -o`".into(),
+                ),
+                "mod" | "get" | "generate" | "test" | "vet" | "version" | "env" | "list" => {
+                    BuildKind::Aux
+                }
+                _ => return None,
+            }))
+        }
+        Family::Java => match program {
+            "mvn" | "mvnw" => Some(Some(BuildKind::Maven)),
+            "gradle" | "gradlew" => Some(Some(BuildKind::Gradle)),
+            "javac" => Some(Some(BuildKind::Javac)),
+            "jar" => Some(Some(BuildKind::Jar)),
+            _ => None,
+        },
+        Family::Rust => match (program, sub) {
+            ("cargo", "build" | "install") => Some(Some(BuildKind::Cargo)),
+            ("cargo", "fetch" | "test" | "check" | "clippy" | "fmt") => Some(Some(BuildKind::Aux)),
+            ("rustc", _) => Some(Some(BuildKind::Unsupported(
+                "`rustc` is called directly; the output is not known".into(),
+            ))),
+            _ => None,
+        },
+        Family::C => match program {
+            "gcc" | "cc" | "g++" | "c++" | "clang" | "clang++" | "make" | "cmake" | "ninja"
+            | "configure" => Some(Some(BuildKind::CBuild)),
+            _ => None,
+        },
+    }
+}
+
+/// Runs `analyze` over the file. None when the pass has nothing to say.
+fn analyze(ctx: &PassContext) -> Option<Found> {
+    let file = ctx.file;
+    let stages = file.stages();
+    // Multi-stage files are already split (this is also what makes the rewrite
+    // converge).
+    if stages.len() != 1 {
+        return None;
+    }
+    let stage = &stages[0];
+    if file
+        .instructions
+        .iter()
+        .any(|i| matches!(i.kind, InstructionKind::Onbuild(_)))
+    {
+        return None; // a base image for others: its toolchain is the point
+    }
+    let from_inst = &file.instructions[stage.from_instruction];
+    let InstructionKind::From(from) = &from_inst.kind else {
+        return None;
+    };
+    let global_args: BTreeMap<String, String> = file.instructions[..stage.from_instruction]
+        .iter()
+        .filter_map(|i| match &i.kind {
+            InstructionKind::Arg(decls) => Some(decls),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|d| {
+            d.default
+                .as_ref()
+                .map(|v| (d.name.clone(), unquote(v).to_string()))
+        })
+        .collect();
+    let base = expand_args(&from.image.value, &global_args)?;
+    let image = ImageRef::parse(&base)?;
+    let family = family_of(ctx, &image, &base)?;
+
+    // Walk the stage: working directory and role of each command.
+    let body = stage.from_instruction + 1..stage.instructions.end;
+    let mut workdir: Option<String> = Some("/".to_string());
+    let mut workdirs: Vec<Option<String>> = Vec::new(); // in effect at each instruction
+    let mut runs: BTreeMap<usize, RunInfo> = BTreeMap::new();
+    for idx in body.clone() {
+        let inst = &file.instructions[idx];
+        if let InstructionKind::Workdir(w) = &inst.kind {
+            let w = unquote(&w.value);
+            workdir = match &workdir {
+                Some(cur) if !w.contains('$') => Some(resolve(cur, w)),
+                _ => None,
+            };
+        }
+        workdirs.push(workdir.clone());
+        if let Some(info) = run_info(inst, workdir.as_deref()) {
+            runs.insert(idx, info);
+        }
+    }
+    let workdir_at = |idx: usize| workdirs[idx - body.start].clone();
+    let roles: BTreeMap<usize, Vec<Role>> = runs
+        .iter()
+        .map(|(&idx, info)| {
+            let roles = info
+                .commands
+                .iter()
+                .zip(&info.cwds)
+                .map(|(c, cwd)| role(ctx, family, c, cwd.as_deref()))
+                .collect();
+            (idx, roles)
+        })
+        .collect();
+    let is_build_run = |idx: usize| {
+        roles
+            .get(&idx)
+            .is_some_and(|r| r.iter().any(|r| matches!(r, Role::Build(_))))
+    };
+    // A C build on a distribution image must also install its compiler there.
+    let build_runs: Vec<usize> = body.clone().filter(|&i| is_build_run(i)).collect();
+    let split_after = *build_runs.last()?;
+    let builds: Vec<(usize, usize, BuildKind)> = roles
+        .iter()
+        .flat_map(|(&idx, rs)| {
+            rs.iter().enumerate().filter_map(move |(n, r)| match r {
+                Role::Build(k) => Some((idx, n, k.clone())),
+                _ => None,
+            })
+        })
+        .collect();
+    if builds
+        .iter()
+        .all(|(_, _, k)| matches!(k, BuildKind::Aux))
+    {
+        return None;
+    }
+
+    // Does splitting gain anything? Runtime images already in use gain nothing
+    // from a base swap.
+    let runtime_mapped = ctx.profiles.runtime_for(&base);
+    let already_runtime = ctx.profiles.is_runtime_image(&base);
+    let node_dev_install = builds
+        .iter()
+        .any(|(_, _, k)| matches!(k, BuildKind::NodeInstall { dev: true, .. }));
+    let node_build_script = builds
+        .iter()
+        .any(|(_, _, k)| matches!(k, BuildKind::NodeBuild));
+    let run_scripts = npm_scripts_run_at_start(file, body.clone());
+    let dev = if family == Family::Node {
+        node::dev_dependencies(ctx.build_context, &run_scripts)
+    } else {
+        node::DevDependencies::default()
+    };
+    match family {
+        Family::Python if already_runtime || runtime_mapped.is_none() => return None,
+        Family::Node => {
+            let has_dev = dev.listed.as_ref().is_none_or(|l| !l.is_empty());
+            let base_swap = runtime_mapped.is_some();
+            if !(base_swap || node_build_script || (node_dev_install && has_dev)) {
+                return None;
+            }
+        }
+        _ => {}
+    }
+    if family == Family::C && image.repository != "gcc" {
+        // On a distribution image, a C build needs a compiler installed first.
+        let installs_compiler = roles.values().flatten().any(|r| match r {
+            Role::Packages(p) => p.iter().any(|p| is_build_only_package(p)),
+            _ => false,
+        });
+        if !installs_compiler {
+            return None;
+        }
+    }
+
+    let last = &file.instructions[split_after];
+    let first_build = builds
+        .iter()
+        .find(|(_, _, k)| !matches!(k, BuildKind::Aux))
+        .map(|(idx, n, _)| (*idx, *n))
+        .unwrap_or((split_after, 0));
+    let step_cmd = &runs[&first_build.0].commands[first_build.1];
+    let step = format!(
+        "`{}` (line {})",
+        step_cmd
+            .argv
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        file.instructions[first_build.0].start_line
+    );
+    let span = Span::new(last.keyword_span.start, last.args_span.end.max(last.keyword_span.end));
+    let planner = Planner {
+        ctx,
+        file,
+        family,
+        base: &base,
+        image: &image,
+        body: body.clone(),
+        split_after,
+        runs: &runs,
+        roles: &roles,
+        workdir_at: &workdir_at,
+        dev: &dev,
+        node_build_script,
+        node_dev_install,
+    };
+    Some(Found {
+        span,
+        step,
+        base: base.clone(),
+        plan: planner.plan(),
+    })
+}
+
+/// npm scripts that CMD/ENTRYPOINT start (`npm start` → `start`).
+fn npm_scripts_run_at_start(file: &Dockerfile, body: std::ops::Range<usize>) -> Vec<String> {
+    let mut out = Vec::new();
+    for idx in body {
+        let cmds = match &file.instructions[idx].kind {
+            InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => command_list(c),
+            _ => continue,
+        };
+        for c in cmds {
+            if node_tool(c.program()).is_none() {
+                continue;
+            }
+            match c.subcommand() {
+                Some("start") => out.push("start".to_string()),
+                Some("run" | "run-script") => {
+                    if let Some(name) = c.operands(&[]).get(1) {
+                        out.push(name.to_string());
+                    }
+                }
+                Some(s) if c.program() != "npm" => out.push(s.to_string()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn command_list(c: &Command) -> Vec<SimpleCommand> {
+    match c {
+        Command::Shell { text, .. } => script::commands(text).0,
+        Command::Exec { args, .. } => script::exec_commands(args).0,
+    }
+}
+
+/// Programs a full language image has that its slim/runtime counterpart lacks.
+const FULL_IMAGE_ONLY: &[&str] = &[
+    "curl", "wget", "git", "gcc", "g++", "cc", "c++", "make", "cmake", "ssh", "scp", "gpg",
+    "unzip", "zip", "bzip2", "xz", "svn", "hg", "patch", "file", "ps", "netstat", "nc", "jq",
+    "vim", "less", "openssl", "go", "gofmt", "cargo", "rustc", "rustup", "javac", "jar", "jlink",
+    "jshell", "mvn", "mvnw", "gradle", "gradlew", "clang", "pkg-config",
+];
+
+/// Programs an OS package provides under another name.
+fn programs_of_package(pkg: &str) -> Vec<String> {
+    let name = pkg.split(['=', ':']).next().unwrap_or(pkg);
+    let mut out = vec![name.to_string()];
+    match name {
+        "procps" | "procps-ng" => out.extend(["ps".into(), "pkill".into()]),
+        "netcat-openbsd" | "netcat-traditional" | "netcat" => out.push("nc".into()),
+        "xz-utils" => out.push("xz".into()),
+        "openssh-client" => out.extend(["ssh".into(), "scp".into()]),
+        "gnupg" => out.push("gpg".into()),
+        _ => {}
+    }
+    out
+}
+
+struct Planner<'a> {
+    ctx: &'a PassContext<'a>,
+    file: &'a Dockerfile,
+    family: Family,
+    base: &'a str,
+    image: &'a ImageRef,
+    body: std::ops::Range<usize>,
+    split_after: usize,
+    runs: &'a BTreeMap<usize, RunInfo>,
+    roles: &'a BTreeMap<usize, Vec<Role>>,
+    workdir_at: &'a dyn Fn(usize) -> Option<String>,
+    dev: &'a node::DevDependencies,
+    node_build_script: bool,
+    node_dev_install: bool,
+}
+
+/// A path copied from the build stage to the same place in the runtime stage.
+struct Artefact {
+    /// Absolute source path in the build stage (may end in a `*.jar` glob).
+    source: String,
+    /// Absolute destination.
+    dest: String,
+}
+
+impl Planner<'_> {
+    fn line(&self, idx: usize) -> usize {
+        self.file.instructions[idx].start_line
+    }
+
+    fn plan(&self) -> Result<Plan, String> {
+        let file = self.file;
+        let l = self.split_after;
+        for (&idx, info) in self.runs {
+            if idx <= l && !info.parsed {
+                return Err(format!(
+                    "the RUN at line {} could not be read as shell",
+                    self.line(idx)
+                ));
+            }
+        }
+        if let Some(reason) = self.roles.iter().find_map(|(_, rs)| {
+            rs.iter().find_map(|r| match r {
+                Role::Build(BuildKind::Unsupported(why)) => Some(why.clone()),
+                _ => None,
+            })
+        }) {
+            return Err(reason);
+        }
+        let app_dir = (self.workdir_at)(l);
+        let Some(app_dir) = app_dir else {
+            return Err("the WORKDIR uses a variable".into());
+        };
+
+        // What the runtime stage copies, and the directories it covers.
+        let mut note = String::new();
+        let mut artefacts: Vec<Artefact> = Vec::new();
+        let mut pre_edits: Vec<Edit> = Vec::new();
+        let mut prune: Option<String> = None;
+        let mut venv_at: Option<usize> = None;
+        match self.family {
+            Family::Node => {
+                if app_dir == "/" {
+                    return Err("there is no WORKDIR, so the app's files are not in one directory to copy".into());
+                }
+                self.check_node_installs_in(&app_dir)?;
+                if !self.dev.needed_at_run_time.is_empty() {
+                    let used: Vec<String> = self
+                        .dev
+                        .needed_at_run_time
+                        .iter()
+                        .map(|(d, f)| format!("`{d}` ({f})"))
+                        .collect();
+                    let swap = self.ctx.profiles.runtime_for(self.base).is_some();
+                    if !(swap || self.node_build_script) {
+                        return Err(format!(
+                            "the app uses devDependencies at run time: {}; move them to \
+                             dependencies first, then a runtime stage can leave the rest out",
+                            used.join(", ")
+                        ));
+                    }
+                    note = format!(
+                        " (devDependencies kept: the app uses {})",
+                        used.join(", ")
+                    );
+                } else if self.node_dev_install
+                    && self.dev.listed.as_ref().is_none_or(|l| !l.is_empty())
+                {
+                    prune = Some(self.prune_command());
+                    note = format!(
+                        "; copies {app_dir} with production dependencies only (`{}`)",
+                        prune.as_deref().unwrap_or_default()
+                    );
+                }
+                if note.is_empty() {
+                    note = format!("; copies {app_dir}");
+                }
+                artefacts.push(Artefact {
+                    source: app_dir.clone(),
+                    dest: app_dir.clone(),
+                });
+            }
+            Family::Python => {
+                let first_pip = self
+                    .roles
+                    .iter()
+                    .find(|(_, rs)| {
+                        rs.iter()
+                            .any(|r| matches!(r, Role::Build(BuildKind::PipInstall)))
+                    })
+                    .map(|(&i, _)| i)
+                    .ok_or("no pip install")?;
+                if let Some(user) = self.user_at(first_pip) {
+                    if !is_root(&user) {
+                        return Err(format!(
+                            "pip runs as `{user}`, which cannot create {VENV}"
+                        ));
+                    }
+                }
+                self.check_python_packages()?;
+                venv_at = Some(first_pip);
+                let le = file.line_ending.as_str();
+                pre_edits.push(Edit::insert(
+                    file.instructions[first_pip].span.start,
+                    format!(
+                        "{} python -m venv {VENV}{le}{}{le}",
+                        self.kw("RUN"),
+                        self.venv_env()
+                    ),
+                ));
+                artefacts.push(Artefact {
+                    source: VENV.into(),
+                    dest: VENV.into(),
+                });
+                if app_dir != "/" {
+                    artefacts.push(Artefact {
+                        source: app_dir.clone(),
+                        dest: app_dir.clone(),
+                    });
+                    note = format!("; installs dependencies into {VENV} and copies it with {app_dir}");
+                } else {
+                    note = format!("; installs dependencies into {VENV} and copies it");
+                }
+            }
+            _ => {
+                artefacts = self.compiled_artefacts()?;
+                let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
+                note = format!("; copies only {}", list.join(", "));
+            }
+        }
+        let covered: Vec<String> = artefacts.iter().map(|a| a.dest.clone()).collect();
+
+        // Carry each instruction before the split.
+        let mut carry: Vec<(usize, Carry)> = Vec::new();
+        let mut runtime_packages: Vec<String> = Vec::new();
+        let mut repeats_run = false;
+        let build_cwds = self.build_cwds();
+        for idx in self.body.start..=l {
+            let inst = &file.instructions[idx];
+            let c = match &inst.kind {
+                InstructionKind::Run(_) => {
+                    let (c, pkgs) = self.carry_run(idx, &covered)?;
+                    runtime_packages.extend(pkgs);
+                    repeats_run |= c == Carry::Repeat;
+                    c
+                }
+                InstructionKind::Copy(args) | InstructionKind::Add(args) => {
+                    let Some(cwd) = (self.workdir_at)(idx) else {
+                        return Err("the WORKDIR uses a variable".into());
+                    };
+                    let dest = unquote(&args.dest.value);
+                    if dest.contains('$') {
+                        return Err(format!(
+                            "the destination of line {} uses a variable",
+                            self.line(idx)
+                        ));
+                    }
+                    let dest = resolve(&cwd, dest);
+                    let within = |dirs: &[String]| dirs.iter().any(|d| inside(&dest, d));
+                    let is_source = match self.family {
+                        Family::Node | Family::Python => within(&covered),
+                        _ => within(&build_cwds) || within(&covered),
+                    };
+                    if is_source {
+                        Carry::Stay
+                    } else {
+                        Carry::Repeat
+                    }
+                }
+                InstructionKind::Arg(_) => Carry::Stay, // decided below, when used
+                InstructionKind::From(_) => Carry::Stay,
+                _ => Carry::Repeat,
+            };
+            carry.push((idx, c));
+        }
+        // ARGs the runtime stage uses are declared again.
+        let mut runtime_text_probe = String::new();
+        for (idx, c) in &carry {
+            if *c == Carry::Repeat {
+                runtime_text_probe.push_str(file.text(file.instructions[*idx].span));
+            }
+        }
+        for inst in &file.instructions[l + 1..self.body.end] {
+            runtime_text_probe.push_str(file.text(inst.span));
+        }
+        for (idx, c) in carry.iter_mut() {
+            if let InstructionKind::Arg(decls) = &file.instructions[*idx].kind {
+                if decls.iter().any(|d| uses_var(&runtime_text_probe, &d.name)) {
+                    *c = Carry::Repeat;
+                }
+            }
+        }
+
+        // Runtime-stage programs: post-split RUNs and the start commands.
+        let needs_shell = repeats_run || self.post_split_needs_shell();
+        let runtime = self.runtime_image(needs_shell)?;
+        self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        self.check_users(&runtime, &carry)?;
+
+        // Render.
+        let le = file.line_ending.as_str();
+        let mut text = String::new();
+        let insert_at = file.instructions[l].span.end;
+        if !file.source[..insert_at].ends_with('\n') {
+            text.push_str(le);
+        }
+        if let Some(p) = &prune {
+            text.push_str(&format!("{} {p}{le}", self.kw("RUN")));
+        }
+        text.push_str(le);
+        let platform: Vec<&str> = file.instructions[self.body.start - 1]
+            .flags
+            .iter()
+            .map(|f| file.text(f.span))
+            .collect();
+        text.push_str(&self.kw("FROM"));
+        text.push(' ');
+        for p in &platform {
+            text.push_str(p);
+            text.push(' ');
+        }
+        text.push_str(&runtime);
+        text.push_str(le);
+        for (idx, c) in &carry {
+            if Some(*idx) == venv_at {
+                text.push_str(&self.venv_env());
+                text.push_str(le);
+            }
+            if *c != Carry::Repeat {
+                continue;
+            }
+            let inst_text = file.text(file.instructions[*idx].span);
+            text.push_str(inst_text);
+            if !inst_text.ends_with('\n') {
+                text.push_str(le);
+            }
+        }
+        let chown = self
+            .user_at(l + 1)
+            .filter(|u| !is_root(u))
+            .map(|u| format!("--chown={u} "))
+            .unwrap_or_default();
+        let stage_name = self.stage_name();
+        for a in &artefacts {
+            text.push_str(&format!(
+                "{} --from={stage_name} {chown}{} {}{le}",
+                self.kw("COPY"),
+                a.source,
+                a.dest
+            ));
+        }
+        let mut edits = pre_edits;
+        if let Some(rename) = self.rename_edit() {
+            edits.push(rename);
+        }
+        edits.push(Edit::insert(insert_at, text));
+        Ok(Plan {
+            runtime,
+            note,
+            edits,
+        })
+    }
+
+    /// The keyword, in the case the file's FROM uses.
+    fn kw(&self, upper: &str) -> String {
+        let from_kw = &self.file.instructions[self.body.start - 1].keyword;
+        if from_kw.chars().all(|c| c.is_ascii_lowercase()) {
+            upper.to_ascii_lowercase()
+        } else {
+            upper.to_string()
+        }
+    }
+
+    fn venv_env(&self) -> String {
+        format!("{} PATH=\"{VENV}/bin:$PATH\"", self.kw("ENV"))
+    }
+
+    fn stage_name(&self) -> String {
+        match &self.file.instructions[self.body.start - 1].kind {
+            InstructionKind::From(f) => f
+                .alias
+                .as_ref()
+                .map(|a| a.value.clone())
+                .unwrap_or_else(|| BUILD_STAGE.to_string()),
+            _ => BUILD_STAGE.to_string(),
+        }
+    }
+
+    /// ` AS build` after the image, unless the FROM is already named.
+    fn rename_edit(&self) -> Option<Edit> {
+        match &self.file.instructions[self.body.start - 1].kind {
+            InstructionKind::From(f) if f.alias.is_none() => Some(Edit::insert(
+                f.image.span.end,
+                format!(" {} {BUILD_STAGE}", self.kw("AS")),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The USER in effect at instruction `idx` (None: root by default).
+    fn user_at(&self, idx: usize) -> Option<String> {
+        self.file.instructions[self.body.start..idx]
+            .iter()
+            .rev()
+            .find_map(|i| match &i.kind {
+                InstructionKind::User(w) => Some(unquote(&w.value).to_string()),
+                _ => None,
+            })
+    }
+
+    fn prune_command(&self) -> String {
+        let tools: Vec<&str> = self
+            .roles
+            .values()
+            .flatten()
+            .filter_map(|r| match r {
+                Role::Build(BuildKind::NodeInstall { tool, .. }) => Some(*tool),
+                _ => None,
+            })
+            .collect();
+        if tools.contains(&"yarn") && !tools.contains(&"npm") {
+            return "yarn install --production --ignore-scripts --prefer-offline".into();
+        }
+        if tools.contains(&"pnpm") && !tools.contains(&"npm") {
+            return "pnpm prune --prod".into();
+        }
+        // npm 6 (node ≤ 14) knows only --production.
+        match node::major_version(&self.image.tag) {
+            Some(major) if major <= 14 => "npm prune --production".into(),
+            _ => "npm prune --omit=dev".into(),
+        }
+    }
+
+    /// Node installs must run in the app directory for the prune and copy to hold.
+    fn check_node_installs_in(&self, app_dir: &str) -> Result<(), String> {
+        for (&idx, info) in self.runs {
+            for (n, c) in info.commands.iter().enumerate() {
+                let is_install = matches!(
+                    self.roles[&idx][n],
+                    Role::Build(BuildKind::NodeInstall { .. })
+                );
+                if !is_install {
+                    continue;
+                }
+                if c.has_flag(&["--prefix", "-C", "--cwd", "--dir"]) {
+                    return Err(format!(
+                        "the install at line {} uses another directory",
+                        self.line(idx)
+                    ));
+                }
+                if info.cwds[n].as_deref() != Some(app_dir) {
+                    return Err(format!(
+                        "the install at line {} runs outside the WORKDIR {app_dir}",
+                        self.line(idx)
+                    ));
+                }
+            }
+        }
+        if self.ctx.build_context.is_some_and(|b| b.exists(".yarnrc.yml")) {
+            return Err("Yarn 2+ (.yarnrc.yml) has no production-only install to prune with".into());
+        }
+        Ok(())
+    }
+
+    /// Packages whose compiled extensions need system libraries the slim image
+    /// lacks (they build from source on the full image).
+    fn check_python_packages(&self) -> Result<(), String> {
+        let Some(ctx) = self.ctx.build_context else {
+            return Ok(());
+        };
+        let Some(req) = ctx.read("requirements.txt") else {
+            return Ok(());
+        };
+        const NEEDS_SYSTEM_LIBS: &[(&str, &str)] = &[
+            ("psycopg2", "libpq5"),
+            ("mysqlclient", "libmariadb3"),
+            ("python-ldap", "libldap"),
+            ("pyodbc", "unixodbc"),
+            ("pycairo", "libcairo2"),
+            ("pygobject", "libgirepository"),
+        ];
+        for line in req.lines() {
+            let name: String = line
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if let Some((pkg, lib)) = NEEDS_SYSTEM_LIBS.iter().find(|(p, _)| *p == name) {
+                return Err(format!(
+                    "`{pkg}` in requirements.txt compiles against system libraries that the slim \
+                     image lacks ({lib}); install them in the runtime stage"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Directories the toolchain ran in (the source trees).
+    fn build_cwds(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (&idx, info) in self.runs {
+            for (n, cwd) in info.cwds.iter().enumerate() {
+                if matches!(self.roles[&idx][n], Role::Build(_)) {
+                    if let Some(cwd) = cwd {
+                        if cwd != "/" && !out.contains(cwd) {
+                            out.push(cwd.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The build output of a compiled family, or why it is not known.
+    fn compiled_artefacts(&self) -> Result<Vec<Artefact>, String> {
+        let mut out: Vec<Artefact> = Vec::new();
+        let mut javac_dirs: Vec<Artefact> = Vec::new();
+        let mut unknown: Option<String> = None;
+        let push = |out: &mut Vec<Artefact>, path: String| {
+            if !out.iter().any(|a| a.source == path) {
+                out.push(Artefact {
+                    dest: path.clone(),
+                    source: path,
+                });
+            }
+        };
+        for (&idx, info) in self.runs {
+            for (n, c) in info.commands.iter().enumerate() {
+                let Role::Build(kind) = &self.roles[&idx][n] else {
+                    continue;
+                };
+                let line = self.line(idx);
+                let Some(cwd) = info.cwds[n].clone() else {
+                    return Err(format!("the build at line {line} runs in an unknown directory"));
+                };
+                match kind {
+                    BuildKind::GoBuild => {
+                        let output = match c.option_value(&["-o"]) {
+                            Some(o) => o.to_string(),
+                            None => {
+                                let pkgs = c.operands(&["-o", "-tags", "-ldflags", "-gcflags", "-p", "-mod"]);
+                                let pkgs: Vec<&str> = pkgs.into_iter().skip(1).collect();
+                                match pkgs.as_slice() {
+                                    [one] if one.ends_with(".go") => {
+                                        one.trim_end_matches(".go").rsplit('/').next().unwrap_or(one).to_string()
+                                    }
+                                    [] | ["."] => match self.go_module_name() {
+                                        Some(m) => m,
+                                        None => {
+                                            return Err(format!(
+                                                "`go build` at line {line} has no -o and go.mod is not readable, so the binary's name is unknown"
+                                            ))
+                                        }
+                                    },
+                                    _ => {
+                                        return Err(format!(
+                                            "`go build` at line {line} has no -o; the binary's name is unknown"
+                                        ))
+                                    }
+                                }
+                            }
+                        };
+                        if output.contains('$') || output.ends_with('/') {
+                            return Err(format!("the -o path at line {line} is not a plain file path"));
+                        }
+                        push(&mut out, resolve(&cwd, &output));
+                    }
+                    BuildKind::Maven => {
+                        if !c.args().iter().any(|a| matches!(a.as_str(), "package" | "install" | "verify")) {
+                            continue;
+                        }
+                        if c.has_flag(&["-f", "--file", "-pl", "--projects"]) {
+                            return Err(format!(
+                                "Maven at line {line} builds another module; the jar's path is unknown"
+                            ));
+                        }
+                        push(&mut out, format!("{}/target/*.jar", resolve(&cwd, ".")));
+                    }
+                    BuildKind::Gradle => {
+                        let tasks = c.operands(&["-p", "-x"]);
+                        if tasks.iter().any(|t| t.contains("installDist") || t.contains("distTar")) {
+                            return Err(format!("Gradle at line {line} builds a distribution; its layout is not known"));
+                        }
+                        if !tasks.iter().any(|t| {
+                            matches!(*t, "build" | "assemble" | "bootJar" | "jar" | "shadowJar")
+                        }) {
+                            continue;
+                        }
+                        push(&mut out, format!("{}/build/libs/*.jar", resolve(&cwd, ".")));
+                    }
+                    BuildKind::Jar => {
+                        let name = c
+                            .option_value(&["--file"])
+                            .map(str::to_string)
+                            .or_else(|| {
+                                let mode = c.args().first()?;
+                                let ops = c.operands(&[]);
+                                // `jar cf NAME`, `jar cfe NAME MAIN`: f takes the first operand after the mode.
+                                (mode.contains('c') && mode.contains('f'))
+                                    .then(|| ops.get(1).map(|s| s.to_string()))
+                                    .flatten()
+                            });
+                        match name {
+                            Some(n) if !n.contains('$') => push(&mut out, resolve(&cwd, &n)),
+                            _ => return Err(format!("the jar file written at line {line} is not known")),
+                        }
+                    }
+                    BuildKind::Javac => match c.option_value(&["-d"]) {
+                        Some(d) if !d.contains('$') => {
+                            let p = resolve(&cwd, d);
+                            javac_dirs.push(Artefact { dest: p.clone(), source: p });
+                        }
+                        _ => unknown = Some(format!("`javac` at line {line} writes classes next to the sources")),
+                    },
+                    BuildKind::Cargo => {
+                        let bins = self.cargo_binaries(c)?;
+                        let sub = c.subcommand().unwrap_or("");
+                        if sub == "install" {
+                            let root = c.option_value(&["--root"]).unwrap_or("/usr/local/cargo");
+                            for b in bins {
+                                push(&mut out, resolve(&cwd, &format!("{root}/bin/{b}")));
+                            }
+                            continue;
+                        }
+                        if c.has_flag(&["--target-dir", "--manifest-path"]) {
+                            return Err(format!("cargo at line {line} uses another target or manifest path"));
+                        }
+                        let profile = if c.has_flag(&["--release", "-r"]) {
+                            "release".to_string()
+                        } else if let Some(p) = c.option_value(&["--profile"]) {
+                            if p == "dev" { "debug".to_string() } else { p.to_string() }
+                        } else {
+                            "debug".to_string()
+                        };
+                        let triple = c.option_value(&["--target"]).map(|t| format!("{t}/")).unwrap_or_default();
+                        for b in bins {
+                            push(&mut out, resolve(&cwd, &format!("target/{triple}{profile}/{b}")));
+                        }
+                    }
+                    BuildKind::CBuild => {
+                        let p = c.program();
+                        if matches!(p, "gcc" | "cc" | "g++" | "c++" | "clang" | "clang++") {
+                            if c.has_flag(&["-c", "-E", "-S"]) {
+                                continue;
+                            }
+                            if matches!(p, "g++" | "c++" | "clang++")
+                                && self.image.repository == "gcc"
+                                && !c.args().iter().any(|a| a == "-static" || a == "-static-libstdc++")
+                            {
+                                return Err(format!(
+                                    "the C++ program built at line {line} links the gcc image's newer libstdc++, \
+                                     which a Debian runtime lacks; link with -static-libstdc++"
+                                ));
+                            }
+                            match c.option_value(&["-o"]) {
+                                Some(o) if !o.contains('$') => push(&mut out, resolve(&cwd, o)),
+                                _ => {
+                                    if !c.has_flag(&["-o"]) {
+                                        push(&mut out, resolve(&cwd, "a.out"));
+                                    }
+                                }
+                            }
+                        } else if p == "make" && c.operands(&["-C", "-f", "-j"]).iter().any(|t| *t == "install") {
+                            return Err(format!("`make install` at line {line} installs files the pass cannot list"));
+                        } else if let Some(prog) = self.start_program_path() {
+                            push(&mut out, prog);
+                        } else {
+                            unknown = Some(format!(
+                                "`{p}` at line {line} builds files the pass cannot name, and CMD/ENTRYPOINT \
+                                 does not name the program"
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if out.is_empty() {
+            out = javac_dirs;
+        }
+        if let Some(why) = unknown {
+            if out.is_empty() {
+                return Err(why);
+            }
+        }
+        if out.is_empty() {
+            return Err("the build output is not known".into());
+        }
+        Ok(out)
+    }
+
+    fn go_module_name(&self) -> Option<String> {
+        let text = self.ctx.build_context?.read("go.mod")?;
+        let module = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("module "))?
+            .trim()
+            .trim_matches('"');
+        let last = module.rsplit('/').next()?;
+        // `example.com/app/v2` builds `app`.
+        if last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()) && last.len() > 1 {
+            return module.rsplit('/').nth(1).map(str::to_string);
+        }
+        Some(last.to_string())
+    }
+
+    /// Binary names a cargo command builds (from `--bin` or Cargo.toml).
+    fn cargo_binaries(&self, c: &SimpleCommand) -> Result<Vec<String>, String> {
+        if let Some(b) = c.option_value(&["--bin"]) {
+            return Ok(vec![b.to_string()]);
+        }
+        let toml = self
+            .ctx
+            .build_context
+            .and_then(|b| b.read("Cargo.toml"))
+            .ok_or("Cargo.toml is not readable, so the binary's name is unknown")?;
+        let mut section = String::new();
+        let mut package: Option<String> = None;
+        let mut bins: Vec<String> = Vec::new();
+        for line in toml.lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                section = line.to_string();
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            if k.trim() != "name" {
+                continue;
+            }
+            let v = v.trim().trim_matches('"').to_string();
+            match section.as_str() {
+                "[package]" => package = Some(v),
+                "[[bin]]" => bins.push(v),
+                _ => {}
+            }
+        }
+        if toml.contains("[workspace]") && package.is_none() {
+            return Err("Cargo.toml is a workspace; the binary's name is unknown".into());
+        }
+        match (bins.len(), package) {
+            (1, _) => Ok(bins),
+            (0, Some(p)) => Ok(vec![p]),
+            _ => Err("Cargo.toml declares several binaries; name one with --bin".into()),
+        }
+    }
+
+    /// The program CMD/ENTRYPOINT starts, as an absolute path, when it is a path.
+    fn start_program_path(&self) -> Option<String> {
+        let (idx, c) = self.start_command()?;
+        let args = match c {
+            Command::Exec { args, .. } => args.clone(),
+            Command::Shell { text, .. } => text.split_whitespace().map(str::to_string).collect(),
+        };
+        let prog = args.first()?;
+        if !prog.contains('/') || prog.contains('$') {
+            return None;
+        }
+        Some(resolve(&(self.workdir_at)(idx)?, prog))
+    }
+
+    /// The ENTRYPOINT, else the CMD, that the image ends with.
+    fn start_command(&self) -> Option<(usize, &Command)> {
+        let find = |want_entry: bool| {
+            self.body.clone().rev().find_map(|i| match &self.file.instructions[i].kind {
+                InstructionKind::Entrypoint(c) if want_entry => Some((i, c)),
+                InstructionKind::Cmd(c) if !want_entry => Some((i, c)),
+                _ => None,
+            })
+        };
+        find(true).or_else(|| find(false))
+    }
+
+    /// How a RUN before the split is carried, and the packages it installs for
+    /// the runtime stage.
+    fn carry_run(&self, idx: usize, covered: &[String]) -> Result<(Carry, Vec<String>), String> {
+        let line = self.line(idx);
+        let info = &self.runs[&idx];
+        let roles = &self.roles[&idx];
+        let is_build = roles.iter().any(|r| matches!(r, Role::Build(_)));
+        let mut build_pkgs = Vec::new();
+        let mut run_pkgs = Vec::new();
+        let mut repeat_reasons = false;
+        let mut writes_inside = false;
+        for (n, r) in roles.iter().enumerate() {
+            match r {
+                Role::Build(_) | Role::Harmless => {}
+                Role::Packages(pkgs) => {
+                    for p in pkgs {
+                        if p.starts_with('-') {
+                            continue;
+                        }
+                        let name = p.split(['=', ':']).next().unwrap_or(p);
+                        if is_dev_package(name) && !is_toolchain_header_package(name) {
+                            return Err(format!(
+                                "line {line} installs `{name}`: what is built against it needs the matching \
+                                 library at run time, which the runtime image would lack"
+                            ));
+                        }
+                        if is_build_only_package(p) {
+                            build_pkgs.push(p.clone());
+                        } else {
+                            run_pkgs.push(p.clone());
+                        }
+                    }
+                }
+                Role::GlobalTool | Role::Users => repeat_reasons = true,
+                Role::Writes(paths) => {
+                    let Some(paths) = paths else {
+                        return Err(format!(
+                            "`{}` at line {line} writes to a path the pass cannot resolve",
+                            info.commands[n].program()
+                        ));
+                    };
+                    for p in paths {
+                        if SCRATCH_DIRS.iter().any(|d| inside(p, d)) {
+                            continue;
+                        }
+                        if covered.iter().any(|d| inside(p, d)) {
+                            writes_inside = true;
+                        } else {
+                            repeat_reasons = true;
+                            if is_build {
+                                return Err(format!(
+                                    "line {line} writes {p}, outside what the runtime stage copies"
+                                ));
+                            }
+                        }
+                    }
+                }
+                Role::Unknown => {
+                    return Err(format!(
+                        "line {line} runs `{}`, and the pass cannot tell what it leaves for run time",
+                        info.commands[n].program()
+                    ))
+                }
+            }
+        }
+        if !build_pkgs.is_empty() && !run_pkgs.is_empty() {
+            return Err(format!(
+                "line {line} installs build tools ({}) together with other packages ({}); \
+                 the pass cannot tell which the app needs at run time",
+                build_pkgs.join(", "),
+                run_pkgs.join(", ")
+            ));
+        }
+        if is_build {
+            if !run_pkgs.is_empty() || repeat_reasons {
+                return Err(format!(
+                    "line {line} installs packages, tools or users in the same RUN as the build"
+                ));
+            }
+            return Ok((Carry::Stay, Vec::new()));
+        }
+        let installs = roles.iter().any(|r| matches!(r, Role::Packages(p) if !p.is_empty()));
+        let only_update = roles.iter().any(|r| matches!(r, Role::Packages(_))) && !installs;
+        if only_update {
+            // `apt-get update` alone: repeat it when a later package RUN is repeated.
+            let later_repeats = self.roles.range(idx + 1..=self.split_after).any(|(_, rs)| {
+                let pk: Vec<&String> = rs
+                    .iter()
+                    .filter_map(|r| match r {
+                        Role::Packages(p) => Some(p),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect();
+                !rs.iter().any(|r| matches!(r, Role::Build(_)))
+                    && !pk.is_empty()
+                    && pk.iter().all(|p| !is_build_only_package(p))
+            });
+            return Ok((if later_repeats { Carry::Repeat } else { Carry::Stay }, Vec::new()));
+        }
+        if !run_pkgs.is_empty() || repeat_reasons {
+            if writes_inside {
+                return Err(format!(
+                    "line {line} changes both the app directory and the system"
+                ));
+            }
+            return Ok((Carry::Repeat, run_pkgs));
+        }
+        Ok((Carry::Stay, Vec::new()))
+    }
+
+    /// True if the runtime stage runs shell commands.
+    fn post_split_needs_shell(&self) -> bool {
+        self.file.instructions[self.split_after + 1..self.body.end]
+            .iter()
+            .any(|i| match &i.kind {
+                InstructionKind::Run(_) => true,
+                InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => !c.is_exec(),
+                InstructionKind::Healthcheck(Healthcheck::Cmd(c)) => !c.is_exec(),
+                _ => false,
+            })
+            || self.body.clone().any(|i| {
+                matches!(&self.file.instructions[i].kind,
+                    InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) if !c.is_exec())
+            })
+    }
+
+    /// The runtime base image.
+    fn runtime_image(&self, needs_shell: bool) -> Result<String, String> {
+        if self.image.digest.is_some() {
+            return Err("the base image is pinned by digest; pick and pin a runtime image by hand".into());
+        }
+        let profiles = self.ctx.profiles;
+        match self.family {
+            Family::Node => Ok(profiles
+                .runtime_for(self.base)
+                .unwrap_or_else(|| self.base.to_string())),
+            Family::Python | Family::Java | Family::Rust => profiles
+                .runtime_for(self.base)
+                .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
+            Family::Go => {
+                let facts: &[&str] = if self.cgo_disabled() { &["cgo-disabled"] } else { &[] };
+                let mapped = profiles
+                    .runtime_for_with(self.base, facts)
+                    .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
+                let shell_less = profiles
+                    .for_base_image(&mapped)
+                    .iter()
+                    .any(|p| p.kind == ProfileKind::Image)
+                    || mapped == "scratch";
+                if shell_less && (needs_shell || self.needs_named_user()) {
+                    // Distroless/scratch have no shell or user tools.
+                    return Ok(debian_slim_for(&self.image.tag));
+                }
+                Ok(mapped)
+            }
+            Family::C => {
+                if self.image.repository == "gcc" {
+                    Ok(debian_slim_for(&self.image.tag))
+                } else {
+                    Ok(self.base.to_string())
+                }
+            }
+        }
+    }
+
+    fn needs_named_user(&self) -> bool {
+        self.body.clone().any(|i| match &self.file.instructions[i].kind {
+            InstructionKind::User(w) => {
+                let u = unquote(&w.value);
+                let name = u.split(':').next().unwrap_or(u);
+                !(name.bytes().all(|b| b.is_ascii_digit()) || name == "root" || name == "nonroot")
+            }
+            _ => false,
+        })
+    }
+
+    /// CGO_ENABLED=0 is in force for every `go build`.
+    fn cgo_disabled(&self) -> bool {
+        let mut env_off = false;
+        let mut all = true;
+        for idx in self.body.clone() {
+            let inst = &self.file.instructions[idx];
+            match &inst.kind {
+                InstructionKind::Env(kvs) => {
+                    for kv in kvs {
+                        if kv.key == "CGO_ENABLED" {
+                            env_off = unquote(&kv.value) == "0";
+                        }
+                    }
+                }
+                InstructionKind::Arg(decls) => {
+                    for d in decls {
+                        if d.name == "CGO_ENABLED" {
+                            env_off = d.default.as_deref().map(unquote) == Some("0");
+                        }
+                    }
+                }
+                InstructionKind::Run(_) => {
+                    let Some(info) = self.runs.get(&idx) else { continue };
+                    let mut exported = env_off;
+                    for (n, c) in info.commands.iter().enumerate() {
+                        if c.program() == "export" {
+                            for a in c.args() {
+                                if let Some(v) = a.strip_prefix("CGO_ENABLED=") {
+                                    exported = v == "0";
+                                }
+                            }
+                        }
+                        if c.argv.is_empty() {
+                            if let Some(v) = c.env_value("CGO_ENABLED") {
+                                exported = v == "0";
+                            }
+                        }
+                        if self.roles[&idx][n] == Role::Build(BuildKind::GoBuild) {
+                            let off = c.env_value("CGO_ENABLED").map(|v| v == "0").unwrap_or(exported);
+                            all &= off;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        all
+    }
+
+    /// Programs the runtime stage runs must exist in the runtime image.
+    fn check_runtime_programs(
+        &self,
+        runtime: &str,
+        repeated_packages: &[String],
+        covered: &[String],
+    ) -> Result<(), String> {
+        let mut installed: Vec<String> = repeated_packages.iter().flat_map(|p| programs_of_package(p)).collect();
+        let post = self.split_after + 1..self.body.end;
+        for idx in post.clone() {
+            if let Some(rs) = self.roles.get(&idx) {
+                for r in rs {
+                    if let Role::Packages(p) = r {
+                        installed.extend(p.iter().flat_map(|p| programs_of_package(p)));
+                    }
+                }
+            }
+        }
+        let missing = |prog: &str| -> bool {
+            let base = prog.rsplit('/').next().unwrap_or(prog);
+            if installed.iter().any(|p| p == base) {
+                return false;
+            }
+            if prog.starts_with('/') && covered.iter().any(|c| inside(prog, c)) {
+                return false;
+            }
+            if self.family == Family::Node && matches!(base, "python" | "python3") {
+                return runtime != self.base;
+            }
+            FULL_IMAGE_ONLY.contains(&base) && runtime != self.base
+        };
+        for idx in post {
+            let inst = &self.file.instructions[idx];
+            let (what, cmds) = match &inst.kind {
+                InstructionKind::Run(_) => ("RUN", self.runs[&idx].commands.clone()),
+                InstructionKind::Cmd(c) => ("CMD", command_list(c)),
+                InstructionKind::Entrypoint(c) => ("ENTRYPOINT", command_list(c)),
+                InstructionKind::Healthcheck(Healthcheck::Cmd(c)) => ("HEALTHCHECK", command_list(c)),
+                _ => continue,
+            };
+            for c in &cmds {
+                if missing(c.program()) {
+                    return Err(format!(
+                        "the {what} at line {} runs `{}`, which {runtime} does not have",
+                        inst.start_line,
+                        c.program()
+                    ));
+                }
+            }
+        }
+        // The start command, even when it comes before the split.
+        for idx in self.body.start..=self.split_after {
+            let inst = &self.file.instructions[idx];
+            let cmds = match &inst.kind {
+                InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => command_list(c),
+                InstructionKind::Healthcheck(Healthcheck::Cmd(c)) => command_list(c),
+                _ => continue,
+            };
+            for c in &cmds {
+                if missing(c.program()) {
+                    return Err(format!(
+                        "line {} runs `{}`, which {runtime} does not have",
+                        inst.start_line,
+                        c.program()
+                    ));
+                }
+            }
+        }
+        // For compiled builds, paths under the source tree that the start
+        // command names must be build output that is copied.
+        if !matches!(self.family, Family::Node | Family::Python) {
+            if let Some((idx, c)) = self.start_command() {
+                let cwd = (self.workdir_at)(idx).unwrap_or_else(|| "/".into());
+                let words: Vec<String> = match c {
+                    Command::Exec { args, .. } => args.clone(),
+                    Command::Shell { text, .. } => text.split_whitespace().map(str::to_string).collect(),
+                };
+                let trees = self.build_cwds();
+                for w in words.iter().filter(|w| !w.starts_with('-') && !w.contains('$')) {
+                    if !(w.contains('/') || w.ends_with(".jar")) {
+                        continue;
+                    }
+                    let p = resolve(&cwd, w);
+                    let in_tree = trees.iter().any(|t| inside(&p, t));
+                    let is_copied = covered
+                        .iter()
+                        .any(|c| inside(&p, c) || paths::glob_match(c, &p));
+                    if in_tree && !is_copied {
+                        return Err(format!(
+                            "the start command uses {p}, which is not known build output"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// USER and `--chown` names in the runtime stage must exist there.
+    fn check_users(&self, runtime: &str, carry: &[(usize, Carry)]) -> Result<(), String> {
+        let mut created = String::new();
+        for (idx, c) in carry {
+            if *c == Carry::Repeat {
+                created.push_str(self.file.text(self.file.instructions[*idx].span));
+            }
+        }
+        for inst in &self.file.instructions[self.split_after + 1..self.body.end] {
+            created.push_str(self.file.text(inst.span));
+        }
+        let image_user = self.ctx.profiles.user_for_image(runtime).map(|u| u.name.clone());
+        let mut names: Vec<(String, usize)> = Vec::new();
+        let runtime_range = self
+            .body
+            .clone()
+            .filter(|i| *i > self.split_after || carry.iter().any(|(j, c)| j == i && *c == Carry::Repeat));
+        for idx in runtime_range {
+            let inst = &self.file.instructions[idx];
+            if let InstructionKind::User(w) = &inst.kind {
+                names.push((unquote(&w.value).to_string(), inst.start_line));
+            }
+            if let Some(f) = inst.flag("chown") {
+                names.push((f.value.clone().unwrap_or_default(), inst.start_line));
+            }
+        }
+        for (spec, line) in names {
+            let name = spec.split(':').next().unwrap_or(&spec).to_string();
+            let known = name.bytes().all(|b| b.is_ascii_digit())
+                || matches!(name.as_str(), "root" | "nobody" | "daemon" | "bin" | "www-data")
+                || image_user.as_deref() == Some(name.as_str())
+                || name.contains('$')
+                || created.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .any(|w| w == name)
+                    && (created.contains("useradd") || created.contains("adduser"));
+            if !known {
+                return Err(format!(
+                    "line {line} uses the user `{name}`, which {runtime} does not have"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `debian:<codename>-slim` for a tag naming a Debian release, else bookworm.
+fn debian_slim_for(tag: &str) -> String {
+    for codename in ["trixie", "bookworm", "bullseye", "buster"] {
+        if tag.contains(codename) {
+            return format!("debian:{codename}-slim");
+        }
+    }
+    "debian:bookworm-slim".to_string()
+}
+
+fn is_root(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user);
+    name == "root" || name == "0"
+}
+
+/// True if `text` expands the variable `name` (`$NAME` or `${NAME...}`).
+fn uses_var(text: &str, name: &str) -> bool {
+    let plain = format!("${name}");
+    let braced = format!("${{{name}");
+    text.match_indices(&plain).any(|(i, _)| {
+        !text[i + plain.len()..]
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    }) || text.match_indices(&braced).any(|(i, _)| {
+        text[i + braced.len()..].starts_with(['}', ':', '-', '+', '?'])
+    })
+}
+
+#[cfg(test)]
+mod tests;
