@@ -18,6 +18,7 @@ pub mod package_hygiene;
 pub mod pip;
 pub mod rpm;
 pub mod yarn;
+pub mod split_stages;
 
 use crate::fix::Finding;
 use crate::syntax::Dockerfile;
@@ -103,5 +104,6 @@ pub fn all() -> Vec<Box<dyn Pass>> {
         Box::new(copy_order::CopyOrder),
         Box::new(non_root_user::NonRootUser),
         Box::new(healthcheck::Healthcheck),
+        Box::new(split_stages::SplitStages),
     ]
 }

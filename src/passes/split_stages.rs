@@ -235,7 +235,10 @@ enum Role {
 #[derive(Debug, Clone, PartialEq)]
 enum BuildKind {
     /// npm/yarn/pnpm install; `dev` when devDependencies are included.
-    NodeInstall { tool: &'static str, dev: bool },
+    NodeInstall {
+        tool: &'static str,
+        dev: bool,
+    },
     /// A node build script (`npm run build`).
     NodeBuild,
     PipInstall,
@@ -341,7 +344,12 @@ fn is_dev_package(name: &str) -> bool {
 fn is_toolchain_header_package(name: &str) -> bool {
     matches!(
         name,
-        "musl-dev" | "linux-headers" | "libc6-dev" | "libc-dev" | "linux-libc-dev" | "python3-dev"
+        "musl-dev"
+            | "linux-headers"
+            | "libc6-dev"
+            | "libc-dev"
+            | "linux-libc-dev"
+            | "python3-dev"
             | "python-dev"
     ) || name.starts_with("python3.")
 }
@@ -447,9 +455,11 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
                 }
                 return None;
             }
-            if ctx.profiles.build_command(&argv).is_some_and(|p| {
-                p.runtime.as_deref() == Some("node")
-            }) {
+            if ctx
+                .profiles
+                .build_command(&argv)
+                .is_some_and(|p| p.runtime.as_deref() == Some("node"))
+            {
                 return Some(Some(BuildKind::NodeBuild));
             }
             None
@@ -606,10 +616,7 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
             })
         })
         .collect();
-    if builds
-        .iter()
-        .all(|(_, _, k)| matches!(k, BuildKind::Aux))
-    {
+    if builds.iter().all(|(_, _, k)| matches!(k, BuildKind::Aux)) {
         return None;
     }
 
@@ -669,7 +676,10 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
             .join(" "),
         file.instructions[first_build.0].start_line
     );
-    let span = Span::new(last.keyword_span.start, last.args_span.end.max(last.keyword_span.end));
+    let span = Span::new(
+        last.keyword_span.start,
+        last.args_span.end.max(last.keyword_span.end),
+    );
     let planner = Planner {
         ctx,
         file,
@@ -729,10 +739,48 @@ fn command_list(c: &Command) -> Vec<SimpleCommand> {
 
 /// Programs a full language image has that its slim/runtime counterpart lacks.
 const FULL_IMAGE_ONLY: &[&str] = &[
-    "curl", "wget", "git", "gcc", "g++", "cc", "c++", "make", "cmake", "ssh", "scp", "gpg",
-    "unzip", "zip", "bzip2", "xz", "svn", "hg", "patch", "file", "ps", "netstat", "nc", "jq",
-    "vim", "less", "openssl", "go", "gofmt", "cargo", "rustc", "rustup", "javac", "jar", "jlink",
-    "jshell", "mvn", "mvnw", "gradle", "gradlew", "clang", "pkg-config",
+    "curl",
+    "wget",
+    "git",
+    "gcc",
+    "g++",
+    "cc",
+    "c++",
+    "make",
+    "cmake",
+    "ssh",
+    "scp",
+    "gpg",
+    "unzip",
+    "zip",
+    "bzip2",
+    "xz",
+    "svn",
+    "hg",
+    "patch",
+    "file",
+    "ps",
+    "netstat",
+    "nc",
+    "jq",
+    "vim",
+    "less",
+    "openssl",
+    "go",
+    "gofmt",
+    "cargo",
+    "rustc",
+    "rustup",
+    "javac",
+    "jar",
+    "jlink",
+    "jshell",
+    "mvn",
+    "mvnw",
+    "gradle",
+    "gradlew",
+    "clang",
+    "pkg-config",
 ];
 
 /// Programs an OS package provides under another name.
@@ -812,7 +860,10 @@ impl Planner<'_> {
         match self.family {
             Family::Node => {
                 if app_dir == "/" {
-                    return Err("there is no WORKDIR, so the app's files are not in one directory to copy".into());
+                    return Err(
+                        "there is no WORKDIR, so the app's files are not in one directory to copy"
+                            .into(),
+                    );
                 }
                 self.check_node_installs_in(&app_dir)?;
                 if !self.dev.needed_at_run_time.is_empty() {
@@ -830,10 +881,7 @@ impl Planner<'_> {
                             used.join(", ")
                         ));
                     }
-                    note = format!(
-                        " (devDependencies kept: the app uses {})",
-                        used.join(", ")
-                    );
+                    note = format!(" (devDependencies kept: the app uses {})", used.join(", "));
                 } else if self.node_dev_install
                     && self.dev.listed.as_ref().is_none_or(|l| !l.is_empty())
                 {
@@ -863,9 +911,7 @@ impl Planner<'_> {
                     .ok_or("no pip install")?;
                 if let Some(user) = self.user_at(first_pip) {
                     if !is_root(&user) {
-                        return Err(format!(
-                            "pip runs as `{user}`, which cannot create {VENV}"
-                        ));
+                        return Err(format!("pip runs as `{user}`, which cannot create {VENV}"));
                     }
                 }
                 self.check_python_packages()?;
@@ -888,7 +934,8 @@ impl Planner<'_> {
                         source: app_dir.clone(),
                         dest: app_dir.clone(),
                     });
-                    note = format!("; installs dependencies into {VENV} and copies it with {app_dir}");
+                    note =
+                        format!("; installs dependencies into {VENV} and copies it with {app_dir}");
                 } else {
                     note = format!("; installs dependencies into {VENV} and copies it");
                 }
@@ -899,18 +946,24 @@ impl Planner<'_> {
                 note = format!("; copies only {}", list.join(", "));
             }
         }
-        let covered: Vec<String> = artefacts.iter().map(|a| a.dest.clone()).collect();
+        let covered: Vec<String> = artefacts.iter().map(|a| a.source.clone()).collect();
 
         // Carry each instruction before the split.
         let mut carry: Vec<(usize, Carry)> = Vec::new();
         let mut runtime_packages: Vec<String> = Vec::new();
         let mut repeats_run = false;
         let build_cwds = self.build_cwds();
+        // Where build steps may write freely: what is copied, its parent folders,
+        // and (for compiled builds) the source trees left behind.
+        let mut build_area = covered.clone();
+        if !matches!(self.family, Family::Node | Family::Python) {
+            build_area.extend(build_cwds.iter().cloned());
+        }
         for idx in self.body.start..=l {
             let inst = &file.instructions[idx];
             let c = match &inst.kind {
                 InstructionKind::Run(_) => {
-                    let (c, pkgs) = self.carry_run(idx, &covered)?;
+                    let (c, pkgs) = self.carry_run(idx, &build_area)?;
                     runtime_packages.extend(pkgs);
                     repeats_run |= c == Carry::Repeat;
                     c
@@ -1127,8 +1180,14 @@ impl Planner<'_> {
                 }
             }
         }
-        if self.ctx.build_context.is_some_and(|b| b.exists(".yarnrc.yml")) {
-            return Err("Yarn 2+ (.yarnrc.yml) has no production-only install to prune with".into());
+        if self
+            .ctx
+            .build_context
+            .is_some_and(|b| b.exists(".yarnrc.yml"))
+        {
+            return Err(
+                "Yarn 2+ (.yarnrc.yml) has no production-only install to prune with".into(),
+            );
         }
         Ok(())
     }
@@ -1191,10 +1250,12 @@ impl Planner<'_> {
         let mut unknown: Option<String> = None;
         let push = |out: &mut Vec<Artefact>, path: String| {
             if !out.iter().any(|a| a.source == path) {
-                out.push(Artefact {
-                    dest: path.clone(),
-                    source: path,
-                });
+                // A glob copies into its folder (`/app/target/*.jar` → `/app/target/`).
+                let dest = match path.rsplit_once('/') {
+                    Some((dir, last)) if last.contains('*') => format!("{dir}/"),
+                    _ => path.clone(),
+                };
+                out.push(Artefact { dest, source: path });
             }
         };
         for (&idx, info) in self.runs {
@@ -1204,14 +1265,18 @@ impl Planner<'_> {
                 };
                 let line = self.line(idx);
                 let Some(cwd) = info.cwds[n].clone() else {
-                    return Err(format!("the build at line {line} runs in an unknown directory"));
+                    return Err(format!(
+                        "the build at line {line} runs in an unknown directory"
+                    ));
                 };
                 match kind {
                     BuildKind::GoBuild => {
                         let output = match c.option_value(&["-o"]) {
                             Some(o) => o.to_string(),
                             None => {
-                                let pkgs = c.operands(&["-o", "-tags", "-ldflags", "-gcflags", "-p", "-mod"]);
+                                let pkgs = c.operands(&[
+                                    "-o", "-tags", "-ldflags", "-gcflags", "-p", "-mod",
+                                ]);
                                 let pkgs: Vec<&str> = pkgs.into_iter().skip(1).collect();
                                 match pkgs.as_slice() {
                                     [one] if one.ends_with(".go") => {
@@ -1234,12 +1299,18 @@ impl Planner<'_> {
                             }
                         };
                         if output.contains('$') || output.ends_with('/') {
-                            return Err(format!("the -o path at line {line} is not a plain file path"));
+                            return Err(format!(
+                                "the -o path at line {line} is not a plain file path"
+                            ));
                         }
                         push(&mut out, resolve(&cwd, &output));
                     }
                     BuildKind::Maven => {
-                        if !c.args().iter().any(|a| matches!(a.as_str(), "package" | "install" | "verify")) {
+                        if !c
+                            .args()
+                            .iter()
+                            .any(|a| matches!(a.as_str(), "package" | "install" | "verify"))
+                        {
                             continue;
                         }
                         if c.has_flag(&["-f", "--file", "-pl", "--projects"]) {
@@ -1251,7 +1322,10 @@ impl Planner<'_> {
                     }
                     BuildKind::Gradle => {
                         let tasks = c.operands(&["-p", "-x"]);
-                        if tasks.iter().any(|t| t.contains("installDist") || t.contains("distTar")) {
+                        if tasks
+                            .iter()
+                            .any(|t| t.contains("installDist") || t.contains("distTar"))
+                        {
                             return Err(format!("Gradle at line {line} builds a distribution; its layout is not known"));
                         }
                         if !tasks.iter().any(|t| {
@@ -1262,28 +1336,36 @@ impl Planner<'_> {
                         push(&mut out, format!("{}/build/libs/*.jar", resolve(&cwd, ".")));
                     }
                     BuildKind::Jar => {
-                        let name = c
-                            .option_value(&["--file"])
-                            .map(str::to_string)
-                            .or_else(|| {
-                                let mode = c.args().first()?;
-                                let ops = c.operands(&[]);
-                                // `jar cf NAME`, `jar cfe NAME MAIN`: f takes the first operand after the mode.
-                                (mode.contains('c') && mode.contains('f'))
-                                    .then(|| ops.get(1).map(|s| s.to_string()))
-                                    .flatten()
-                            });
+                        let name = c.option_value(&["--file"]).map(str::to_string).or_else(|| {
+                            let mode = c.args().first()?;
+                            let ops = c.operands(&[]);
+                            // `jar cf NAME`, `jar cfe NAME MAIN`: f takes the first operand after the mode.
+                            (mode.contains('c') && mode.contains('f'))
+                                .then(|| ops.get(1).map(|s| s.to_string()))
+                                .flatten()
+                        });
                         match name {
                             Some(n) if !n.contains('$') => push(&mut out, resolve(&cwd, &n)),
-                            _ => return Err(format!("the jar file written at line {line} is not known")),
+                            _ => {
+                                return Err(format!(
+                                    "the jar file written at line {line} is not known"
+                                ))
+                            }
                         }
                     }
                     BuildKind::Javac => match c.option_value(&["-d"]) {
                         Some(d) if !d.contains('$') => {
                             let p = resolve(&cwd, d);
-                            javac_dirs.push(Artefact { dest: p.clone(), source: p });
+                            javac_dirs.push(Artefact {
+                                dest: p.clone(),
+                                source: p,
+                            });
                         }
-                        _ => unknown = Some(format!("`javac` at line {line} writes classes next to the sources")),
+                        _ => {
+                            unknown = Some(format!(
+                                "`javac` at line {line} writes classes next to the sources"
+                            ))
+                        }
                     },
                     BuildKind::Cargo => {
                         let bins = self.cargo_binaries(c)?;
@@ -1296,18 +1378,30 @@ impl Planner<'_> {
                             continue;
                         }
                         if c.has_flag(&["--target-dir", "--manifest-path"]) {
-                            return Err(format!("cargo at line {line} uses another target or manifest path"));
+                            return Err(format!(
+                                "cargo at line {line} uses another target or manifest path"
+                            ));
                         }
                         let profile = if c.has_flag(&["--release", "-r"]) {
                             "release".to_string()
                         } else if let Some(p) = c.option_value(&["--profile"]) {
-                            if p == "dev" { "debug".to_string() } else { p.to_string() }
+                            if p == "dev" {
+                                "debug".to_string()
+                            } else {
+                                p.to_string()
+                            }
                         } else {
                             "debug".to_string()
                         };
-                        let triple = c.option_value(&["--target"]).map(|t| format!("{t}/")).unwrap_or_default();
+                        let triple = c
+                            .option_value(&["--target"])
+                            .map(|t| format!("{t}/"))
+                            .unwrap_or_default();
                         for b in bins {
-                            push(&mut out, resolve(&cwd, &format!("target/{triple}{profile}/{b}")));
+                            push(
+                                &mut out,
+                                resolve(&cwd, &format!("target/{triple}{profile}/{b}")),
+                            );
                         }
                     }
                     BuildKind::CBuild => {
@@ -1318,7 +1412,10 @@ impl Planner<'_> {
                             }
                             if matches!(p, "g++" | "c++" | "clang++")
                                 && self.image.repository == "gcc"
-                                && !c.args().iter().any(|a| a == "-static" || a == "-static-libstdc++")
+                                && !c
+                                    .args()
+                                    .iter()
+                                    .any(|a| a == "-static" || a == "-static-libstdc++")
                             {
                                 return Err(format!(
                                     "the C++ program built at line {line} links the gcc image's newer libstdc++, \
@@ -1333,8 +1430,14 @@ impl Planner<'_> {
                                     }
                                 }
                             }
-                        } else if p == "make" && c.operands(&["-C", "-f", "-j"]).iter().any(|t| *t == "install") {
-                            return Err(format!("`make install` at line {line} installs files the pass cannot list"));
+                        } else if p == "make"
+                            && c.operands(&["-C", "-f", "-j"])
+                                .iter()
+                                .any(|t| *t == "install")
+                        {
+                            return Err(format!(
+                                "`make install` at line {line} installs files the pass cannot list"
+                            ));
                         } else if let Some(prog) = self.start_program_path() {
                             push(&mut out, prog);
                         } else {
@@ -1371,7 +1474,8 @@ impl Planner<'_> {
             .trim_matches('"');
         let last = module.rsplit('/').next()?;
         // `example.com/app/v2` builds `app`.
-        if last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()) && last.len() > 1 {
+        if last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()) && last.len() > 1
+        {
             return module.rsplit('/').nth(1).map(str::to_string);
         }
         Some(last.to_string())
@@ -1436,18 +1540,21 @@ impl Planner<'_> {
     /// The ENTRYPOINT, else the CMD, that the image ends with.
     fn start_command(&self) -> Option<(usize, &Command)> {
         let find = |want_entry: bool| {
-            self.body.clone().rev().find_map(|i| match &self.file.instructions[i].kind {
-                InstructionKind::Entrypoint(c) if want_entry => Some((i, c)),
-                InstructionKind::Cmd(c) if !want_entry => Some((i, c)),
-                _ => None,
-            })
+            self.body
+                .clone()
+                .rev()
+                .find_map(|i| match &self.file.instructions[i].kind {
+                    InstructionKind::Entrypoint(c) if want_entry => Some((i, c)),
+                    InstructionKind::Cmd(c) if !want_entry => Some((i, c)),
+                    _ => None,
+                })
         };
         find(true).or_else(|| find(false))
     }
 
     /// How a RUN before the split is carried, and the packages it installs for
     /// the runtime stage.
-    fn carry_run(&self, idx: usize, covered: &[String]) -> Result<(Carry, Vec<String>), String> {
+    fn carry_run(&self, idx: usize, build_area: &[String]) -> Result<(Carry, Vec<String>), String> {
         let line = self.line(idx);
         let info = &self.runs[&idx];
         let roles = &self.roles[&idx];
@@ -1490,7 +1597,7 @@ impl Planner<'_> {
                         if SCRATCH_DIRS.iter().any(|d| inside(p, d)) {
                             continue;
                         }
-                        if covered.iter().any(|d| inside(p, d)) {
+                        if build_area.iter().any(|d| inside(p, d) || inside(d, p)) {
                             writes_inside = true;
                         } else {
                             repeat_reasons = true;
@@ -1502,12 +1609,10 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Role::Unknown => {
-                    return Err(format!(
-                        "line {line} runs `{}`, and the pass cannot tell what it leaves for run time",
-                        info.commands[n].program()
-                    ))
-                }
+                Role::Unknown => return Err(format!(
+                    "line {line} runs `{}`, and the pass cannot tell what it leaves for run time",
+                    info.commands[n].program()
+                )),
             }
         }
         if !build_pkgs.is_empty() && !run_pkgs.is_empty() {
@@ -1526,7 +1631,9 @@ impl Planner<'_> {
             }
             return Ok((Carry::Stay, Vec::new()));
         }
-        let installs = roles.iter().any(|r| matches!(r, Role::Packages(p) if !p.is_empty()));
+        let installs = roles
+            .iter()
+            .any(|r| matches!(r, Role::Packages(p) if !p.is_empty()));
         let only_update = roles.iter().any(|r| matches!(r, Role::Packages(_))) && !installs;
         if only_update {
             // `apt-get update` alone: repeat it when a later package RUN is repeated.
@@ -1543,7 +1650,14 @@ impl Planner<'_> {
                     && !pk.is_empty()
                     && pk.iter().all(|p| !is_build_only_package(p))
             });
-            return Ok((if later_repeats { Carry::Repeat } else { Carry::Stay }, Vec::new()));
+            return Ok((
+                if later_repeats {
+                    Carry::Repeat
+                } else {
+                    Carry::Stay
+                },
+                Vec::new(),
+            ));
         }
         if !run_pkgs.is_empty() || repeat_reasons {
             if writes_inside {
@@ -1575,7 +1689,9 @@ impl Planner<'_> {
     /// The runtime base image.
     fn runtime_image(&self, needs_shell: bool) -> Result<String, String> {
         if self.image.digest.is_some() {
-            return Err("the base image is pinned by digest; pick and pin a runtime image by hand".into());
+            return Err(
+                "the base image is pinned by digest; pick and pin a runtime image by hand".into(),
+            );
         }
         let profiles = self.ctx.profiles;
         match self.family {
@@ -1586,7 +1702,11 @@ impl Planner<'_> {
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
             Family::Go => {
-                let facts: &[&str] = if self.cgo_disabled() { &["cgo-disabled"] } else { &[] };
+                let facts: &[&str] = if self.cgo_disabled() {
+                    &["cgo-disabled"]
+                } else {
+                    &[]
+                };
                 let mapped = profiles
                     .runtime_for_with(self.base, facts)
                     .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
@@ -1612,14 +1732,18 @@ impl Planner<'_> {
     }
 
     fn needs_named_user(&self) -> bool {
-        self.body.clone().any(|i| match &self.file.instructions[i].kind {
-            InstructionKind::User(w) => {
-                let u = unquote(&w.value);
-                let name = u.split(':').next().unwrap_or(u);
-                !(name.bytes().all(|b| b.is_ascii_digit()) || name == "root" || name == "nonroot")
-            }
-            _ => false,
-        })
+        self.body
+            .clone()
+            .any(|i| match &self.file.instructions[i].kind {
+                InstructionKind::User(w) => {
+                    let u = unquote(&w.value);
+                    let name = u.split(':').next().unwrap_or(u);
+                    !(name.bytes().all(|b| b.is_ascii_digit())
+                        || name == "root"
+                        || name == "nonroot")
+                }
+                _ => false,
+            })
     }
 
     /// CGO_ENABLED=0 is in force for every `go build`.
@@ -1644,7 +1768,9 @@ impl Planner<'_> {
                     }
                 }
                 InstructionKind::Run(_) => {
-                    let Some(info) = self.runs.get(&idx) else { continue };
+                    let Some(info) = self.runs.get(&idx) else {
+                        continue;
+                    };
                     let mut exported = env_off;
                     for (n, c) in info.commands.iter().enumerate() {
                         if c.program() == "export" {
@@ -1660,7 +1786,10 @@ impl Planner<'_> {
                             }
                         }
                         if self.roles[&idx][n] == Role::Build(BuildKind::GoBuild) {
-                            let off = c.env_value("CGO_ENABLED").map(|v| v == "0").unwrap_or(exported);
+                            let off = c
+                                .env_value("CGO_ENABLED")
+                                .map(|v| v == "0")
+                                .unwrap_or(exported);
                             all &= off;
                         }
                     }
@@ -1678,7 +1807,10 @@ impl Planner<'_> {
         repeated_packages: &[String],
         covered: &[String],
     ) -> Result<(), String> {
-        let mut installed: Vec<String> = repeated_packages.iter().flat_map(|p| programs_of_package(p)).collect();
+        let mut installed: Vec<String> = repeated_packages
+            .iter()
+            .flat_map(|p| programs_of_package(p))
+            .collect();
         let post = self.split_after + 1..self.body.end;
         for idx in post.clone() {
             if let Some(rs) = self.roles.get(&idx) {
@@ -1708,7 +1840,9 @@ impl Planner<'_> {
                 InstructionKind::Run(_) => ("RUN", self.runs[&idx].commands.clone()),
                 InstructionKind::Cmd(c) => ("CMD", command_list(c)),
                 InstructionKind::Entrypoint(c) => ("ENTRYPOINT", command_list(c)),
-                InstructionKind::Healthcheck(Healthcheck::Cmd(c)) => ("HEALTHCHECK", command_list(c)),
+                InstructionKind::Healthcheck(Healthcheck::Cmd(c)) => {
+                    ("HEALTHCHECK", command_list(c))
+                }
                 _ => continue,
             };
             for c in &cmds {
@@ -1746,10 +1880,15 @@ impl Planner<'_> {
                 let cwd = (self.workdir_at)(idx).unwrap_or_else(|| "/".into());
                 let words: Vec<String> = match c {
                     Command::Exec { args, .. } => args.clone(),
-                    Command::Shell { text, .. } => text.split_whitespace().map(str::to_string).collect(),
+                    Command::Shell { text, .. } => {
+                        text.split_whitespace().map(str::to_string).collect()
+                    }
                 };
                 let trees = self.build_cwds();
-                for w in words.iter().filter(|w| !w.starts_with('-') && !w.contains('$')) {
+                for w in words
+                    .iter()
+                    .filter(|w| !w.starts_with('-') && !w.contains('$'))
+                {
                     if !(w.contains('/') || w.ends_with(".jar")) {
                         continue;
                     }
@@ -1780,12 +1919,15 @@ impl Planner<'_> {
         for inst in &self.file.instructions[self.split_after + 1..self.body.end] {
             created.push_str(self.file.text(inst.span));
         }
-        let image_user = self.ctx.profiles.user_for_image(runtime).map(|u| u.name.clone());
+        let image_user = self
+            .ctx
+            .profiles
+            .user_for_image(runtime)
+            .map(|u| u.name.clone());
         let mut names: Vec<(String, usize)> = Vec::new();
-        let runtime_range = self
-            .body
-            .clone()
-            .filter(|i| *i > self.split_after || carry.iter().any(|(j, c)| j == i && *c == Carry::Repeat));
+        let runtime_range = self.body.clone().filter(|i| {
+            *i > self.split_after || carry.iter().any(|(j, c)| j == i && *c == Carry::Repeat)
+        });
         for idx in runtime_range {
             let inst = &self.file.instructions[idx];
             if let InstructionKind::User(w) = &inst.kind {
@@ -1798,10 +1940,14 @@ impl Planner<'_> {
         for (spec, line) in names {
             let name = spec.split(':').next().unwrap_or(&spec).to_string();
             let known = name.bytes().all(|b| b.is_ascii_digit())
-                || matches!(name.as_str(), "root" | "nobody" | "daemon" | "bin" | "www-data")
+                || matches!(
+                    name.as_str(),
+                    "root" | "nobody" | "daemon" | "bin" | "www-data"
+                )
                 || image_user.as_deref() == Some(name.as_str())
                 || name.contains('$')
-                || created.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                || created
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
                     .any(|w| w == name)
                     && (created.contains("useradd") || created.contains("adduser"));
             if !known {
@@ -1834,11 +1980,10 @@ fn uses_var(text: &str, name: &str) -> bool {
     let plain = format!("${name}");
     let braced = format!("${{{name}");
     text.match_indices(&plain).any(|(i, _)| {
-        !text[i + plain.len()..]
-            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-    }) || text.match_indices(&braced).any(|(i, _)| {
-        text[i + braced.len()..].starts_with(['}', ':', '-', '+', '?'])
-    })
+        !text[i + plain.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    }) || text
+        .match_indices(&braced)
+        .any(|(i, _)| text[i + braced.len()..].starts_with(['}', ':', '-', '+', '?']))
 }
 
 #[cfg(test)]

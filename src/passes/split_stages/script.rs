@@ -132,7 +132,8 @@ fn push_script(text: &str, out: &mut Vec<SimpleCommand>, depth: usize) -> bool {
             .iter()
             .filter_map(|w| {
                 let w = w.unquoted();
-                w.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
+                w.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
         // `env A=1 prog`: the wrapper's assignments come before the program index.

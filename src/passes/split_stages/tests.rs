@@ -1,0 +1,618 @@
+use super::*;
+use crate::fix::apply::apply_edits;
+use crate::passes::BuildContext;
+use crate::profiles::Profiles;
+use std::path::Path;
+
+fn corpus_app(name: &str) -> String {
+    format!(
+        "{}/../shared/corpus/apps/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Runs the pass; returns its findings and the text after applying the fix.
+fn run_with(source: &str, context: Option<&Path>) -> (Vec<Finding>, Option<String>) {
+    let file = crate::syntax::parse(source).expect("test input parses");
+    let profiles = Profiles::embedded();
+    let ctx_dir = context.map(BuildContext::new);
+    let options = serde_yaml::Mapping::new();
+    let ctx = PassContext {
+        file: &file,
+        profiles: &profiles,
+        build_context: ctx_dir.as_ref(),
+        options: &options,
+    };
+    let findings = SplitStages.run(&ctx);
+    let fixed = findings
+        .first()
+        .and_then(|f| f.fix.as_ref())
+        .map(|fix| apply_edits(source, &fix.edits));
+    if let Some(out) = &fixed {
+        // The output parses, is multi-stage, and the pass does not fire again.
+        let again = crate::syntax::parse(out).expect("output parses");
+        assert!(again.stages().len() == 2, "{out}");
+        let ctx2 = PassContext {
+            file: &again,
+            profiles: &profiles,
+            build_context: ctx_dir.as_ref(),
+            options: &options,
+        };
+        assert!(SplitStages.run(&ctx2).is_empty(), "fires again on:\n{out}");
+    }
+    (findings, fixed)
+}
+
+/// A temporary build context with these files.
+fn context(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn fixed(source: &str, context: Option<&Path>) -> String {
+    let (findings, out) = run_with(source, context);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].fix.as_ref().unwrap().safety,
+        crate::fix::Safety::Unsafe
+    );
+    out.unwrap_or_else(|| panic!("no fix: {}", findings[0].message))
+}
+
+fn no_fix_reason(source: &str, context: Option<&Path>) -> String {
+    let (findings, out) = run_with(source, context);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(out.is_none(), "unexpected fix:\n{}", out.unwrap());
+    findings[0].message.clone()
+}
+
+fn silent(source: &str, context: Option<&Path>) {
+    let (findings, _) = run_with(source, context);
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+const PKG_WITH_DEV: &str = r#"{"name":"web","scripts":{"build":"tsc","start":"node dist/server.js"},
+"dependencies":{"express":"^4"},"devDependencies":{"typescript":"^5"}}"#;
+
+#[test]
+fn node_build_with_dev_dependencies() {
+    let ctx = context(&[
+        ("package.json", PKG_WITH_DEV),
+        ("src/server.ts", "import express from 'express';"),
+    ]);
+    let src = "\
+FROM node:20
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package*.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+
+EXPOSE 3000
+USER node
+CMD [\"node\", \"dist/server.js\"]
+";
+    assert_eq!(
+        fixed(src, Some(ctx.path())),
+        "\
+FROM node:20 AS build
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package*.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+RUN npm prune --omit=dev
+
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app /app
+
+EXPOSE 3000
+USER node
+CMD [\"node\", \"dist/server.js\"]
+"
+    );
+}
+
+#[test]
+fn node_user_before_build_chowns_the_copy_and_old_npm_uses_production() {
+    let ctx = context(&[("package.json", PKG_WITH_DEV)]);
+    let src = "\
+FROM node:14.17.3
+WORKDIR /home/node/app
+USER node
+COPY --chown=node package.json ./
+RUN npm install && npm run build
+CMD npm start
+";
+    assert_eq!(
+        fixed(src, Some(ctx.path())),
+        "\
+FROM node:14.17.3 AS build
+WORKDIR /home/node/app
+USER node
+COPY --chown=node package.json ./
+RUN npm install && npm run build
+RUN npm prune --production
+
+FROM node:14.17.3-slim
+WORKDIR /home/node/app
+USER node
+COPY --from=build --chown=node /home/node/app /home/node/app
+CMD npm start
+"
+    );
+}
+
+#[test]
+fn node_example_app_keeps_curl_and_swaps_the_base() {
+    let dir = format!("{}/examples/node-app", env!("CARGO_MANIFEST_DIR"));
+    let src = std::fs::read_to_string(format!("{dir}/Dockerfile")).unwrap();
+    let out = fixed(&src, Some(Path::new(&dir)));
+    assert!(out.starts_with(
+        &src[..src.find("RUN npm install").unwrap()]
+            .replace("FROM node:20", "FROM node:20 AS build")
+    ));
+    let runtime = &out[out.find("FROM node:20-slim").expect(&out)..];
+    assert_eq!(
+        runtime,
+        "\
+FROM node:20-slim
+MAINTAINER Jane Doe <jane@example.com>
+WORKDIR /app
+RUN apt-get update
+RUN apt-get install -y curl
+COPY --from=build /app /app
+
+EXPOSE 3000
+CMD node server.js
+"
+    );
+}
+
+#[test]
+fn bulletin_board_dev_dependencies_are_needed_so_no_fix() {
+    let dir = corpus_app("node-bulletin-board");
+    let src = std::fs::read_to_string(format!("{dir}/Dockerfile")).unwrap();
+    let msg = no_fix_reason(&src, Some(Path::new(&dir)));
+    assert!(msg.contains("`body-parser` (server.js)"), "{msg}");
+    assert!(msg.contains("devDependencies"), "{msg}");
+}
+
+#[test]
+fn corpus_single_stage_node_apps_on_small_images_are_left_alone() {
+    for app in [
+        "awesome-compose-nginx-nodejs-redis-web",
+        "voting-app-result",
+    ] {
+        let dir = corpus_app(app);
+        let src = std::fs::read_to_string(format!("{dir}/Dockerfile")).unwrap();
+        silent(&src, Some(Path::new(&dir)));
+    }
+}
+
+#[test]
+fn corpus_multi_stage_and_python_slim_apps_do_not_fire() {
+    let apps = std::fs::read_dir(format!(
+        "{}/../shared/corpus/apps",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    for app in apps.flatten() {
+        let name = app.file_name().to_string_lossy().to_string();
+        if name == "node-bulletin-board" {
+            continue;
+        }
+        let src = std::fs::read_to_string(app.path().join("Dockerfile")).unwrap();
+        silent(&src, Some(&app.path()));
+    }
+}
+
+#[test]
+fn node_writes_outside_the_app_dir_so_no_fix() {
+    let src = "\
+FROM node:18
+WORKDIR /usr/local/app
+COPY package*.json ./
+RUN npm ci && mv /usr/local/app/node_modules /node_modules
+COPY . .
+CMD [\"node\", \"server.js\"]
+";
+    let msg = no_fix_reason(src, None);
+    assert!(msg.contains("writes /node_modules"), "{msg}");
+}
+
+#[test]
+fn node_without_workdir_has_no_fix() {
+    let msg = no_fix_reason(
+        "FROM node:20\nCOPY . .\nRUN npm ci\nCMD node index.js\n",
+        None,
+    );
+    assert!(msg.contains("no WORKDIR"), "{msg}");
+}
+
+#[test]
+fn node_slim_without_dev_dependencies_is_left_alone() {
+    let ctx = context(&[("package.json", r#"{"dependencies":{"express":"4"}}"#)]);
+    silent(
+        "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD node index.js\n",
+        Some(ctx.path()),
+    );
+}
+
+#[test]
+fn node_healthcheck_with_curl_on_slim_has_no_fix() {
+    let msg = no_fix_reason(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nHEALTHCHECK CMD curl -f http://localhost/\nCMD node index.js\n",
+        None,
+    );
+    assert!(msg.contains("`curl`"), "{msg}");
+}
+
+#[test]
+fn python_full_image_gets_a_venv() {
+    let ctx = context(&[("requirements.txt", "flask==3.0\ngunicorn\n")]);
+    let src = "\
+FROM python:3.11
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/local/app
+COPY requirements.txt ./requirements.txt
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+EXPOSE 80
+CMD [\"gunicorn\", \"app:app\", \"-b\", \"0.0.0.0:80\"]
+";
+    assert_eq!(
+        fixed(src, Some(ctx.path())),
+        "\
+FROM python:3.11 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/local/app
+COPY requirements.txt ./requirements.txt
+RUN python -m venv /opt/venv
+ENV PATH=\"/opt/venv/bin:$PATH\"
+RUN pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/local/app
+ENV PATH=\"/opt/venv/bin:$PATH\"
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /usr/local/app /usr/local/app
+
+COPY . .
+EXPOSE 80
+CMD [\"gunicorn\", \"app:app\", \"-b\", \"0.0.0.0:80\"]
+"
+    );
+}
+
+#[test]
+fn python_seed_course_example_without_workdir() {
+    // From the course notes: COPY before pip, no WORKDIR, CMD before EXPOSE.
+    let src = "\
+FROM python:3.7.13
+#FROM tensorflow/serving
+
+COPY . .
+WORKDIR .
+
+RUN pip install -r requirements.txt
+#RUN python -m spacy download en_core_web_sm
+
+CMD [ \"python\", \"app.py\" ]
+
+EXPOSE 5000
+";
+    let out = fixed(src, None);
+    assert_eq!(
+        out,
+        "\
+FROM python:3.7.13 AS build
+#FROM tensorflow/serving
+
+COPY . .
+WORKDIR .
+
+RUN python -m venv /opt/venv
+ENV PATH=\"/opt/venv/bin:$PATH\"
+RUN pip install -r requirements.txt
+
+FROM python:3.7.13-slim
+COPY . .
+WORKDIR .
+ENV PATH=\"/opt/venv/bin:$PATH\"
+COPY --from=build /opt/venv /opt/venv
+#RUN python -m spacy download en_core_web_sm
+
+CMD [ \"python\", \"app.py\" ]
+
+EXPOSE 5000
+"
+    );
+}
+
+#[test]
+fn python_slim_and_dev_headers() {
+    silent(
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        None,
+    );
+    let msg = no_fix_reason(
+        "FROM python:3.11\nRUN apt-get update && apt-get install -y libpq-dev\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        None,
+    );
+    assert!(msg.contains("libpq-dev"), "{msg}");
+    let ctx = context(&[("requirements.txt", "psycopg2==2.9\n")]);
+    let msg = no_fix_reason(
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("psycopg2"), "{msg}");
+}
+
+#[test]
+fn go_static_binary_goes_to_distroless_static() {
+    let src = "\
+FROM golang:1.22
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/app ./cmd/app
+EXPOSE 8080
+ENTRYPOINT [\"/out/app\"]
+";
+    assert_eq!(
+        fixed(src, None),
+        "\
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/app ./cmd/app
+
+FROM gcr.io/distroless/static-debian12
+WORKDIR /src
+COPY --from=build /out/app /out/app
+EXPOSE 8080
+ENTRYPOINT [\"/out/app\"]
+"
+    );
+}
+
+#[test]
+fn go_with_cgo_or_a_shell_cmd() {
+    // CGO on: a glibc runtime.
+    let out = fixed(
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\nCMD [\"./app\"]\n",
+        None,
+    );
+    assert!(out.contains("FROM gcr.io/distroless/base-debian12\nWORKDIR /src\nCOPY --from=build /src/app /src/app\nCMD [\"./app\"]\n"), "{out}");
+    // A shell-form CMD needs a shell: Debian slim, not distroless.
+    let out = fixed(
+        "FROM golang:1.21-bookworm\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\nCMD ./app --port 80\n",
+        None,
+    );
+    assert!(out.contains("FROM debian:bookworm-slim\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY --from=build /src/app /src/app\n"), "{out}");
+    // The traefik sample's build stage, as a single stage file.
+    let ctx = context(&[("go.mod", "module example.com/hello\n")]);
+    let out = fixed(
+        "FROM golang:1.18\nWORKDIR /compose/hello-docker\nCOPY main.go main.go\nRUN CGO_ENABLED=0 go build main.go\nCMD [\"./main\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.contains("COPY --from=build /compose/hello-docker/main /compose/hello-docker/main\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn go_run_at_start_has_no_fix() {
+    let msg = no_fix_reason(
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\nCMD [\"go\", \"run\", \"main.go\"]\n",
+        None,
+    );
+    assert!(msg.contains("`go`"), "{msg}");
+    let msg = no_fix_reason(
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build ./...\nCMD [\"/src/app\"]\n",
+        None,
+    );
+    assert!(msg.contains("no -o"), "{msg}");
+}
+
+#[test]
+fn java_maven_jar_goes_to_a_jre() {
+    let src = "\
+FROM maven:3.9-eclipse-temurin-17
+WORKDIR /app
+COPY pom.xml .
+RUN mvn -B dependency:go-offline
+COPY src ./src
+RUN mvn -B package -DskipTests
+CMD [\"java\", \"-jar\", \"target/demo-1.0.jar\"]
+";
+    assert_eq!(
+        fixed(src, None),
+        "\
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /app
+COPY pom.xml .
+RUN mvn -B dependency:go-offline
+COPY src ./src
+RUN mvn -B package -DskipTests
+
+FROM eclipse-temurin:17-jre
+WORKDIR /app
+COPY --from=build /app/target/*.jar /app/target/
+CMD [\"java\", \"-jar\", \"target/demo-1.0.jar\"]
+"
+    );
+}
+
+#[test]
+fn java_javac_and_jar_like_the_distroless_sample() {
+    let src = "\
+FROM eclipse-temurin:17-jdk
+COPY . /app/examples
+WORKDIR /app
+RUN javac examples/*.java
+RUN jar cfe main.jar examples.HelloJava examples/*.class 
+CMD [\"java\", \"-jar\", \"main.jar\"]
+";
+    let out = fixed(src, None);
+    assert!(
+        out.ends_with("\nFROM eclipse-temurin:17-jre\nWORKDIR /app\nCOPY --from=build /app/main.jar /app/main.jar\nCMD [\"java\", \"-jar\", \"main.jar\"]\n"),
+        "{out}"
+    );
+    let msg = no_fix_reason(
+        "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY . .\nRUN ./mvnw package\nCMD [\"./mvnw\", \"spring-boot:run\"]\n",
+        None,
+    );
+    assert!(msg.contains("mvnw"), "{msg}");
+}
+
+#[test]
+fn rust_release_binary_from_cargo_toml() {
+    let ctx = context(&[(
+        "Cargo.toml",
+        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n",
+    )]);
+    let src = "\
+FROM rust:1.79
+WORKDIR /usr/src/my-app
+COPY . .
+RUN cargo build --release
+CMD [\"./target/release/my-app\"]
+";
+    assert_eq!(
+        fixed(src, Some(ctx.path())),
+        "\
+FROM rust:1.79 AS build
+WORKDIR /usr/src/my-app
+COPY . .
+RUN cargo build --release
+
+FROM debian:bookworm-slim
+WORKDIR /usr/src/my-app
+COPY --from=build /usr/src/my-app/target/release/my-app /usr/src/my-app/target/release/my-app
+CMD [\"./target/release/my-app\"]
+"
+    );
+    let msg = no_fix_reason(src, None);
+    assert!(msg.contains("Cargo.toml"), "{msg}");
+}
+
+#[test]
+fn c_on_gcc_and_on_debian() {
+    let out = fixed(
+        "FROM gcc:13\nWORKDIR /src\nCOPY hello.c .\nRUN gcc -O2 -o hello hello.c\nCMD [\"./hello\"]\n",
+        None,
+    );
+    assert!(out.ends_with("\nFROM debian:bookworm-slim\nWORKDIR /src\nCOPY --from=build /src/hello /src/hello\nCMD [\"./hello\"]\n"), "{out}");
+    let src = "\
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev make && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN make
+ENTRYPOINT [\"/src/bin/server\"]
+";
+    let out = fixed(src, None);
+    assert!(out.ends_with("\nFROM debian:bookworm\nWORKDIR /src\nCOPY --from=build /src/bin/server /src/bin/server\nENTRYPOINT [\"/src/bin/server\"]\n"), "{out}");
+    let msg = no_fix_reason(
+        "FROM gcc:13\nWORKDIR /src\nCOPY . .\nRUN g++ -o app main.cpp\nCMD [\"./app\"]\n",
+        None,
+    );
+    assert!(msg.contains("libstdc++"), "{msg}");
+    // A distribution image without a compiler install is not a toolchain build.
+    silent("FROM debian:bookworm\nRUN make -C /usr/share/foo\n", None);
+}
+
+#[test]
+fn keeps_crlf_lowercase_keywords_escape_and_platform() {
+    let src = "from --platform=$BUILDPLATFORM node:20\r\nworkdir /app\r\ncopy . .\r\nrun npm ci && \\\r\n    npm run build\r\ncmd [\"node\", \"dist/index.js\"]";
+    let out = fixed(src, None);
+    assert_eq!(
+        out,
+        "from --platform=$BUILDPLATFORM node:20 as build\r\nworkdir /app\r\ncopy . .\r\nrun npm ci && \\\r\n    npm run build\r\nrun npm prune --omit=dev\r\n\r\nfrom --platform=$BUILDPLATFORM node:20-slim\r\nworkdir /app\r\ncopy --from=build /app /app\r\ncmd [\"node\", \"dist/index.js\"]"
+    );
+    let src = "# escape=`\nFROM node:20 AS builder\nWORKDIR /app\nCOPY . .\nRUN npm ci && `\n    npm run build\nCMD [\"node\", \"dist/index.js\"]\n";
+    let out = fixed(src, None);
+    assert!(
+        out.starts_with("# escape=`\nFROM node:20 AS builder\n"),
+        "{out}"
+    );
+    assert!(out.contains("COPY --from=builder /app /app\n"), "{out}");
+}
+
+#[test]
+fn args_used_after_the_split_are_declared_again() {
+    let src = "\
+ARG NODE_VERSION=20
+FROM node:${NODE_VERSION}
+ARG PORT=3000
+ARG UNUSED=1
+WORKDIR /app
+COPY . .
+RUN npm ci && npm run build
+EXPOSE ${PORT}
+CMD [\"node\", \"dist/index.js\"]
+";
+    let out = fixed(src, None);
+    assert!(out.contains("FROM node:20-slim\nARG PORT=3000\nWORKDIR /app\nCOPY --from=build /app /app\nEXPOSE ${PORT}\n"), "{out}");
+}
+
+#[test]
+fn users_must_exist_in_the_runtime_image() {
+    // Created in a repeated RUN: fine.
+    let out = fixed(
+        "FROM node:20\nRUN useradd -m app\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nUSER app\nCMD [\"node\", \"index.js\"]\n",
+        None,
+    );
+    assert!(out.contains("FROM node:20-slim\nRUN useradd -m app\nWORKDIR /app\nCOPY --from=build /app /app\nUSER app\n"), "{out}");
+    // Created in the build RUN: not in the runtime image.
+    let msg = no_fix_reason(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && useradd app\nUSER app\nCMD [\"node\", \"index.js\"]\n",
+        None,
+    );
+    assert!(msg.contains("same RUN as the build"), "{msg}");
+}
+
+#[test]
+fn global_tools_and_unknown_commands() {
+    let out = fixed(
+        "FROM node:20\nRUN npm install -g nodemon\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"nodemon\", \"index.js\"]\n",
+        None,
+    );
+    assert!(
+        out.contains("FROM node:20-slim\nRUN npm install -g nodemon\nWORKDIR /app\n"),
+        "{out}"
+    );
+    let msg = no_fix_reason(
+        "FROM node:20\nRUN curl -fsSL https://example.invalid/x.sh | sh\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+        None,
+    );
+    assert!(msg.contains("`curl`"), "{msg}");
+}
+
+#[test]
+fn multi_stage_and_plain_files_do_not_fire() {
+    silent("FROM node:20 AS build\nWORKDIR /app\nRUN npm ci\nFROM node:20-slim\nCOPY --from=build /app /app\n", None);
+    silent("FROM nginx:1.25\nCOPY . /usr/share/nginx/html\n", None);
+    silent(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"index.js\"]\n",
+        None,
+    );
+    silent("FROM $BASE\nRUN npm ci\n", None);
+}
