@@ -1431,9 +1431,7 @@ impl Planner<'_> {
                                 }
                             }
                         } else if p == "make"
-                            && c.operands(&["-C", "-f", "-j"])
-                                .iter()
-                                .any(|t| *t == "install")
+                            && c.operands(&["-C", "-f", "-j"]).contains(&"install")
                         {
                             return Err(format!(
                                 "`make install` at line {line} installs files the pass cannot list"
@@ -1609,10 +1607,12 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Role::Unknown => return Err(format!(
+                Role::Unknown => {
+                    return Err(format!(
                     "line {line} runs `{}`, and the pass cannot tell what it leaves for run time",
                     info.commands[n].program()
-                )),
+                ))
+                }
             }
         }
         if !build_pkgs.is_empty() && !run_pkgs.is_empty() {
