@@ -17,8 +17,8 @@ pub mod npm;
 pub mod package_hygiene;
 pub mod pip;
 pub mod rpm;
-pub mod yarn;
 pub mod split_stages;
+pub mod yarn;
 
 use crate::fix::Finding;
 use crate::syntax::Dockerfile;
