@@ -9,7 +9,10 @@ use std::path::Path;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 fn corpus() -> Vec<String> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/real"
+    ));
     let mut paths: Vec<_> = fs::read_dir(dir)
         .expect("corpus at ../shared/corpus/real")
         .map(|e| e.unwrap().path())

@@ -44,19 +44,73 @@ fn check(text: &str) {
 /// Dockerfile-flavoured tokens, so random inputs hit the interesting paths.
 fn token() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "FROM ", "RUN ", "run ", "COPY ", "ADD ", "ENV ", "ARG ", "LABEL ", "CMD ", "ENTRYPOINT ",
-        "HEALTHCHECK ", "ONBUILD ", "SHELL ", "USER ", "WORKDIR ", "EXPOSE ", "VOLUME ",
-        "STOPSIGNAL ", "MAINTAINER ", "AS ", "NONE", "# escape=`\n", "# syntax=x\n", "# c\n", "#",
-        " ", "\t", "\\", "\\\\", "`", "\n", "\r\n", "\r", "<<EOF", "<<-EOF", "3<<'E'", "EOF\n",
-        "\tEOF\n", "\"", "'", "[", "]", "[\"a\", \"b\"]", ",", "=", "--mount=type=cache ", "--",
-        "a", "b=c", "$X", "${Y:-z}", "é", "\u{FEFF}", "\u{A0}", "\u{2028}", "\0", "[[\"x\"]]",
+        "FROM ",
+        "RUN ",
+        "run ",
+        "COPY ",
+        "ADD ",
+        "ENV ",
+        "ARG ",
+        "LABEL ",
+        "CMD ",
+        "ENTRYPOINT ",
+        "HEALTHCHECK ",
+        "ONBUILD ",
+        "SHELL ",
+        "USER ",
+        "WORKDIR ",
+        "EXPOSE ",
+        "VOLUME ",
+        "STOPSIGNAL ",
+        "MAINTAINER ",
+        "AS ",
+        "NONE",
+        "# escape=`\n",
+        "# syntax=x\n",
+        "# c\n",
+        "#",
+        " ",
+        "\t",
+        "\\",
+        "\\\\",
+        "`",
+        "\n",
+        "\r\n",
+        "\r",
+        "<<EOF",
+        "<<-EOF",
+        "3<<'E'",
+        "EOF\n",
+        "\tEOF\n",
+        "\"",
+        "'",
+        "[",
+        "]",
+        "[\"a\", \"b\"]",
+        ",",
+        "=",
+        "--mount=type=cache ",
+        "--",
+        "a",
+        "b=c",
+        "$X",
+        "${Y:-z}",
+        "é",
+        "\u{FEFF}",
+        "\u{A0}",
+        "\u{2028}",
+        "\0",
+        "[[\"x\"]]",
     ])
 }
 
 fn corpus_files() -> &'static Vec<String> {
     static FILES: OnceLock<Vec<String>> = OnceLock::new();
     FILES.get_or_init(|| {
-        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real"));
+        let dir = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/real"
+        ));
         let mut paths: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
