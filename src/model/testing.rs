@@ -67,3 +67,78 @@ pub fn check(pass: &dyn Pass, source: &str, context_files: Option<&[(&str, &str)
         new_files: outcome.new_files,
     }
 }
+
+/// Runs the passes of this module's owner over the real-world corpus: no panic,
+/// fixes converge, outputs parse, a second run applies nothing. Prints counts.
+#[test]
+fn structural_passes_on_real_corpus() {
+    use crate::passes::{
+        copy_order::CopyOrder, healthcheck::Healthcheck, non_root_user::NonRootUser,
+    };
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/real"
+    ));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let passes: Vec<Box<dyn Pass>> = vec![
+        Box::new(CopyOrder),
+        Box::new(NonRootUser),
+        Box::new(Healthcheck),
+    ];
+    let profiles = Profiles::embedded();
+    let options = serde_yaml::Mapping::new();
+    let mut counts = vec![(0usize, 0usize); passes.len()];
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for path in files {
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if crate::syntax::parse(&source).is_err() {
+            continue;
+        }
+        for (i, pass) in passes.iter().enumerate() {
+            let analyze = |file: &crate::syntax::Dockerfile| {
+                pass.run(&PassContext {
+                    file,
+                    profiles: &profiles,
+                    build_context: None,
+                    options: &options,
+                })
+            };
+            let outcome = fix_until_stable(
+                &source,
+                FixOptions {
+                    unsafe_fixes: true,
+                    ..Default::default()
+                },
+                analyze,
+            )
+            .unwrap();
+            let name = path.display();
+            assert!(
+                outcome.converged,
+                "{name}: {} did not converge",
+                pass.name()
+            );
+            assert!(
+                outcome.rejected.is_empty(),
+                "{name}: {} rejected",
+                pass.name()
+            );
+            let again = crate::syntax::parse(&outcome.fixed).unwrap();
+            assert!(
+                analyze(&again).iter().all(|f| f.fix.is_none()),
+                "{name}: {} not idempotent",
+                pass.name()
+            );
+            counts[i].0 += outcome.findings.len();
+            counts[i].1 += outcome.applied.len();
+        }
+    }
+    for (pass, (found, applied)) in passes.iter().zip(counts) {
+        eprintln!("{}: {found} findings, {applied} fixes applied", pass.name());
+    }
+}

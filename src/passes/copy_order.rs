@@ -240,8 +240,12 @@ fn plan_fix(
     let run_inst = &file.instructions[install.run];
     // Nothing between the COPY and the install may change what the install sees.
     for i in copy.instruction + 1..install.run {
+        let same_workdir = model.states.get(i).map(|s| &s.workdir)
+            == model.states.get(install.run).map(|s| &s.workdir);
         match file.instructions[i].kind {
             InstructionKind::Label(_) | InstructionKind::Expose(_) => {}
+            // `WORKDIR .` and the like: the install runs in the same place anyway.
+            InstructionKind::Workdir(_) if same_workdir => {}
             _ => {
                 return Err(format!(
                     "line {} between the COPY and the install would run in a different order",
@@ -381,7 +385,10 @@ fn plan_fix(
             moved.push_str(file.line_ending.as_str());
         }
         block.push_str(&moved);
-        edits.push(Edit::delete(Span::new(from, run_inst.span.end)));
+        edits.push(Edit::delete(Span::new(
+            from,
+            end_with_one_blank_line_less(file, from, run_inst.span.end),
+        )));
     } else {
         if !install.script.plain_and_chain
             || !install.script.parse_ok
@@ -409,6 +416,22 @@ fn plan_fix(
         fix.safety = Safety::Unsafe;
     }
     Ok((fix, plan.unsafe_reason))
+}
+
+/// When the deleted lines `from..to` sit between two blank lines, also delete the
+/// blank line after them, so moving a RUN does not leave a double gap.
+fn end_with_one_blank_line_less(file: &Dockerfile, from: usize, to: usize) -> usize {
+    use crate::syntax::ItemKind;
+    let before = file.items.iter().rposition(|it| it.span.end == from);
+    let after = file.items.iter().position(|it| it.span.start == to);
+    match (before, after) {
+        (Some(b), Some(a))
+            if file.items[b].kind == ItemKind::Blank && file.items[a].kind == ItemKind::Blank =>
+        {
+            file.items[a].span.end
+        }
+        _ => to,
+    }
 }
 
 fn exists(context: &BuildContext, rel: &str) -> bool {
@@ -710,6 +733,16 @@ mod tests {
         assert_eq!(
             c.fixed,
             "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements/prod.txt requirements/base.txt ./requirements/\nRUN pip install --no-cache-dir -r requirements/prod.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+        );
+    }
+
+    #[test]
+    fn noop_workdir_in_between_and_root_destination() {
+        let src = "FROM python:3.7.13\n\nCOPY . .\nWORKDIR .\n\nRUN pip install -r requirements.txt\n\nCMD [ \"python\", \"app.py\" ]\n";
+        let c = check(&CopyOrder, src, Some(&[("requirements.txt", "flask\n")]));
+        assert_eq!(
+            c.fixed,
+            "FROM python:3.7.13\n\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nWORKDIR .\n\nCMD [ \"python\", \"app.py\" ]\n"
         );
     }
 

@@ -354,10 +354,13 @@ fn build_edits(file: &Dockerfile, stage: &StageModel, choice: &UserChoice) -> Ve
                 continue;
             }
             let inst = &file.instructions[copy.instruction];
-            edits.push(Edit::insert(
-                inst.keyword_span.end,
-                format!(" --chown={owner}"),
-            ));
+            // After the existing flags: `COPY --from=build --chown=app:app ...`.
+            let at = inst
+                .flags
+                .last()
+                .map(|f| f.span.end)
+                .unwrap_or(inst.keyword_span.end);
+            edits.push(Edit::insert(at, format!(" --chown={owner}")));
         }
     }
     // USER after the last RUN and before the CMD/ENTRYPOINT that follows it.
