@@ -439,3 +439,70 @@ fn corpus_dockerignores_parse_cleanly() {
     }
     assert!(seen >= 2, "expected the corpus apps with a .dockerignore");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop::string::string_regex("[a-c.*?]{1,3}|\\*\\*|\\[[a-c^-]{1,3}\\]").unwrap()
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        (
+            prop::option::of(Just("/")),
+            prop::collection::vec(segment(), 1..4),
+            prop::option::of(Just("/")),
+        )
+            .prop_map(|(lead, parts, trail)| {
+                format!(
+                    "{}{}{}",
+                    lead.unwrap_or(""),
+                    parts.join("/"),
+                    trail.unwrap_or("")
+                )
+            })
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::string::string_regex("[a-c][a-c.]{0,2}").unwrap(),
+            1..5,
+        )
+        .prop_map(|parts| parts.join("/"))
+    }
+
+    proptest! {
+        /// Arbitrary text never panics, whatever it contains.
+        #[test]
+        fn arbitrary_input_never_panics(text in "\\PC{0,80}", path in "\\PC{0,40}") {
+            let ignore = DockerIgnore::parse(&text);
+            let _ = ignore.is_excluded(&path);
+            let _ = ignore.might_reinclude_below(&path);
+        }
+
+        /// Without `!` exceptions, Docker's walk reduces to "some pattern matches the path or
+        /// one of its parent directories".
+        #[test]
+        fn without_exceptions_a_match_on_any_parent_excludes(
+            patterns in prop::collection::vec(pattern(), 1..4),
+            path in path(),
+        ) {
+            let ignore = DockerIgnore::parse(&patterns.join("\n"));
+            let mut prefixes: Vec<&str> = path.match_indices('/').map(|(i, _)| &path[..i]).collect();
+            prefixes.push(&path);
+            let naive = ignore.patterns().iter().any(|p| prefixes.iter().any(|dir| p.matches(dir)));
+            prop_assert_eq!(ignore.is_excluded(&path), naive, "patterns {:?}", patterns);
+        }
+
+        /// An exception that names the path exactly, placed last, always re-includes it.
+        #[test]
+        fn a_final_exact_exception_wins(patterns in prop::collection::vec(pattern(), 0..4), path in path()) {
+            let mut lines = patterns.clone();
+            lines.push(format!("!{path}"));
+            let ignore = DockerIgnore::parse(&lines.join("\n"));
+            // Malformed earlier lines are dropped (and reported); the last line is valid.
+            prop_assert!(!ignore.is_excluded(&path), "patterns {:?}", lines);
+        }
+    }
+}
