@@ -102,10 +102,13 @@ timed() {
 # --- step 1: debootstrap a minimal bookworm and import it ------------------------------------
 
 make_rootfs_tar() {
-	command -v debootstrap >/dev/null || {
+	if ! command -v debootstrap >/dev/null; then
 		log "installing debootstrap"
-		apt-get install -y debootstrap >/dev/null
-	}
+		# A fresh machine may have no package lists yet.
+		DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >/dev/null 2>&1 || {
+			apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >/dev/null
+		} || die "could not install debootstrap"
+	fi
 	local m security dir
 	m=$(mirror)
 	security=$(DOPT_DEBIAN_MIRROR='' apt_uri_for_suite "$SUITE-security" | head -n1 || true)
