@@ -35,15 +35,27 @@ impl std::fmt::Display for BuilderKind {
     }
 }
 
-/// Whether a Dockerfile uses syntax the classic builder rejects: `RUN --mount`,
+/// Whether a Dockerfile uses what the classic builder rejects: `RUN --mount`,
 /// `--network`/`--security` on RUN, `--link`/`--chmod`/`--parents`/`--exclude` on
-/// COPY/ADD, or heredocs.
+/// COPY/ADD, heredocs, or the automatic platform ARGs (`$BUILDPLATFORM`...).
 ///
 /// This is a line-based check rather than `Dockerfile::uses_buildkit()` on purpose:
 /// it must work even when our parser rejects a file, and a bare `# syntax=`
 /// directive does not need BuildKit (the classic builder ignores it, while BuildKit
 /// would try to pull the named frontend image, which fails offline).
 pub fn needs_buildkit(dockerfile: &str) -> bool {
+    // Automatic platform ARGs exist only in BuildKit; engine 20.10's classic builder
+    // fails on `FROM --platform=$BUILDPLATFORM` ("invalid component").
+    const PLATFORM_ARGS: &[&str] = &[
+        "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS",
+        "TARGETARCH", "TARGETVARIANT",
+    ];
+    let uses_platform_arg = PLATFORM_ARGS.iter().any(|arg| {
+        dockerfile.contains(&format!("${arg}")) || dockerfile.contains(&format!("${{{arg}"))
+    });
+    if uses_platform_arg {
+        return true;
+    }
     const FLAGS: &[&str] = &[
         "--mount",
         "--network",
@@ -434,6 +446,8 @@ mod tests {
         ));
         assert!(!needs_buildkit("FROM a\n# RUN --mount=type=cache x\n"));
         assert!(!needs_buildkit("FROM a\nCOPY --from=b /x /y\n"));
+        assert!(needs_buildkit("FROM --platform=$BUILDPLATFORM golang AS b\n"));
+        assert!(needs_buildkit("FROM a\nRUN GOARCH=${TARGETARCH} go build\n"));
     }
 
     #[test]

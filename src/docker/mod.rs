@@ -174,7 +174,9 @@ impl Session<'_> {
             BuilderChoice::BuildKit => (BuilderKind::BuildKit, "chosen by option".to_string()),
             BuilderChoice::Auto if needs_buildkit(original) || needs_buildkit(optimized) => (
                 BuilderKind::BuildKit,
-                "the Dockerfile uses BuildKit-only syntax such as RUN --mount".to_string(),
+                "the Dockerfile uses BuildKit-only syntax (RUN --mount, heredocs, COPY --link, \
+                 $BUILDPLATFORM...)"
+                    .to_string(),
             ),
             BuilderChoice::Auto => (
                 BuilderKind::Classic,
