@@ -47,8 +47,14 @@ pub fn needs_buildkit(dockerfile: &str) -> bool {
     // Automatic platform ARGs exist only in BuildKit; engine 20.10's classic builder
     // fails on `FROM --platform=$BUILDPLATFORM` ("invalid component").
     const PLATFORM_ARGS: &[&str] = &[
-        "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS",
-        "TARGETARCH", "TARGETVARIANT",
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
     ];
     let uses_platform_arg = PLATFORM_ARGS.iter().any(|arg| {
         dockerfile.contains(&format!("${arg}")) || dockerfile.contains(&format!("${{{arg}"))
@@ -446,8 +452,12 @@ mod tests {
         ));
         assert!(!needs_buildkit("FROM a\n# RUN --mount=type=cache x\n"));
         assert!(!needs_buildkit("FROM a\nCOPY --from=b /x /y\n"));
-        assert!(needs_buildkit("FROM --platform=$BUILDPLATFORM golang AS b\n"));
-        assert!(needs_buildkit("FROM a\nRUN GOARCH=${TARGETARCH} go build\n"));
+        assert!(needs_buildkit(
+            "FROM --platform=$BUILDPLATFORM golang AS b\n"
+        ));
+        assert!(needs_buildkit(
+            "FROM a\nRUN GOARCH=${TARGETARCH} go build\n"
+        ));
     }
 
     #[test]
