@@ -214,4 +214,11 @@ fn lookups() {
         "pip"
     );
     assert!(p.build_command(&["echo", "build"]).is_none());
+    assert_eq!(p.install_command(&["yarn"]).unwrap().name, "yarn");
+    assert_eq!(
+        p.install_command(&["yarn", "--production"]).unwrap().name,
+        "yarn"
+    );
+    assert!(p.install_command(&["yarn", "build"]).is_none());
+    assert_eq!(p.build_command(&["yarn", "build"]).unwrap().name, "yarn");
 }

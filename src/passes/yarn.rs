@@ -73,6 +73,11 @@ mod tests {
             fix(&YarnHygiene, src, Some(files), false),
             "FROM node\nCOPY package.json ./\nRUN yarn install && yarn cache clean\n"
         );
+        let src = "FROM node\nCOPY . .\nRUN yarn && yarn build\n";
+        assert_eq!(
+            fix(&YarnHygiene, src, Some(files), false),
+            "FROM node\nCOPY . .\nRUN yarn --frozen-lockfile && yarn build && yarn cache clean\n"
+        );
         let files: &[(&str, &str)] = &[("package.json", "{}"), ("pnpm-lock.yaml", "")];
         let src = "FROM node\nCOPY . .\nRUN pnpm install\n";
         assert_eq!(

@@ -448,8 +448,9 @@ impl Profiles {
 /// argv. The first pattern word matches argv[0] (basename) exactly, or any of the
 /// profile's programs when it is `{program}`. Later pattern words are found in
 /// order, skipping options (`-q`, `--foo`) between the program and the first of
-/// them; after that they must follow each other directly. Returns the argv index
-/// just past the last matched word.
+/// them; after that they must follow each other directly. A final `{bare}` word
+/// means only options may follow. Returns the argv index just past the last
+/// matched word.
 pub fn command_matches(profile: &Profile, pattern: &str, argv: &[&str]) -> Option<usize> {
     let mut words = pattern.split_whitespace();
     let first = words.next()?;
@@ -465,6 +466,13 @@ pub fn command_matches(profile: &Profile, pattern: &str, argv: &[&str]) -> Optio
     }
     let mut i = 1;
     for (n, w) in words.enumerate() {
+        if w == "{bare}" {
+            // Only options may follow (`yarn` or `yarn --production`, not `yarn build`).
+            return argv[i..]
+                .iter()
+                .all(|a| a.starts_with('-'))
+                .then_some(argv.len());
+        }
         if n == 0 && !w.starts_with('-') {
             while i < argv.len() && argv[i].starts_with('-') && argv[i] != w {
                 i += 1;

@@ -165,8 +165,9 @@ impl SimpleCommand {
 
     /// Matches `program [options] sub1 sub2...`: the effective program is one of
     /// `programs`, and the first non-option words are `subcommand` in order.
-    /// Returns the index into [`SimpleCommand::effective_argv`] of the last
-    /// subcommand word (0, the program, when `subcommand` is empty).
+    /// A final `{bare}` means only options may follow. Returns the index into
+    /// [`SimpleCommand::effective_argv`] of the last subcommand word (0, the
+    /// program, when `subcommand` is empty or just `{bare}`).
     pub fn matches(&self, programs: &[&str], subcommand: &[&str]) -> Option<usize> {
         let argv = self.effective_strings();
         if !programs.contains(&argv.first()?.as_str()) {
@@ -175,6 +176,10 @@ impl SimpleCommand {
         let mut i = 1;
         let mut last = 0;
         for (n, sub) in subcommand.iter().enumerate() {
+            if *sub == "{bare}" {
+                // Only options may follow: `yarn` or `yarn --production`.
+                return argv[i..].iter().all(|a| a.starts_with('-')).then_some(last);
+            }
             if n == 0 {
                 // Options may come between program and subcommand (`apt-get -q install`).
                 while i < argv.len() && argv[i].starts_with('-') && argv[i] != *sub {
