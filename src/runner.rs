@@ -96,27 +96,24 @@ impl Runner {
     }
 }
 
-/// True if the comment lines directly above the instruction the finding points
-/// into say `dopt ignore=CODE` (or the pass name, or `all`).
+/// True if the comment lines directly above an instruction the finding covers
+/// say `dopt ignore=CODE` (or the pass name, or `all`). A finding that spans
+/// several instructions (e.g. a RUN merge) is silenced by a comment above any of them.
 pub fn is_suppressed(file: &Dockerfile, finding: &Finding) -> bool {
-    let Some(pos) = file.items.iter().position(|item| {
+    let (start, end) = (
+        finding.span.start,
+        finding.span.end.max(finding.span.start + 1),
+    );
+    file.items.iter().enumerate().any(|(pos, item)| {
         matches!(item.kind, ItemKind::Instruction(_))
-            && item.span.start <= finding.span.start
-            && finding.span.start < item.span.end.max(item.span.start + 1)
-    }) else {
-        return false;
-    };
-    for item in file.items[..pos].iter().rev() {
-        match item.kind {
-            ItemKind::Comment => {
-                if comment_suppresses(file.text(item.span), finding) {
-                    return true;
-                }
-            }
-            _ => break,
-        }
-    }
-    false
+            && item.span.start < end
+            && start < item.span.end.max(item.span.start + 1)
+            && file.items[..pos]
+                .iter()
+                .rev()
+                .take_while(|i| matches!(i.kind, ItemKind::Comment))
+                .any(|c| comment_suppresses(file.text(c.span), finding))
+    })
 }
 
 fn comment_suppresses(comment: &str, finding: &Finding) -> bool {
