@@ -227,6 +227,44 @@ impl Instruction {
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|f| f.name == name)
     }
+
+    /// For an instruction in exec (JSON) form (RUN/CMD/ENTRYPOINT/SHELL,
+    /// HEALTHCHECK CMD, COPY/ADD, and ONBUILD of those), the source span of each
+    /// JSON string, quotes included, in order. `None` for the shell form.
+    pub fn exec_arg_spans(&self) -> Option<Vec<Span>> {
+        let logical = match &self.kind {
+            InstructionKind::Onbuild(inner) => return inner.exec_arg_spans(),
+            InstructionKind::Run(c) | InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c)
+                if c.is_exec() =>
+            {
+                self.logical.clone()
+            }
+            InstructionKind::Shell(_) => self.logical.clone(),
+            InstructionKind::Copy(a) | InstructionKind::Add(a) if a.json => self.logical.clone(),
+            InstructionKind::Healthcheck(Healthcheck::Cmd(c))
+            | InstructionKind::Healthcheck(Healthcheck::Other { command: c, .. })
+                if c.is_exec() =>
+            {
+                let text = &self.logical.text;
+                let is_space = super::words::is_go_space;
+                let sep = text.find(is_space).unwrap_or(text.len());
+                let next = text[sep..]
+                    .find(|c: char| !is_space(c))
+                    .map(|i| sep + i)
+                    .unwrap_or(text.len());
+                self.logical.slice(next, text.len())
+            }
+            _ => return None,
+        };
+        match super::parser::parse_json_array(&logical.text) {
+            super::parser::JsonArray::Strings(list) => Some(
+                list.iter()
+                    .map(|s| logical.map_span(s.start, s.end))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// Text with a map back to source offsets.

@@ -534,6 +534,108 @@ fn build_instruction(
     })
 }
 
+/// One string of an exec-form array: its decoded value and the byte range of
+/// the JSON string (quotes included) in the text that was parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonString {
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+pub(crate) enum JsonArray {
+    NotJson,
+    NotAllStrings,
+    Strings(Vec<JsonString>),
+}
+
+/// Runs the grammar's `json_array` rule on `text` (leading white space is
+/// skipped, as BuildKit does), decoding strings like Go's `encoding/json`.
+pub(crate) fn parse_json_array(text: &str) -> JsonArray {
+    let trimmed = text.trim_start_matches(words::is_go_space);
+    if !trimmed.starts_with('[') {
+        return JsonArray::NotJson;
+    }
+    let offset = text.len() - trimmed.len();
+    let Ok(mut pairs) = DockerfileGrammar::parse(Rule::json_array, trimmed) else {
+        return JsonArray::NotJson;
+    };
+    let Some(array) = pairs.next() else {
+        return JsonArray::NotJson;
+    };
+    let mut list = Vec::new();
+    for element in array.into_inner() {
+        match element.as_rule() {
+            Rule::json_string => {
+                let span = element.as_span();
+                let chars = element
+                    .into_inner()
+                    .next()
+                    .map(|p| p.as_str())
+                    .unwrap_or("");
+                list.push(JsonString {
+                    value: decode_json_string(chars),
+                    start: offset + span.start(),
+                    end: offset + span.end(),
+                });
+            }
+            Rule::json_other => return JsonArray::NotAllStrings,
+            _ => {}
+        }
+    }
+    JsonArray::Strings(list)
+}
+
+/// Decodes the inside of a JSON string the grammar validated. Like Go, an
+/// unpaired surrogate escape becomes U+FFFD.
+fn decode_json_string(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push('\u{08}'),
+            Some('f') => out.push('\u{0C}'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('u') => {
+                let hex4 = |chars: &mut std::str::Chars<'_>| -> Option<u32> {
+                    let s: String = chars.by_ref().take(4).collect();
+                    u32::from_str_radix(&s, 16).ok()
+                };
+                let Some(unit) = hex4(&mut chars) else {
+                    out.push('\u{FFFD}');
+                    continue;
+                };
+                if (0xD800..0xDC00).contains(&unit) {
+                    // A high surrogate: valid only when a low one follows.
+                    let mut look = chars.clone();
+                    if look.next() == Some('\\') && look.next() == Some('u') {
+                        if let Some(low) = hex4(&mut look) {
+                            if (0xDC00..0xE000).contains(&low) {
+                                let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                                chars = look;
+                                continue;
+                            }
+                        }
+                    }
+                    out.push('\u{FFFD}');
+                } else {
+                    out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
 fn command_is_empty(command: &Command) -> bool {
     match command {
         Command::Shell { text, .. } => text.is_empty(),
@@ -596,40 +698,28 @@ impl ArgsContext<'_> {
         Ok(InstructionKind::From(From { image, alias }))
     }
 
-    /// BuildKit's `parseJSON`: `Ok(Some(args))` for a JSON array of strings,
-    /// `Ok(None)` when the text is not JSON (shell form), an error for a JSON
-    /// array with non-string elements.
-    fn json(&self, text: &str) -> Result<Option<Vec<String>>, ParseError> {
-        let trimmed = text.trim_start_matches(words::is_go_space);
-        if !trimmed.starts_with('[') {
-            return Ok(None);
+    /// BuildKit's `parseJSON`: `Ok(Some(args))` for a JSON array of strings
+    /// (with their logical ranges), `Ok(None)` when the text is not JSON (shell
+    /// form), an error for a JSON array with non-string elements.
+    fn json(&self, text: &str) -> Result<Option<Vec<JsonString>>, ParseError> {
+        match parse_json_array(text) {
+            JsonArray::NotJson => Ok(None),
+            JsonArray::Strings(list) => Ok(Some(list)),
+            JsonArray::NotAllStrings => Err(ParseError::new(
+                format!(
+                    "{}: when using JSON array syntax, arrays must be comprised of strings only",
+                    self.keyword.to_ascii_uppercase()
+                ),
+                self.args_span,
+            )),
         }
-        let Ok(values) = serde_json::from_str::<Vec<serde_json::Value>>(trimmed) else {
-            return Ok(None);
-        };
-        let mut args = Vec::with_capacity(values.len());
-        for value in values {
-            match value {
-                serde_json::Value::String(s) => args.push(s),
-                _ => {
-                    return Err(ParseError::new(
-                        format!(
-                            "{}: when using JSON array syntax, arrays must be comprised of strings only",
-                            self.keyword.to_ascii_uppercase()
-                        ),
-                        self.args_span,
-                    ))
-                }
-            }
-        }
-        Ok(Some(args))
     }
 
     fn maybe_json(&self) -> Result<Command, ParseError> {
         let text = &self.logical.text;
-        if let Some(args) = self.json(text)? {
+        if let Some(list) = self.json(text)? {
             return Ok(Command::Exec {
-                args,
+                args: list.into_iter().map(|s| s.value).collect(),
                 span: self.args_span,
             });
         }
@@ -640,13 +730,10 @@ impl ArgsContext<'_> {
     }
 
     fn json_or_words(&self) -> Result<(Vec<Word>, bool), ParseError> {
-        if let Some(args) = self.json(&self.logical.text)? {
-            let list = args
+        if let Some(list) = self.json(&self.logical.text)? {
+            let list = list
                 .into_iter()
-                .map(|value| Word {
-                    value,
-                    span: self.args_span,
-                })
+                .map(|s| self.word(s.start, s.end, s.value))
                 .collect();
             return Ok((list, true));
         }
@@ -691,8 +778,8 @@ impl ArgsContext<'_> {
             Span::new(kind.span.end, kind.span.end)
         };
         let command = match self.json(&sub.text)? {
-            Some(args) => Command::Exec {
-                args,
+            Some(list) => Command::Exec {
+                args: list.into_iter().map(|s| s.value).collect(),
                 span: sub_span,
             },
             None => Command::Shell {
@@ -901,5 +988,78 @@ mod tests {
         assert_eq!(df.escape, '`');
         assert_eq!(df.directives[0].name, "escape");
         assert_eq!(df.instructions[1].logical.text, "dir   c:\\");
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_decode_like_go() {
+        let JsonArray::Strings(list) =
+            parse_json_array(r#"  ["a\u00e9", "\ud83d\ude00", "\ud800x", "\" \\ \/ \b"]"#)
+        else {
+            panic!("not JSON")
+        };
+        let values: Vec<_> = list.iter().map(|s| s.value.as_str()).collect();
+        assert_eq!(values, ["aé", "😀", "\u{FFFD}x", "\" \\ / \u{08}"]);
+        assert_eq!(list[0].start, 3);
+        assert!(matches!(
+            parse_json_array("[\"a\", 1]"),
+            JsonArray::NotAllStrings
+        ));
+        assert!(matches!(
+            parse_json_array("[[\"a\"]]"),
+            JsonArray::NotAllStrings
+        ));
+        assert!(matches!(parse_json_array("['a']"), JsonArray::NotJson));
+        assert!(matches!(parse_json_array("[\"a\"] x"), JsonArray::NotJson));
+        assert!(matches!(parse_json_array("[\"a\",]"), JsonArray::NotJson));
+        assert!(matches!(parse_json_array("[]"), JsonArray::Strings(ref l) if l.is_empty()));
+    }
+
+    #[test]
+    fn exec_arg_spans_point_at_each_string() {
+        let src =
+            "FROM a\nCMD [\"echo\", \\\n  \"hi there\"]\nHEALTHCHECK CMD [\"curl\", \"-f\"]\n";
+        let df = parse(src).unwrap();
+        let spans = df.instructions[1].exec_arg_spans().unwrap();
+        let texts: Vec<_> = spans.iter().map(|s| &src[s.range()]).collect();
+        assert_eq!(texts, ["\"echo\"", "\"hi there\""]);
+        let spans = df.instructions[2].exec_arg_spans().unwrap();
+        let texts: Vec<_> = spans.iter().map(|s| &src[s.range()]).collect();
+        assert_eq!(texts, ["\"curl\"", "\"-f\""]);
+        assert!(df.instructions[0].exec_arg_spans().is_none());
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_json_does_not_overflow_the_stack() {
+        for depth in [1_000, 100_000] {
+            let src = format!("FROM a\nCMD {}\n", "[".repeat(depth));
+            let df = parse(&src).unwrap();
+            assert!(!matches!(&df.instructions[1].kind, InstructionKind::Cmd(c) if c.is_exec()));
+            let src = format!("FROM a\nCMD {}{}\n", "[".repeat(depth), "]".repeat(depth));
+            // Valid JSON with a nested array: rejected, or (beyond the grammar's
+            // depth limit) taken as shell form; never a crash.
+            let _ = parse(&src);
+        }
+    }
+
+    #[test]
+    fn long_lines_and_many_continuations() {
+        let mut src = String::from("FROM a\nRUN x");
+        for _ in 0..20_000 {
+            src.push_str(" \\\n  && y");
+        }
+        src.push('\n');
+        let df = parse(&src).unwrap();
+        assert_eq!(df.print(), src);
+        assert_eq!(df.instructions[1].end_line, 20_002);
     }
 }
