@@ -161,6 +161,15 @@ where
             .iter()
             .filter(|f| f.fix.as_ref().is_some_and(|fix| opts.allows(fix)))
             .filter(|f| !outcome.rejected.iter().any(|r| r == f.code))
+            // A fix that only creates files already recorded has nothing left to do.
+            .filter(|f| {
+                let fix = f.fix.as_ref().unwrap();
+                !fix.edits.is_empty()
+                    || fix
+                        .new_files
+                        .iter()
+                        .any(|nf| !outcome.new_files.iter().any(|(p, _)| p == &nf.0))
+            })
             .collect();
         if candidates.is_empty() {
             break;
@@ -199,6 +208,26 @@ where
         if kept.is_empty() || next == outcome.fixed {
             if kept.is_empty() {
                 continue;
+            }
+            // Fixes that only create files (e.g. `.dockerignore`) change no text:
+            // record them, then stop.
+            for &i in &kept {
+                let f = candidates[i];
+                let fix = f.fix.as_ref().unwrap();
+                if fix.edits.is_empty() && !fix.new_files.is_empty() {
+                    outcome.applied.push(AppliedFix {
+                        code: f.code,
+                        name: f.name,
+                        message: f.message.clone(),
+                        safety: fix.safety,
+                        round,
+                    });
+                    for nf in &fix.new_files {
+                        if !outcome.new_files.iter().any(|(p, _)| p == &nf.0) {
+                            outcome.new_files.push(nf.clone());
+                        }
+                    }
+                }
             }
             break;
         }

@@ -54,6 +54,10 @@ pub fn check(pass: &dyn Pass, source: &str, context_files: Option<&[(&str, &str)
         "rejected: {:?}",
         outcome.rejected
     );
+    // `dopt apply` writes the files fixes create; do the same before re-running.
+    for (path, content) in &outcome.new_files {
+        std::fs::write(dir.path().join(path), content).unwrap();
+    }
     let again = crate::syntax::parse(&outcome.fixed).expect("fixed text parses");
     let second = analyze(&again);
     assert!(
@@ -73,7 +77,9 @@ pub fn check(pass: &dyn Pass, source: &str, context_files: Option<&[(&str, &str)
 #[test]
 fn structural_passes_on_real_corpus() {
     use crate::passes::{
-        copy_order::CopyOrder, healthcheck::Healthcheck, non_root_user::NonRootUser,
+        add_to_copy::AddToCopy, copy_order::CopyOrder, dockerignore::Dockerignore,
+        exec_form::ExecForm, healthcheck::Healthcheck, latest_tag::LatestTag,
+        maintainer::Maintainer, non_root_user::NonRootUser, relative_workdir::RelativeWorkdir,
     };
     let dir = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -86,6 +92,12 @@ fn structural_passes_on_real_corpus() {
         Box::new(CopyOrder),
         Box::new(NonRootUser),
         Box::new(Healthcheck),
+        Box::new(AddToCopy),
+        Box::new(ExecForm),
+        Box::new(Dockerignore),
+        Box::new(LatestTag),
+        Box::new(Maintainer),
+        Box::new(RelativeWorkdir),
     ];
     let profiles = Profiles::embedded();
     let options = serde_yaml::Mapping::new();

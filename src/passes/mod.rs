@@ -5,17 +5,23 @@
 //! findings; each finding may carry a fix made of byte-range edits over the
 //! original text. Passes never print; the fix engine applies and re-runs them.
 
+pub mod add_to_copy;
 pub mod apk;
 pub mod apt_get;
 pub mod composer;
 pub mod copy_order;
+pub mod dockerignore;
+pub mod exec_form;
 pub mod gem;
 pub mod healthcheck;
+pub mod latest_tag;
+pub mod maintainer;
 pub mod merge_run;
 pub mod non_root_user;
 pub mod npm;
 pub mod package_hygiene;
 pub mod pip;
+pub mod relative_workdir;
 pub mod rpm;
 pub mod split_stages;
 pub mod yarn;
@@ -104,6 +110,12 @@ pub fn all() -> Vec<Box<dyn Pass>> {
         Box::new(copy_order::CopyOrder),
         Box::new(non_root_user::NonRootUser),
         Box::new(healthcheck::Healthcheck),
+        Box::new(add_to_copy::AddToCopy),
+        Box::new(exec_form::ExecForm),
+        Box::new(dockerignore::Dockerignore),
+        Box::new(latest_tag::LatestTag),
+        Box::new(maintainer::Maintainer),
+        Box::new(relative_workdir::RelativeWorkdir),
         Box::new(split_stages::SplitStages),
     ]
 }
