@@ -7,8 +7,13 @@
 //! optimized Dockerfile are built from *the same* context and only the Dockerfile differs.
 //!
 //! As in the Docker CLI, the Dockerfile and `.dockerignore` are always sent, even when
-//! `.dockerignore` excludes them: the engine needs them, and it removes excluded ones before
-//! `COPY`/`ADD` see the context.
+//! `.dockerignore` excludes them: the classic builder needs them, and removes excluded ones
+//! before `COPY`/`ADD` see the context (checked: `COPY . /ctx` gives the same file list as the
+//! `docker` CLI's own context). BuildKit behind the Engine API (`version=2` with a tar body)
+//! applies no `.dockerignore` at all and shows `COPY` the tar as is, so
+//! [`build_context_tar_for_buildkit`] leaves an excluded `.dockerignore` out; the Dockerfile
+//! must stay in the tar for BuildKit to read it, so with BuildKit an excluded Dockerfile is
+//! still visible to `COPY . .` (identically in the original and the optimized build).
 //!
 //! Also here: helpers for the warm-rebuild measurement, which needs a copy of the context
 //! with a one-file source edit ([`copy_context_to_temp`], [`pick_source_file_to_touch`],
@@ -35,6 +40,45 @@ pub fn build_context_tar(
     context_dir: &Path,
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    pack(
+        context_dir,
+        dockerfile_name,
+        dockerfile_contents,
+        Receiver::ClassicBuilder,
+    )
+}
+
+/// [`build_context_tar`] for a BuildKit build through the Engine API, which applies no
+/// `.dockerignore` itself: an excluded `.dockerignore` is left out so `COPY . .` does not
+/// see it, as with `docker buildx build`.
+pub fn build_context_tar_for_buildkit(
+    context_dir: &Path,
+    dockerfile_name: &str,
+    dockerfile_contents: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    pack(
+        context_dir,
+        dockerfile_name,
+        dockerfile_contents,
+        Receiver::BuildKit,
+    )
+}
+
+/// Who unpacks the tar: it decides whether an excluded `.dockerignore` must be sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    /// Reads `.dockerignore` from the tar and removes excluded build files itself.
+    ClassicBuilder,
+    /// Uses the tar as the context, unfiltered.
+    BuildKit,
+}
+
+fn pack(
+    context_dir: &Path,
+    dockerfile_name: &str,
+    dockerfile_contents: &[u8],
+    receiver: Receiver,
 ) -> anyhow::Result<Vec<u8>> {
     let dockerfile_name = dockerfile_name
         .trim_start_matches("./")
@@ -83,6 +127,7 @@ pub fn build_context_tar(
         root: context_dir,
         ignore: &ignore,
         dockerfile_name,
+        send_excluded_dockerignore: receiver == Receiver::ClassicBuilder,
         builder,
         pending_dirs: Vec::new(),
     };
@@ -98,6 +143,7 @@ struct ContextWalker<'a> {
     root: &'a Path,
     ignore: &'a DockerIgnore,
     dockerfile_name: &'a str,
+    send_excluded_dockerignore: bool,
     builder: tar::Builder<Vec<u8>>,
     /// Excluded directories we walk into because an exception may re-include something
     /// below; their headers are written only if something inside is.
@@ -123,7 +169,7 @@ impl ContextWalker<'_> {
             let meta = fs::symlink_metadata(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             let (excluded, info) = self.ignore.matches_using_parent_results(&rel, parent_info);
-            let always_sent = rel == DOCKERIGNORE_FILE;
+            let always_sent = self.send_excluded_dockerignore && rel == DOCKERIGNORE_FILE;
             if meta.is_dir() {
                 if !excluded {
                     self.flush_pending_dirs()?;
@@ -417,6 +463,24 @@ mod tests {
         let all: BTreeMap<_, _> = entries(&tar).into_iter().collect();
         assert_eq!(all["Dockerfile"].contents, "FROM optimized\n");
         assert!(all.values().all(|e| e.uid == 0));
+    }
+
+    #[test]
+    fn buildkit_tar_leaves_out_an_excluded_dockerignore() {
+        let ctx = context(&[
+            (".dockerignore", ".dockerignore\nDockerfile\n"),
+            ("app.js", "a"),
+        ]);
+        let classic = build_context_tar(ctx.path(), "Dockerfile", b"FROM x\n").unwrap();
+        assert_eq!(names(&classic), ["Dockerfile", ".dockerignore", "app.js"]);
+        let buildkit =
+            build_context_tar_for_buildkit(ctx.path(), "Dockerfile", b"FROM x\n").unwrap();
+        assert_eq!(names(&buildkit), ["Dockerfile", "app.js"]);
+        // Not excluded: sent to both.
+        let ctx = context(&[(".dockerignore", "*.log\n"), ("app.js", "a")]);
+        let buildkit =
+            build_context_tar_for_buildkit(ctx.path(), "Dockerfile", b"FROM x\n").unwrap();
+        assert_eq!(names(&buildkit), ["Dockerfile", ".dockerignore", "app.js"]);
     }
 
     #[test]
