@@ -118,6 +118,12 @@ mod tests {
     }
 
     #[test]
+    fn stages_that_ship_still_fire() {
+        let src = "FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nFROM base\nCMD x\n";
+        assert_eq!(run(&AptGetHygiene, src, None).len(), 1);
+    }
+
+    #[test]
     fn must_not_fire() {
         for src in [
             "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
@@ -126,6 +132,10 @@ mod tests {
             "FROM debian\nRUN [\"apt-get\", \"install\", \"curl\"]\n",
             "FROM debian\nRUN apt-get update\n",
             "FROM debian\nRUN echo apt-get install x\n",
+            // apt 3: `install --update` and `dist-clean`.
+            "FROM debian:trixie\nRUN set -eux; apt-get install --update -y --no-install-recommends x; apt-get dist-clean\n",
+            // Build stages that are only copied from do not ship their caches.
+            "FROM debian AS build\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nFROM scratch\nCOPY --from=build /x /x\n",
         ] {
             let f = run(&AptGetHygiene, src, None);
             assert!(f.is_empty(), "fired on:\n{src}\n{f:#?}");

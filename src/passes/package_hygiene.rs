@@ -101,6 +101,11 @@ fn check_rule(
     if cache_mount_covers(inst, &rule.cache_dirs) {
         return;
     }
+    // Caches in a stage whose layers never ship (a build stage only copied from)
+    // cost nothing in the final image.
+    if !rule.cache_dirs.is_empty() && !stage_ships(ctx.file, inst_idx) {
+        return;
+    }
     if !rule.satisfied_by_env.is_empty()
         && env_set_before(ctx.file, inst_idx, script, &rule.satisfied_by_env)
     {
@@ -141,7 +146,11 @@ fn check_rule(
             for &(i, cmd, _) in &matching {
                 let done = script.commands[..i]
                     .iter()
-                    .any(|c| c.matches(&bprograms, &bsub).is_some());
+                    .any(|c| c.matches(&bprograms, &bsub).is_some())
+                    || rule
+                        .flag_aliases
+                        .split_first()
+                        .is_some_and(|(f, rest)| cmd.has_flag(f, rest));
                 if done {
                     continue;
                 }
@@ -262,6 +271,35 @@ fn finding(
             fix
         }),
     }
+}
+
+/// True if the stage holding instruction `inst_idx` ends up in the final image:
+/// it is the last stage, or a stage that ships is built `FROM` it. Stages only
+/// used by `COPY --from` (or not at all) do not ship.
+pub fn stage_ships(file: &Dockerfile, inst_idx: usize) -> bool {
+    let stages = file.stages();
+    let Some(current) = stages.iter().position(|s| s.instructions.contains(&inst_idx)) else {
+        return true;
+    };
+    let Some(last) = stages.len().checked_sub(1) else {
+        return true;
+    };
+    // Walk from the last stage down its FROM chain.
+    let mut shipping = vec![last];
+    let mut at = last;
+    while let Some(parent) = stages[..at].iter().rposition(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&stages[at].base))
+    }) {
+        shipping.push(parent);
+        at = parent;
+    }
+    // A stage whose name is computed (`FROM ${BASE}`) might be anything: ship.
+    if stages.iter().any(|s| s.base.contains('$')) {
+        return true;
+    }
+    shipping.contains(&current)
 }
 
 /// True if a command after `index` mentions one of `needles` (a cleanup already

@@ -120,7 +120,8 @@ pub struct HygieneRule {
     #[serde(default)]
     pub require_flag: Option<String>,
     /// Other spellings that satisfy `require_flag` (`--yes` for `-y`). A one-letter
-    /// short flag is also found inside bundles such as `-qy`.
+    /// short flag is also found inside bundles such as `-qy`. For `require_before`:
+    /// flags of the command itself that do the same (`apt-get install --update`).
     #[serde(default)]
     pub flag_aliases: Vec<String>,
     /// A command that must run earlier in the same RUN (`apt-get update`).

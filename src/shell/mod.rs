@@ -673,6 +673,41 @@ fn separator_at(text: &str, pos: usize) -> Option<Separator> {
     }
 }
 
+/// Moves `end` past closing words of compound commands (`fi`, `done`, `esac`,
+/// `}`, `)`) and the `;`/`;;` between them; a `;` with no closer after it stays
+/// out.
+fn extend_over_closers(text: &str, mut end: usize) -> usize {
+    const CLOSERS: &[&str] = &["fi", "done", "esac", "}", ")"];
+    let closer_at = |pos: usize| -> Option<usize> {
+        let rest = &text[pos..];
+        CLOSERS.iter().find_map(|c| {
+            let after = rest.strip_prefix(c)?;
+            let boundary = c.len() == 1
+                || after
+                    .chars()
+                    .next()
+                    .is_none_or(|ch| ch.is_whitespace() || ";&|)".contains(ch));
+            boundary.then_some(pos + c.len())
+        })
+    };
+    let skip_ws = |pos: usize| pos + (text[pos..].len() - text[pos..].trim_start().len());
+    let mut pos = end;
+    loop {
+        pos = skip_ws(pos);
+        if let Some(next) = closer_at(pos) {
+            pos = next;
+            end = pos;
+            continue;
+        }
+        let semis = text[pos..].bytes().take_while(|&b| b == b';').count();
+        if semis > 0 && closer_at(skip_ws(pos + semis)).is_some() {
+            pos += semis;
+            continue;
+        }
+        return end;
+    }
+}
+
 fn parse_with_brush(text: &str) -> Option<Script> {
     let options = brush_parser::ParserOptions::default();
     let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
@@ -693,10 +728,18 @@ fn parse_with_brush(text: &str) -> Option<Script> {
         return None;
     }
     w.commands.sort_by_key(|c| c.range.start);
-    let range = match (w.commands.first(), w.commands.last()) {
+    let mut range = match (w.commands.first(), w.commands.last()) {
         (Some(f), Some(_)) => f.range.start..w.commands.iter().map(|c| c.range.end).max()?,
         _ => 0..0,
     };
+    // Compound commands end after their last simple command (`fi`, `done`, `)`);
+    // brush-parser's locations stop earlier, so extend over closing words.
+    // The same at the start (`if`, `for x in ...; do`, `(`, `{`): the text
+    // parsed, so its first non-blank character starts the first command.
+    if w.has_compound {
+        range.start = range.start.min(text.len() - text.trim_start().len());
+        range.end = extend_over_closers(text, range.end);
+    }
     let trailing = text[range.end..].trim().to_string();
     let top_level_and_only = program.complete_commands.len() == 1
         && program.complete_commands[0].0.len() == 1
@@ -879,6 +922,18 @@ mod tests {
         assert!(!analyze("a && b # note").unwrap().plain_and_chain);
         assert_eq!(analyze("a && b # note").unwrap().trailing, "# note");
         assert!(!analyze("if a; then b; fi").unwrap().plain_and_chain);
+        for text in [
+            "if a; then b; fi",
+            "for x in 1 2; do b; done",
+            "while a; do b; done",
+            "a && (b; c)",
+            "{ a; b; }",
+            "case $x in a) b;; esac",
+        ] {
+            let s = analyze(text).unwrap();
+            assert_eq!(s.range, 0..text.len(), "{text}");
+            assert_eq!(s.trailing, "", "{text}");
+        }
         assert!(analyze("if a; then b; fi").unwrap().has_compound);
     }
 
