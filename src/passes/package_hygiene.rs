@@ -278,7 +278,10 @@ fn finding(
 /// used by `COPY --from` (or not at all) do not ship.
 pub fn stage_ships(file: &Dockerfile, inst_idx: usize) -> bool {
     let stages = file.stages();
-    let Some(current) = stages.iter().position(|s| s.instructions.contains(&inst_idx)) else {
+    let Some(current) = stages
+        .iter()
+        .position(|s| s.instructions.contains(&inst_idx))
+    else {
         return true;
     };
     let Some(last) = stages.len().checked_sub(1) else {
