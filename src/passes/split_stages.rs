@@ -220,6 +220,8 @@ enum Role {
     Build(BuildKind),
     /// OS package manager: install of these packages (empty for update/clean).
     Packages(Vec<String>),
+    /// OS package manager: removes packages (`apt-get purge`, `apk del`).
+    RemovesPackages,
     /// Installs a tool globally (`npm install -g nodemon`): the image keeps it.
     GlobalTool,
     /// Creates users or groups.
@@ -371,6 +373,9 @@ fn role(ctx: &PassContext, family: Family, cmd: &SimpleCommand, cwd: Option<&str
         return Role::Harmless;
     }
     if OS_PACKAGE_TOOLS.contains(&program) {
+        if matches!(sub, "purge" | "remove" | "autoremove" | "del" | "erase") {
+            return Role::RemovesPackages;
+        }
         let packages = if matches!(sub, "install" | "add") {
             cmd.operands(&["-o", "-t", "--repository", "-X", "--virtual"])
                 .into_iter()
@@ -639,13 +644,20 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
     match family {
         Family::Python if already_runtime || runtime_mapped.is_none() => return None,
         Family::Node => {
-            let has_dev = dev.listed.as_ref().is_none_or(|l| !l.is_empty());
+            // Only a package.json that lists devDependencies is evidence that a
+            // prune gains anything.
+            let has_dev = dev.listed.as_ref().is_some_and(|l| !l.is_empty());
             let base_swap = runtime_mapped.is_some();
             if !(base_swap || node_build_script || (node_dev_install && has_dev)) {
                 return None;
             }
         }
         _ => {}
+    }
+    if family == Family::C && removes_packages(&roles) {
+        // Built from source with build dependencies purged afterwards (the
+        // official images' pattern): the toolchain does not ship.
+        return None;
     }
     if family == Family::C && image.repository != "gcc" {
         // On a distribution image, a C build needs a compiler installed first.
@@ -701,6 +713,14 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         base: base.clone(),
         plan: planner.plan(),
     })
+}
+
+/// True if some RUN removes OS packages again (`apt-get purge`, `apk del`).
+fn removes_packages(roles: &BTreeMap<usize, Vec<Role>>) -> bool {
+    roles
+        .values()
+        .flatten()
+        .any(|r| matches!(r, Role::RemovesPackages))
 }
 
 /// npm scripts that CMD/ENTRYPOINT start (`npm start` → `start`).
@@ -883,7 +903,7 @@ impl Planner<'_> {
                     }
                     note = format!(" (devDependencies kept: the app uses {})", used.join(", "));
                 } else if self.node_dev_install
-                    && self.dev.listed.as_ref().is_none_or(|l| !l.is_empty())
+                    && self.dev.listed.as_ref().is_some_and(|l| !l.is_empty())
                 {
                     prune = Some(self.prune_command());
                     note = format!(
@@ -1563,7 +1583,7 @@ impl Planner<'_> {
         let mut writes_inside = false;
         for (n, r) in roles.iter().enumerate() {
             match r {
-                Role::Build(_) | Role::Harmless => {}
+                Role::Build(_) | Role::Harmless | Role::RemovesPackages => {}
                 Role::Packages(pkgs) => {
                     for p in pkgs {
                         if p.starts_with('-') {
