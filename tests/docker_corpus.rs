@@ -37,7 +37,7 @@ fn corpus_options(app: &str) -> BuildOptions {
     let mut opts = BuildOptions::new(app_dir(app));
     opts.network = Some("host".into());
     opts.progress = false;
-    opts.timeout = Duration::from_secs(60);
+    opts.timeout = Duration::from_secs(20);
     opts
 }
 
@@ -90,18 +90,16 @@ fn awesome_compose_flask_with_buildkit_mount() {
     );
     let mut opts = corpus_options("awesome-compose-flask");
     opts.target = Some("builder".into());
-    let result = compare_blocking(&original, &optimized, &opts);
-    match result {
-        Ok(report) => {
-            println!("{}", report.to_markdown());
-            assert_eq!(report.builder, BuilderKind::BuildKit);
-        }
-        // Engine 20.10's built-in Dockerfile frontend predates heredocs: the
-        // dev-envs stage does not parse, even though it is not the target.
-        Err(e) => {
-            println!("{e}");
-            assert!(e.to_string().contains("unknown instruction"), "{e}");
-            assert!(e.to_string().contains("hint: "), "{e}");
-        }
-    }
+    // Engine 20.10's built-in Dockerfile frontend predates heredocs; the dev-envs
+    // stage (not needed for `builder`) is left out of both builds, with a note.
+    let report = compare_blocking(&original, &optimized, &opts).unwrap();
+    println!("{}", report.to_markdown());
+    assert_eq!(report.builder, BuilderKind::BuildKit);
+    assert!(report.notes.iter().any(|n| n.contains("heredocs")), "{:?}", report.notes);
+    assert!(report.optimized.built);
+    // app.py serves on 8000 only when run as a script, without EXPOSE: command mode.
+    assert_eq!(
+        report.verification.as_ref().unwrap().mode,
+        VerifyMode::Command
+    );
 }

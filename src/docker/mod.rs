@@ -17,6 +17,7 @@ mod error;
 pub mod measure;
 mod pack;
 pub mod report;
+mod stages;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -174,8 +175,8 @@ impl Session<'_> {
             BuilderChoice::BuildKit => (BuilderKind::BuildKit, "chosen by option".to_string()),
             BuilderChoice::Auto if needs_buildkit(original) || needs_buildkit(optimized) => (
                 BuilderKind::BuildKit,
-                "the Dockerfile uses BuildKit-only syntax (RUN --mount, heredocs, COPY --link, \
-                 $BUILDPLATFORM...)"
+                "the Dockerfile uses BuildKit-only syntax: RUN --mount, heredocs, COPY --link \
+                 or $BUILDPLATFORM"
                     .to_string(),
             ),
             BuilderChoice::Auto => (
@@ -208,6 +209,33 @@ impl Session<'_> {
                      versions were built with BuildKit's built-in Dockerfile frontend",
                     missing.join(", ")
                 ));
+            }
+        }
+
+        // Built-in frontends (classic, or BuildKit's own) predate heredocs on older
+        // engines, and parse every stage even with --target: leave out unneeded
+        // stages that hold heredocs.
+        let builtin_frontend = builder == BuilderKind::Classic
+            || build::syntax_directive(&original_text).is_none()
+            || original_text != original;
+        if builtin_frontend {
+            let target = opts.target.as_deref();
+            let pruned_original = stages::without_unneeded_heredoc_stages(&original_text, target);
+            let pruned_optimized =
+                stages::without_unneeded_heredoc_stages(&optimized_text, target);
+            if pruned_original.is_some() || pruned_optimized.is_some() {
+                notes.push(format!(
+                    "stages that the {} does not need, and that use heredocs, were left out of \
+                     both builds (the engine's built-in Dockerfile frontend may not parse \
+                     heredocs); the built image is the same",
+                    target.map_or("last stage".to_string(), |t| format!("target `{t}`"))
+                ));
+            }
+            if let Some(text) = pruned_original {
+                original_text = text;
+            }
+            if let Some(text) = pruned_optimized {
+                optimized_text = text;
             }
         }
 

@@ -137,6 +137,24 @@ pub(crate) async fn verify(
     let original_run = run_one(engine, original, mode, workdir.as_deref(), settings).await?;
     let optimized_run = run_one(engine, optimized, mode, workdir.as_deref(), settings).await?;
 
+    if mode == VerifyMode::Command {
+        let (a, b) = (&original_run.observation, &optimized_run.observation);
+        if a.timed_out && b.timed_out {
+            notes.push(format!(
+                "both default commands were still running after {}s (a server without \
+                 EXPOSE?): only their output so far was compared",
+                settings.timeout.as_secs()
+            ));
+        } else if let (Some(code), Some(other)) = (a.exit_code, b.exit_code) {
+            if code != 0 && code == other {
+                notes.push(format!(
+                    "the original's default command fails too (exit {code}), so the check only \
+                     shows that both fail the same way (missing services or arguments?)"
+                ));
+            }
+        }
+    }
+
     let mut reasons = Vec::new();
     compare_behaviour(
         mode,
