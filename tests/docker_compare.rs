@@ -257,7 +257,10 @@ fn run_mount_builds_with_buildkit_session() {
     // Engine 20.10's built-in frontend cannot parse the dev stage's heredoc; it is
     // not needed for the target, so it was left out.
     assert!(
-        report.notes.iter().any(|n| n.contains("left out of both builds")),
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("left out of both builds")),
         "{:?}",
         report.notes
     );

@@ -95,7 +95,11 @@ fn awesome_compose_flask_with_buildkit_mount() {
     let report = compare_blocking(&original, &optimized, &opts).unwrap();
     println!("{}", report.to_markdown());
     assert_eq!(report.builder, BuilderKind::BuildKit);
-    assert!(report.notes.iter().any(|n| n.contains("heredocs")), "{:?}", report.notes);
+    assert!(
+        report.notes.iter().any(|n| n.contains("heredocs")),
+        "{:?}",
+        report.notes
+    );
     assert!(report.optimized.built);
     // app.py serves on 8000 only when run as a script, without EXPOSE: command mode.
     assert_eq!(

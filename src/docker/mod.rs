@@ -221,8 +221,7 @@ impl Session<'_> {
         if builtin_frontend {
             let target = opts.target.as_deref();
             let pruned_original = stages::without_unneeded_heredoc_stages(&original_text, target);
-            let pruned_optimized =
-                stages::without_unneeded_heredoc_stages(&optimized_text, target);
+            let pruned_optimized = stages::without_unneeded_heredoc_stages(&optimized_text, target);
             if pruned_original.is_some() || pruned_optimized.is_some() {
                 notes.push(format!(
                     "stages that the {} does not need, and that use heredocs, were left out of \

@@ -43,7 +43,10 @@ pub(crate) fn without_unneeded_heredoc_stages(text: &str, target: Option<&str>) 
         }
         for inst in &dockerfile.instructions[stage.instructions.clone()] {
             let mut refs = Vec::new();
-            if matches!(inst.kind, InstructionKind::Copy(_) | InstructionKind::Add(_)) {
+            if matches!(
+                inst.kind,
+                InstructionKind::Copy(_) | InstructionKind::Add(_)
+            ) {
                 if let Some(value) = inst.flag("from").and_then(|f| f.value.clone()) {
                     refs.push(value);
                 }
@@ -80,15 +83,17 @@ pub(crate) fn without_unneeded_heredoc_stages(text: &str, target: Option<&str>) 
             .iter()
             .any(|inst| !inst.heredocs.is_empty())
     };
-    let removable: Vec<usize> = (0..stages.len())
-        .filter(|i| !needed.contains(i))
-        .collect();
+    let removable: Vec<usize> = (0..stages.len()).filter(|i| !needed.contains(i)).collect();
     if !removable.iter().any(|&i| has_heredoc(i)) {
         return None;
     }
 
     // Remove each unneeded stage from its FROM to the next stage's FROM (or the end).
-    let start_of = |i: usize| dockerfile.instructions[stages[i].from_instruction].span.start;
+    let start_of = |i: usize| {
+        dockerfile.instructions[stages[i].from_instruction]
+            .span
+            .start
+    };
     let mut out = String::with_capacity(text.len());
     let mut cursor = 0;
     for &i in &removable {
