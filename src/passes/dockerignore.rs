@@ -181,7 +181,8 @@ impl Pass for Dockerignore {
                 code: "DOP022",
                 name: "dockerignore",
                 message: format!(
-                    "`{}` sends the whole build context, and there is no .dockerignore; create one excluding {}",
+                    "`{} {}` sends the whole build context, and there is no .dockerignore; create one excluding {}",
+                    inst.keyword,
                     inst.logical.text.trim(),
                     listed.join(", ")
                 ),
@@ -204,7 +205,8 @@ impl Pass for Dockerignore {
             code: "DOP022",
             name: "dockerignore",
             message: format!(
-                "`{}` sends the whole build context, and .dockerignore does not exclude {}; add {}",
+                "`{} {}` sends the whole build context, and .dockerignore does not exclude {}; add {}",
+                inst.keyword,
                 inst.logical.text.trim(),
                 missing.join(", "),
                 if missing.len() == 1 { "it" } else { "them" }

@@ -185,6 +185,10 @@ fn check_stage(
             "the final stage runs as root; create user `{}` and switch to it before the container starts",
             choice.name
         ),
+        None if choice.name.contains(':') => format!(
+            "the final stage runs as root; switch to the unprivileged uid:gid `{}`, which needs no entry in /etc/passwd",
+            choice.name
+        ),
         None => format!(
             "the final stage runs as root; switch to the existing non-root user `{}`",
             choice.name
