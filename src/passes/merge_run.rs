@@ -6,7 +6,9 @@
 //! character and line endings. Comments between the RUNs move above the merged
 //! instruction; blank lines between them go.
 //!
-//! Never merged: a RUN that turns on `set -e` with a RUN after it (POSIX ignores
+//! Only stages whose layers end up in the final image are considered (the last
+//! stage and the stages it is built `FROM`); a build stage that is only copied
+//! from gains nothing. Never merged: a RUN that turns on `set -e` with a RUN after it (POSIX ignores
 //! -e inside all but the last command of an `&&` list, so its failures would
 //! pass silently), exec-form RUNs, heredoc RUNs, RUNs whose `--mount`/`--network`/
 //! `--security` flags differ (or that have other flags), RUNs separated by any
@@ -82,6 +84,11 @@ impl Pass for MergeRun {
         let indent = continuation_indent(file);
         let mut findings = Vec::new();
         for stage in file.stages() {
+            // Layers of a build stage that is only copied from never ship:
+            // merging them would only coarsen the build cache.
+            if !package_hygiene::stage_ships(file, stage.from_instruction) {
+                continue;
+            }
             let mut group: Vec<Part> = Vec::new();
             for idx in stage.instructions.clone() {
                 match Part::new(file, idx) {
@@ -410,6 +417,15 @@ mod tests {
     }
 
     #[test]
+    fn stages_built_from_are_merged() {
+        let (out, _) = fixed("FROM x AS base\nRUN a\nRUN b\nFROM base\nCMD c\n");
+        assert_eq!(
+            out,
+            "FROM x AS base\nRUN a && \\\n    b\nFROM base\nCMD c\n"
+        );
+    }
+
+    #[test]
     fn same_mount_flags_merge() {
         let (out, _) = fixed(
             "FROM x\nRUN --mount=type=cache,target=/c a\nRUN --mount=type=cache,target=/c b\n",
@@ -432,6 +448,7 @@ mod tests {
             "FROM x\nRUN a;\nRUN b\n",
             "FROM x\nRUN <<EOF\na\nEOF\nRUN b\n",
             "FROM x\nRUN a\nFROM y\nRUN b\n",
+            "FROM x AS build\nRUN a\nRUN b\nFROM y\nCOPY --from=build /a /a\n",
             "FROM x\nSHELL [\"powershell\", \"-Command\"]\nRUN a\nRUN b\n",
             "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN a\nRUN b\n",
             "FROM x\nRUN echo $((\nRUN b\n",
