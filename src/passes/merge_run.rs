@@ -467,4 +467,113 @@ mod tests {
         let (out, _) = fixed("FROM x\nRUN a \\\n        x\nRUN c\n");
         assert_eq!(out, "FROM x\nRUN a \\\n        x && \\\n    c\n");
     }
+
+    /// Runs shell text as a RUN does (`/bin/sh -c`) in /, returning success and
+    /// stdout.
+    fn sh(text: &str) -> (bool, String) {
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(text)
+            .current_dir("/")
+            .env_remove("X")
+            .env_remove("Y")
+            .output()
+            .expect("/bin/sh runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    /// The merge keeps what the RUNs did: for every pair and many triples of
+    /// snippets, running the RUNs one by one (each in a fresh shell, stopping at
+    /// the first failure) and running the merged RUN give the same success and the
+    /// same output, for safe and unsafe merges alike.
+    #[test]
+    fn merged_runs_behave_like_separate_runs_in_sh() {
+        const SNIPPETS: &[&str] = &[
+            "echo a",
+            "false",
+            "echo b && false",
+            "false || echo c",
+            "echo d; false",
+            "false; echo e",
+            "cd /tmp && echo f",
+            "cd /tmp; pwd",
+            "pwd",
+            "X=1; echo x$X",
+            "echo y$X$Y",
+            "set -e; false; echo g",
+            "set -e && echo k",
+            "exit 0",
+            "exit 3",
+            "if true; then echo h; fi",
+            "export Y=2",
+            "true | false",
+            "(exit 1)",
+            "{ echo j; false; }",
+            "for i in 1 2; do echo $i; done",
+            "f() { echo fn; }; f",
+        ];
+        let separate = |parts: &[&str]| {
+            let mut out = String::new();
+            for p in parts {
+                let (ok, o) = sh(p);
+                out.push_str(&o);
+                if !ok {
+                    return (false, out);
+                }
+            }
+            (true, out)
+        };
+        let mut cases: Vec<Vec<&str>> = Vec::new();
+        for a in SNIPPETS {
+            for b in SNIPPETS {
+                cases.push(vec![a, b]);
+            }
+        }
+        // Triples: a deterministic spread instead of all 10k.
+        for (i, a) in SNIPPETS.iter().enumerate() {
+            for (j, b) in SNIPPETS.iter().enumerate() {
+                let c = SNIPPETS[(i * 7 + j * 3) % SNIPPETS.len()];
+                cases.push(vec![a, b, c]);
+            }
+        }
+        let mut merged_count = 0;
+        for parts in cases {
+            let mut src = String::from("FROM x\n");
+            for p in &parts {
+                src.push_str(&format!("RUN {p}\n"));
+            }
+            let findings = run(&src);
+            let Some(fix) = findings.first().and_then(|f| f.fix.as_ref()) else {
+                continue;
+            };
+            let out = apply_edits(&src, &fix.edits);
+            let file = crate::syntax::parse(&out).unwrap();
+            let runs: Vec<_> = file
+                .instructions
+                .iter()
+                .filter(|i| i.name() == "run")
+                .collect();
+            // Groups may stop early (after `set -e`): run what is there, in order.
+            let mut got = String::new();
+            let mut ok = true;
+            for r in runs {
+                let (k, o) = sh(&r.logical.text);
+                got.push_str(&o);
+                if !k {
+                    ok = false;
+                    break;
+                }
+            }
+            merged_count += 1;
+            assert_eq!(
+                (ok, got),
+                separate(&parts),
+                "parts {parts:?} merged to:\n{out}"
+            );
+        }
+        assert!(merged_count > 300, "only {merged_count} merges");
+    }
 }
