@@ -136,16 +136,31 @@ pub async fn compare(
 }
 
 /// [`compare`] on a fresh tokio runtime, for synchronous callers such as the CLI.
+/// Called from inside a runtime, it runs on a scoped thread of its own (a runtime
+/// cannot block inside another).
 pub fn compare_blocking(
     original: &str,
     optimized: &str,
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| DockerError::Runtime(e.to_string()))?;
-    runtime.block_on(compare(original, optimized, opts))
+    let run = || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| DockerError::Runtime(e.to_string()))?;
+        runtime.block_on(compare(original, optimized, opts))
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(run)
+                .join()
+                .unwrap_or_else(|_| Err(DockerError::Runtime("the comparison panicked".into())))
+        })
+    } else {
+        run()
+    }
 }
 
 /// A short unique prefix for the tags and container names of one run.

@@ -89,8 +89,12 @@ fn is_manifest(name: &str) -> bool {
 /// to touch, since that is the everyday edit a warm rebuild stands for.
 const SOURCE_EXTENSIONS: &[&str] = &[
     "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "java", "kt", "rb", "php", "rs", "c", "cc",
-    "cpp", "h", "cs", "ex", "exs", "sh", "html", "css", "scss", "vue", "svelte", "txt", "md",
+    "cpp", "h", "cs", "ex", "exs", "sh", "html", "css", "scss", "vue", "svelte", "ejs", "erb",
+    "jinja", "j2",
 ];
+
+/// Text that ships with an app but is rarely what a developer edits between builds.
+const DOC_EXTENSIONS: &[&str] = &["md", "txt", "rst", "adoc"];
 
 /// Picks the file whose edit stands for "a source-only change": a regular text file
 /// of the context that is neither a dependency manifest, the Dockerfile, nor
@@ -119,10 +123,13 @@ pub(crate) fn pick_source_file(tar_bytes: &[u8], dockerfile_name: &str) -> Optio
             continue; // binary (or unreadable): appending a newline could break it
         }
         let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-        let rank = if SOURCE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str()) {
+        let extension = extension.to_ascii_lowercase();
+        let rank = if SOURCE_EXTENSIONS.contains(&extension.as_str()) {
             0
-        } else {
+        } else if DOC_EXTENSIONS.contains(&extension.as_str()) {
             1
+        } else {
+            2
         };
         let depth = path.matches('/').count();
         let candidate = (rank, depth, path);
@@ -181,6 +188,7 @@ mod tests {
             ("package.json", b"{}"),
             ("logo.png", b"\x89PNG\0\0"),
             ("README", b"hello"),
+            ("NOTES.md", b"notes"),
             ("src/deep/app.js", b"x()"),
             ("server.js", b"y()"),
         ]);

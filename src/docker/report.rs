@@ -221,7 +221,16 @@ impl Report {
                 }
             );
         } else {
-            let _ = writeln!(md, "**Not verified**:\n");
+            let inconclusive = self.verification.as_ref().is_some_and(|v| v.inconclusive);
+            if inconclusive {
+                let _ = writeln!(
+                    md,
+                    "**Not verified** (inconclusive: the original itself could not be checked, \
+                     e.g. it needs a service that is not running):\n"
+                );
+            } else {
+                let _ = writeln!(md, "**Not verified**:\n");
+            }
             if let Some(error) = &b.build_error {
                 let _ = writeln!(md, "- the optimized Dockerfile failed to build: {error}");
                 if let Some(tail) = &b.log_tail {

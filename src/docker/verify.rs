@@ -78,6 +78,9 @@ pub struct Verification {
     pub verified: bool,
     /// Why it is not verified (empty when verified).
     pub reasons: Vec<String>,
+    /// The original itself did not answer or could not run, so behaviour could not
+    /// be compared (e.g. it needs a database); not verified, but not shown broken.
+    pub inconclusive: bool,
     pub mode: VerifyMode,
     /// The HTTP path requested in HTTP mode.
     pub path: String,
@@ -201,9 +204,14 @@ pub(crate) async fn verify(
     }
     missing.truncate(MAX_LISTED_MISSING);
 
+    let inconclusive = match mode {
+        VerifyMode::Http { .. } => original_run.observation.http_status.is_none(),
+        VerifyMode::Command => original_run.observation.problem.is_some(),
+    };
     Ok(Verification {
         verified: reasons.is_empty(),
         reasons,
+        inconclusive,
         mode,
         path: settings.path.to_string(),
         original: original_run.observation,
