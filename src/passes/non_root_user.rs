@@ -172,6 +172,18 @@ fn check_stage(
         );
         return Some(finding);
     }
+    // State kept under /root (e.g. `MAVEN_CONFIG=/root/.m2`) is unreadable for
+    // another user.
+    if let Some((name, _)) = stage
+        .env
+        .iter()
+        .find(|(_, v)| v == "/root" || v.starts_with("/root/"))
+    {
+        finding.message = format!(
+            "the final stage runs as root; no USER added because ENV {name} points into /root, which another user cannot use"
+        );
+        return Some(finding);
+    }
     let choice = choose_user(ctx, file, stage);
     let Some(choice) = choice else {
         let family = stage.family.as_str();
@@ -465,6 +477,19 @@ mod tests {
         assert!(c.findings[0].fix.is_none());
         assert!(
             c.findings[0].message.contains("80"),
+            "{}",
+            c.findings[0].message
+        );
+    }
+
+    #[test]
+    fn state_in_root_home_gives_finding_without_fix() {
+        let src = "FROM eclipse-temurin:21-jdk-noble\nARG USER_HOME_DIR=\"/root\"\nENV MAVEN_CONFIG=\"$USER_HOME_DIR/.m2\"\nENTRYPOINT [\"mvn\"]\n";
+        let c = check(&NonRootUser, src, None);
+        assert_eq!(c.findings.len(), 1);
+        assert!(c.findings[0].fix.is_none());
+        assert!(
+            c.findings[0].message.contains("MAVEN_CONFIG"),
             "{}",
             c.findings[0].message
         );
