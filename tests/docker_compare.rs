@@ -64,6 +64,10 @@ fn equivalent_pair_is_verified_and_measured() {
         report.standin_bases,
         "the test base carries the stand-in label"
     );
+    let base = report.original.base_image.as_ref().unwrap();
+    assert_eq!(base.reference, BASE);
+    assert!(base.size_bytes > 1_000_000 && base.size_bytes <= before.size_bytes);
+    assert_eq!(base.standin.as_deref(), Some("busybox-test-base"));
     assert_eq!(report.warm_edit_file.as_deref(), Some("hello.sh"));
     let (warm_before, warm_after) = (
         report.original.warm_rebuild_seconds.unwrap(),

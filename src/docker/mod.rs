@@ -29,7 +29,7 @@ pub use build::{needs_buildkit, BuilderKind};
 pub use engine::{connect, Engine};
 pub use error::DockerError;
 pub use measure::ImageFacts;
-pub use report::{EngineInfo, Report, VersionReport};
+pub use report::{BaseImage, EngineInfo, Report, VersionReport};
 pub use verify::{RunObservation, Verification, VerifyMode};
 
 use build::{BuildOutcome, BuildSpec};
@@ -276,6 +276,7 @@ impl Session<'_> {
                 tag("original"),
                 builder,
                 edit_file.as_deref(),
+                stages::final_base_image(&original_text, opts.target.as_deref()),
             )
             .await?
         {
@@ -288,6 +289,7 @@ impl Session<'_> {
                 tag("optimized"),
                 builder,
                 edit_file.as_deref(),
+                stages::final_base_image(&optimized_text, opts.target.as_deref()),
             )
             .await?
         {
@@ -362,6 +364,7 @@ impl Session<'_> {
         tag: String,
         builder: BuilderKind,
         edit_file: Option<&str>,
+        base_reference: Option<String>,
     ) -> Result<Result<VersionReport, VersionReport>, DockerError> {
         let warm_tar = match edit_file {
             Some(path) => Some(pack::with_appended_newline(&context_tar, path)?),
@@ -386,6 +389,7 @@ impl Session<'_> {
                 tag,
                 built: false,
                 image: None,
+                base_image: None,
                 cold_build_seconds: cold.duration.as_secs_f64(),
                 warm_rebuild_seconds: None,
                 build_error: Some(error),
@@ -394,6 +398,16 @@ impl Session<'_> {
             }));
         }
         let image = measure::inspect(self.engine, &tag).await?;
+        let mut base_image = None;
+        if let Some(reference) = base_reference {
+            if let Ok(facts) = measure::inspect(self.engine, &reference).await {
+                base_image = Some(report::BaseImage {
+                    reference,
+                    size_bytes: facts.size_bytes,
+                    standin: facts.standin_base,
+                });
+            }
+        }
 
         let mut warm_rebuild_seconds = None;
         if let Some(warm_tar) = warm_tar {
@@ -419,6 +433,7 @@ impl Session<'_> {
             tag,
             built: true,
             image: Some(image),
+            base_image,
             cold_build_seconds: cold.duration.as_secs_f64(),
             warm_rebuild_seconds,
             build_error: None,

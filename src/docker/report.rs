@@ -27,6 +27,8 @@ pub struct VersionReport {
     pub built: bool,
     /// Image facts (size, layers, user...), when the build succeeded.
     pub image: Option<ImageFacts>,
+    /// The external image the built stage starts from, when known and present.
+    pub base_image: Option<BaseImage>,
     /// Wall-clock time of the build without cache (`nocache`), in seconds. The base
     /// image is local, so this is the time of the Dockerfile's own steps.
     pub cold_build_seconds: f64,
@@ -38,6 +40,17 @@ pub struct VersionReport {
     pub log_tail: Option<String>,
     /// The complete build log when the build failed.
     pub build_log: Option<String>,
+}
+
+/// A base image and its size, recorded because some rewrites change the base.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseImage {
+    /// As written in the FROM line.
+    pub reference: String,
+    /// Uncompressed on-disk size (image inspect `Size`).
+    pub size_bytes: u64,
+    /// Set when it is a stand-in (see `measure::STANDIN_LABEL`).
+    pub standin: Option<String>,
 }
 
 /// Everything `compare` found out.
@@ -138,6 +151,24 @@ impl Report {
                 b.built.then_some(b.cold_build_seconds)
             )
         );
+        let base = |v: &VersionReport| {
+            v.base_image.as_ref().map(|b| {
+                format!(
+                    "`{}` ({}{})",
+                    b.reference,
+                    human_bytes(b.size_bytes),
+                    if b.standin.is_some() { ", stand-in" } else { "" }
+                )
+            })
+        };
+        if a.base_image.is_some() || b.base_image.is_some() {
+            let _ = writeln!(
+                md,
+                "| base image of the built stage | {} | {} | |",
+                opt(base(a)),
+                opt(base(b))
+            );
+        }
         let warm_label = match &self.warm_edit_file {
             Some(file) => format!("warm rebuild after editing `{file}`"),
             None => "warm rebuild after a source edit".to_string(),

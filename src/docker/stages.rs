@@ -110,6 +110,34 @@ pub(crate) fn without_unneeded_heredoc_stages(text: &str, target: Option<&str>) 
     Some(out)
 }
 
+/// The external image the built stage (`target`, else the last) starts from,
+/// following `FROM <earlier stage>` links; None for `scratch`, for references
+/// with variables, or when the file does not parse.
+pub(crate) fn final_base_image(text: &str, target: Option<&str>) -> Option<String> {
+    let dockerfile = syntax::parse(text).ok()?;
+    let stages = dockerfile.stages();
+    let index_of = |name: &str| {
+        stages.iter().position(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    };
+    let mut current = match target {
+        Some(name) => index_of(name)?,
+        None => stages.len().checked_sub(1)?,
+    };
+    // Each hop goes to an earlier stage, so this ends.
+    loop {
+        let base = &stages[current].base;
+        match index_of(base).filter(|&j| j < current) {
+            Some(j) => current = j,
+            None if base.contains('$') || base.eq_ignore_ascii_case("scratch") => return None,
+            None => return Some(base.clone()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +169,25 @@ COPY . /app\n\
         // Building dev-envs needs everything: nothing to remove.
         assert_eq!(without_unneeded_heredoc_stages(FLASK, None), None);
         assert_eq!(without_unneeded_heredoc_stages(FLASK, Some("nope")), None);
+    }
+
+    #[test]
+    fn finds_the_external_base_of_the_built_stage() {
+        assert_eq!(
+            final_base_image(FLASK, None).as_deref(),
+            Some("python:3.10-alpine")
+        );
+        let multi = "FROM golang:1.22 AS build\nRUN x\nFROM debian:bookworm-slim\nCOPY --from=build /a /a\n";
+        assert_eq!(
+            final_base_image(multi, None).as_deref(),
+            Some("debian:bookworm-slim")
+        );
+        assert_eq!(
+            final_base_image(multi, Some("build")).as_deref(),
+            Some("golang:1.22")
+        );
+        assert_eq!(final_base_image("FROM scratch\nCOPY a /a\n", None), None);
+        assert_eq!(final_base_image("ARG V=1\nFROM node:$V\n", None), None);
     }
 
     #[test]
