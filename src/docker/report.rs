@@ -157,7 +157,11 @@ impl Report {
                     "`{}` ({}{})",
                     b.reference,
                     human_bytes(b.size_bytes),
-                    if b.standin.is_some() { ", stand-in" } else { "" }
+                    if b.standin.is_some() {
+                        ", stand-in"
+                    } else {
+                        ""
+                    }
                 )
             })
         };
