@@ -55,12 +55,7 @@ impl Pass for AptGetHygiene {
         DOCS.get_or_init(|| package_hygiene::module_docs(include_str!("apt_get.rs")))
     }
     fn related(&self) -> &'static [&'static str] {
-        &[
-            "hadolint DL3009",
-            "hadolint DL3014",
-            "hadolint DL3015",
-            "hadolint DL3027",
-        ]
+        &["hadolint DL3009", "hadolint DL3014", "hadolint DL3015"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         package_hygiene::check(ctx, &["apt"], "DOP002", "apt-get-hygiene")

@@ -41,7 +41,7 @@ impl Pass for GemHygiene {
         DOCS.get_or_init(|| package_hygiene::module_docs(include_str!("gem.rs")))
     }
     fn related(&self) -> &'static [&'static str] {
-        &["hadolint DL3028 (related)"]
+        &[]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         package_hygiene::check(ctx, &["gem"], "DOP008", "gem-hygiene")

@@ -49,7 +49,7 @@ impl Pass for NpmHygiene {
         DOCS.get_or_init(|| package_hygiene::module_docs(include_str!("npm.rs")))
     }
     fn related(&self) -> &'static [&'static str] {
-        &["hadolint DL3016"]
+        &[]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         package_hygiene::check(ctx, &["npm"], "DOP006", "npm-hygiene")
