@@ -12,10 +12,18 @@
 # delete the cached rootfs tarball to redo debootstrap). A tag that already names an image
 # *without* the stand-in label (a real, pulled image) is never overwritten.
 #
+# It also builds a local `docker/dockerfile:1.4` frontend image (BuildKit's Dockerfile frontend,
+# compiled from Debian's docker.io source), because the engine here (Docker 20.10) has a
+# built-in frontend that predates heredocs, and `# syntax=docker/dockerfile:1.4` lines cannot
+# be pulled. BuildKit resolves frontend images from the local store first, so with this image
+# such Dockerfiles build unmodified, and `--build-arg BUILDKIT_SYNTAX=docker/dockerfile:1.4`
+# selects it for any Dockerfile.
+#
 # Environment:
 #   DOPT_STANDIN_CACHE   cache dir for the debootstrap tarball (default /var/cache/dopt-standin)
 #   DOPT_DEBIAN_MIRROR   Debian mirror URI (default: read from this machine's apt sources)
 #   DOPT_STANDIN_ONLY    space-separated subset of flavors to build (default: all)
+#   DOPT_STANDIN_FRONTEND=0  skip the Dockerfile frontend image
 #   FORCE=1              rebuild derived images even if they exist
 #
 # Needs root (debootstrap), a running Docker engine (see .ci/docker-setup.sh) and network
@@ -237,6 +245,122 @@ DOCKERFILE
 APT_INSTALL='apt-get update && apt-get install -y --no-install-recommends'
 APT_CLEAN='rm -rf /var/lib/apt/lists/*'
 
+# --- step 3: a Dockerfile frontend image for `# syntax=` lines and heredocs ------------------
+
+# Debian trixie's docker.io source ships BuildKit (v0.13) as an extra upstream tarball; its Go
+# dependencies are Debian golang-*-dev packages, and bookworm-backports has a recent enough Go.
+# Everything is fetched with apt using a private configuration (the system's apt state and
+# sources are untouched) from the mirror of this machine's apt sources.
+readonly FRONTEND_TAGS="docker/dockerfile:1.4 docker/dockerfile:1 docker/dockerfile:1.5 docker/dockerfile:1.6 docker/dockerfile:1.7"
+readonly FRONTEND_IMAGE="dopt-standin/dockerfile-frontend:$SUITE"
+
+build_dockerfile_frontend() {
+	local work="$CACHE_DIR/frontend" m apt_conf gopath goroot buildkit
+	m=$(mirror)
+	mkdir -p "$work"/apt/lists/partial "$work"/apt/cache/archives/partial "$work"/dl "$work"/debs
+	local key=/usr/share/keyrings/debian-archive-keyring.gpg
+	printf 'deb [signed-by=%s] %s trixie main\ndeb-src [signed-by=%s] %s trixie main\ndeb [signed-by=%s] %s bookworm-backports main\n' \
+		"$key" "$m" "$key" "$m" "$key" "$m" >"$work/apt/sources.list"
+	apt_conf="$work/apt/apt.conf"
+	printf 'Dir::Etc::sourcelist "%s";\nDir::Etc::sourceparts "-";\nDir::State::Lists "%s";\nDir::Cache "%s";\nAPT::Sandbox::User "root";\n' \
+		"$work/apt/sources.list" "$work/apt/lists" "$work/apt/cache" >"$apt_conf"
+	log "frontend: fetching package indexes (private apt configuration)"
+	APT_CONFIG=$apt_conf apt-get update >"$work/apt.log" 2>&1 || die "apt-get update for the frontend failed, see $work/apt.log"
+
+	# BuildKit source and Debian's packaging (for its Build-Depends and patches). The .dsc of
+	# a security revision may be missing from the mirror; the tarballs are what we need.
+	if ! compgen -G "$work/dl/docker.io_*.orig-buildkit.tar.xz" >/dev/null; then
+		(cd "$work/dl" && APT_CONFIG=$apt_conf apt-get source --download-only docker.io >>"$work/apt.log" 2>&1) || true
+	fi
+	local buildkit_tar debian_tar
+	buildkit_tar=$(compgen -G "$work/dl/docker.io_*.orig-buildkit.tar.xz" | head -n1)
+	debian_tar=$(compgen -G "$work/dl/docker.io_*.debian.tar.xz" | head -n1)
+	if [ -z "$buildkit_tar" ] || [ -z "$debian_tar" ]; then
+		die "could not download the docker.io source from trixie, see $work/apt.log"
+	fi
+	rm -rf "$work/src" && mkdir -p "$work/src"
+	tar -C "$work/src" -xf "$buildkit_tar"
+	tar -C "$work/src" -xf "$debian_tar"
+
+	# Go from bookworm-backports (BuildKit 0.13 needs Go >= 1.21).
+	goroot="$work/goroot/usr/lib/go-1.22"
+	if [ ! -x "$goroot/bin/go" ]; then
+		(cd "$work/dl" && APT_CONFIG=$apt_conf apt-get download -t bookworm-backports golang-1.22-go golang-1.22-src >>"$work/apt.log" 2>&1) ||
+			die "could not download Go 1.22 from bookworm-backports, see $work/apt.log"
+		local deb
+		for deb in "$work"/dl/golang-1.22-*.deb; do dpkg -x "$deb" "$work/goroot"; done
+	fi
+
+	# The golang-*-dev build dependencies of docker.io and their dependencies, extracted (not
+	# installed) into a private tree. protobuf 1.3 and 1.5 share a path: keep 1.5, as Debian's
+	# docker.io build does.
+	sed -n '/^Build-Depends/,/^Standards/p' "$work/src/debian/control" | grep -o 'golang-[a-z0-9.+-]*' |
+		grep -v -x -e golang-any -e golang-go | sort -u >"$work/build-deps.txt"
+	# shellcheck disable=SC2046 # one package name per word
+	APT_CONFIG=$apt_conf apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances $(cat "$work/build-deps.txt") 2>/dev/null |
+		grep -E '^golang-.*-dev$' | grep -v -x golang-github-golang-protobuf-1-3-dev | sort -u >"$work/closure.txt"
+	log "frontend: $(wc -l <"$work/closure.txt") Go library packages (source only)"
+	# shellcheck disable=SC2046
+	(cd "$work/debs" && APT_CONFIG=$apt_conf apt-get download $(cat "$work/closure.txt") >>"$work/apt.log" 2>&1) ||
+		die "downloading the Go library packages failed, see $work/apt.log"
+	rm -rf "$work/gocode" && mkdir -p "$work/gocode"
+	local pkg
+	while read -r pkg; do
+		dpkg -x "$(compgen -G "$work/debs/${pkg}_*.deb" | head -n1)" "$work/gocode"
+	done <"$work/closure.txt"
+
+	# BuildKit in a GOPATH, with Debian's patches for its library versions.
+	gopath="$work/gopath"
+	buildkit="$gopath/src/github.com/moby/buildkit"
+	rm -rf "$gopath" && mkdir -p "$(dirname "$buildkit")"
+	cp -a "$work/src/buildkit" "$buildkit"
+	local patch
+	for patch in grpc-middleware-v1.patch buildkit-remove-jaeger.patch; do
+		# The patches cover docker.io/{engine,buildkit}/...; hunks for the engine do not apply.
+		(cd "$buildkit" && patch -p2 -N -t <"$work/src/debian/patches/$patch" >/dev/null 2>&1) || true
+	done
+	rm -rf "$buildkit/api/server" # created by the engine half of grpc-middleware-v1.patch
+
+	log "frontend: compiling dockerfile-frontend (BuildKit $(grep -o 'v0\.[0-9.]*' <<<"$buildkit_tar" || echo from docker.io source))"
+	(cd "$buildkit" && GO111MODULE=off GOPATH="$gopath:$work/gocode/usr/share/gocode" GOROOT="$goroot" \
+		CGO_ENABLED=0 GOCACHE="$work/gocache" GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-trimpath \
+		"$goroot/bin/go" build -o "$work/rootfs/bin/dockerfile-frontend" -ldflags '-s -w' \
+		./frontend/dockerfile/cmd/dockerfile-frontend) >"$work/go-build.log" 2>&1 ||
+		die "compiling the frontend failed, see $work/go-build.log"
+
+	tar --numeric-owner --owner=0 --group=0 -C "$work/rootfs" -cf "$work/frontend.tar" bin
+	# The labels the official image carries: BuildKit reads them to grant capabilities.
+	docker import \
+		--change 'ENTRYPOINT ["/bin/dockerfile-frontend"]' \
+		--change 'LABEL moby.buildkit.frontend.network.none="true"' \
+		--change 'LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"' \
+		--change 'LABEL org.dopt.standin=true org.dopt.standin.flavor=dockerfile-frontend' \
+		--change "LABEL org.dopt.standin.contents=\"BuildKit Dockerfile frontend built from Debian trixie docker.io source\"" \
+		"$work/frontend.tar" "$FRONTEND_IMAGE" >/dev/null
+}
+
+frontend_image() {
+	if [ "${DOPT_STANDIN_FRONTEND:-1}" = 0 ]; then
+		log "skipping the Dockerfile frontend (DOPT_STANDIN_FRONTEND=0)"
+		return
+	fi
+	if image_exists "$FRONTEND_IMAGE" && [ "${FORCE:-0}" != 1 ]; then
+		log "$FRONTEND_IMAGE exists, skipping build"
+	else
+		timed "build $FRONTEND_IMAGE" build_dockerfile_frontend
+	fi
+	local tag
+	for tag in $FRONTEND_TAGS; do
+		if image_exists "$tag" && ! is_standin "$tag"; then
+			log "not tagging $tag: a real (non-stand-in) image already has that name"
+			continue
+		fi
+		docker tag "$FRONTEND_IMAGE" "$tag"
+	done
+	SUMMARY+=("$FRONTEND_IMAGE $(human_size "$FRONTEND_IMAGE"): $FRONTEND_TAGS")
+}
+
 main() {
 	[ "$(id -u)" = 0 ] || die "run as root (debootstrap needs it)"
 	docker info >/dev/null 2>&1 || die "docker engine not reachable; run .ci/docker-setup.sh first"
@@ -313,6 +437,8 @@ RUN mkdir -p /usr/share/man/man1 && $APT_INSTALL openjdk-17-jdk-headless && $APT
 ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 CMD ["jshell"]
 BODY
+
+	frontend_image
 
 	local i
 	for ((i = ${#STALE[@]} - 1; i >= 0; i--)); do
