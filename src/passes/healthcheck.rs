@@ -53,11 +53,16 @@ pub struct Healthcheck;
 /// The probe timings: conservative, so slow starts are not marked unhealthy.
 const TIMINGS: &str = "--interval=30s --timeout=5s --start-period=30s --retries=3";
 
-/// Well-known ports that do not speak HTTP.
+/// Well-known ports that do not speak plain HTTP (TLS included).
 const NON_HTTP_PORTS: &[u16] = &[
-    21, 22, 23, 25, 53, 110, 143, 389, 445, 465, 587, 636, 993, 995, 1433, 1521, 1883, 2181, 3306,
-    3389, 4222, 5432, 5671, 5672, 5900, 6379, 6380, 7000, 7001, 8883, 9042, 9092, 9093, 11211,
-    26257, 27017, 27018, 28015, 50051,
+    21, 22, 23, 25, 53, 110, 143, 389, 443, 445, 465, 587, 636, 993, 995, 1433, 1521, 1883, 2181,
+    3306, 3389, 4222, 4369, 5432, 5671, 5672, 5900, 6379, 6380, 7000, 7001, 8443, 8883, 9042, 9092,
+    9093, 9229, 11211, 25672, 26257, 27017, 27018, 28015, 50051,
+];
+
+/// Ports that usually serve plain HTTP, to choose among several exposed ports.
+const COMMON_HTTP_PORTS: &[u16] = &[
+    80, 3000, 4000, 5000, 8000, 8008, 8080, 8081, 8088, 8888, 9000, 9090,
 ];
 
 impl Pass for Healthcheck {
@@ -108,11 +113,25 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         span,
         fix: None,
     };
-    let Some(port) = tcp
+    // One candidate port is probably the server; among several, only a
+    // well-known HTTP port is a safe guess.
+    let candidates: Vec<u16> = tcp
         .iter()
         .filter_map(|p| p.port)
-        .find(|p| !NON_HTTP_PORTS.contains(p))
-    else {
+        .filter(|p| !NON_HTTP_PORTS.contains(p))
+        .collect();
+    let chosen = match candidates.as_slice() {
+        [one] => Some(*one),
+        many => many.iter().copied().find(|p| COMMON_HTTP_PORTS.contains(p)),
+    };
+    if chosen.is_none() && candidates.len() > 1 {
+        finding.message = format!(
+            "the image serves ports {} but has no HEALTHCHECK (no fix: cannot tell which port answers HTTP)",
+            candidates.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+        );
+        return Some(finding);
+    }
+    let Some(port) = chosen else {
         finding.message = match tcp.iter().find_map(|p| p.port) {
             Some(p) => format!(
                 "the image serves port {p} but has no HEALTHCHECK; port {p} is not HTTP, so add one with the service's own client"
@@ -269,6 +288,23 @@ mod tests {
             assert_eq!(c.findings.len(), 1, "{src}");
             assert!(c.findings[0].fix.is_none(), "{src}");
         }
+    }
+
+    #[test]
+    fn several_ports() {
+        let out = fixed("FROM node:20\nEXPOSE 9229 3000\nCMD node x\n");
+        assert!(out.contains("http://localhost:3000/"), "{out}");
+        let c = check(
+            &Healthcheck,
+            "FROM node:20\nEXPOSE 5672 44001 15672\nCMD node x\n",
+            None,
+        );
+        assert!(c.findings[0].fix.is_none());
+        assert!(
+            c.findings[0].message.contains("44001, 15672"),
+            "{}",
+            c.findings[0].message
+        );
     }
 
     #[test]

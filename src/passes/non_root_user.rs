@@ -172,6 +172,18 @@ fn check_stage(
         );
         return Some(finding);
     }
+    // A VOLUME outside the WORKDIR is where the app keeps data; it is created
+    // root-owned, so the new user could not write to it.
+    let workdir = stage.workdir.clone().unwrap_or_default();
+    if let Some(volume) = volumes(file, model, stage)
+        .into_iter()
+        .find(|v| workdir.len() <= 1 || !(v == &workdir || v.starts_with(&format!("{workdir}/"))))
+    {
+        finding.message = format!(
+            "the final stage runs as root; no USER added because VOLUME {volume} would stay owned by root (chown it to the new user, then add USER)"
+        );
+        return Some(finding);
+    }
     // State kept under /root (e.g. `MAVEN_CONFIG=/root/.m2`) is unreadable for
     // another user.
     if let Some((name, _)) = stage
@@ -210,7 +222,8 @@ fn check_stage(
     Some(finding)
 }
 
-/// Entrypoints that switch users themselves break (or lose their point) under USER.
+/// Entrypoints that switch users themselves, and process supervisors that start
+/// each program as its own user, break (or lose their point) under USER.
 fn drops_privileges_itself(file: &Dockerfile, model: &Model, stage: &StageModel) -> bool {
     const DROPPERS: &[&str] = &[
         "gosu",
@@ -219,6 +232,13 @@ fn drops_privileges_itself(file: &Dockerfile, model: &Model, stage: &StageModel)
         "chpst",
         "runuser",
         "s6-setuidgid",
+        "supervisor",
+        "supervisord",
+        "s6-overlay",
+        "s6-svscan",
+        "runit",
+        "runsvdir",
+        "systemd",
     ];
     if DROPPERS.iter().any(|d| stage.has_package(d)) {
         return true;
@@ -249,6 +269,33 @@ fn drops_privileges_itself(file: &Dockerfile, model: &Model, stage: &StageModel)
                 }
             })
     })
+}
+
+/// Absolute paths declared with VOLUME in the stage (and the stages it builds on).
+fn volumes(file: &Dockerfile, model: &Model, stage: &StageModel) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chain = vec![stage.index];
+    let mut cur = stage;
+    while let BaseRef::Stage(p) = cur.base {
+        chain.push(p);
+        cur = &model.stages[p];
+    }
+    let instructions = chain
+        .iter()
+        .flat_map(|&s| &file.instructions[model.stages[s].instructions.clone()]);
+    for inst in instructions {
+        if let InstructionKind::Volume(words) = &inst.kind {
+            for w in words {
+                let v = crate::model::unquote(&w.value);
+                let v = v.trim_matches(|c| c == '[' || c == ']' || c == ',');
+                let v = crate::model::unquote(v);
+                if v.starts_with('/') {
+                    out.push(v.trim_end_matches('/').to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 struct UserChoice {
@@ -493,6 +540,29 @@ mod tests {
             "{}",
             c.findings[0].message
         );
+    }
+
+    #[test]
+    fn volumes_and_supervisors() {
+        let c = check(
+            &NonRootUser,
+            "FROM debian:12\nVOLUME /var/lib/data\nENTRYPOINT [\"/app\"]\n",
+            None,
+        );
+        assert!(c.findings[0].fix.is_none());
+        assert!(c.findings[0].message.contains("/var/lib/data"));
+        let c = check(
+            &NonRootUser,
+            "FROM node:20\nWORKDIR /app\nVOLUME /app/data\nCMD node x\n",
+            None,
+        );
+        assert!(c.findings[0].fix.is_some());
+        let c = check(
+            &NonRootUser,
+            "FROM python:3-slim\nRUN pip install supervisor\nENTRYPOINT [\"supervisord\"]\n",
+            None,
+        );
+        assert!(c.findings.is_empty());
     }
 
     #[test]
