@@ -629,9 +629,26 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
     // from a base swap.
     let runtime_mapped = ctx.profiles.runtime_for(&base);
     let already_runtime = ctx.profiles.is_runtime_image(&base);
-    let node_dev_install = builds
-        .iter()
-        .any(|(_, _, k)| matches!(k, BuildKind::NodeInstall { dev: true, .. }));
+    // With NODE_ENV=production in force, npm and yarn leave devDependencies out.
+    let production_env_at = |idx: usize| {
+        file.instructions[body.start..idx]
+            .iter()
+            .rev()
+            .find_map(|i| match &i.kind {
+                InstructionKind::Env(kvs) => kvs
+                    .iter()
+                    .rev()
+                    .find(|kv| kv.key == "NODE_ENV")
+                    .map(|kv| unquote(&kv.value) == "production"),
+                _ => None,
+            })
+            .unwrap_or(false)
+    };
+    let node_dev_install = builds.iter().any(|(idx, n, k)| {
+        matches!(k, BuildKind::NodeInstall { dev: true, .. })
+            && !production_env_at(*idx)
+            && runs[idx].commands[*n].env_value("NODE_ENV") != Some("production")
+    });
     let node_build_script = builds
         .iter()
         .any(|(_, _, k)| matches!(k, BuildKind::NodeBuild));

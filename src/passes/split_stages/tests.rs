@@ -88,7 +88,7 @@ fn node_build_with_dev_dependencies() {
     let src = "\
 FROM node:20
 WORKDIR /app
-ENV NODE_ENV=production
+ENV PORT=3000
 COPY package*.json ./
 RUN npm ci
 COPY . .
@@ -103,7 +103,7 @@ CMD [\"node\", \"dist/server.js\"]
         "\
 FROM node:20 AS build
 WORKDIR /app
-ENV NODE_ENV=production
+ENV PORT=3000
 COPY package*.json ./
 RUN npm ci
 COPY . .
@@ -112,7 +112,7 @@ RUN npm prune --omit=dev
 
 FROM node:20-slim
 WORKDIR /app
-ENV NODE_ENV=production
+ENV PORT=3000
 COPY --from=build /app /app
 
 EXPOSE 3000
@@ -237,6 +237,21 @@ fn node_without_workdir_has_no_fix() {
         None,
     );
     assert!(msg.contains("no WORKDIR"), "{msg}");
+}
+
+#[test]
+fn node_env_production_installs_no_dev_dependencies() {
+    let ctx = context(&[("package.json", PKG_WITH_DEV)]);
+    let out = fixed(
+        "FROM node:20\nENV NODE_ENV=production\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(!out.contains("prune"), "{out}");
+    let out = fixed(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN NODE_ENV=production npm ci\nCMD [\"node\", \"index.js\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(!out.contains("prune"), "{out}");
 }
 
 #[test]
@@ -702,4 +717,20 @@ fn print_outputs() {
             out.unwrap_or_default()
         );
     }
+}
+
+#[test]
+fn official_image_pattern_with_semicolons_is_silent() {
+    let src = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/split-stages/no-official-image-build-from-source.Dockerfile",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let file = crate::syntax::parse(&src).unwrap();
+    if let InstructionKind::Run(Command::Shell { text, .. }) = &file.instructions[1].kind {
+        for c in script::commands(text).0 {
+            println!("{:?}", c.argv);
+        }
+    }
+    silent(&src, None);
 }
