@@ -45,15 +45,15 @@ impl Pass for SplitStages {
         let (message, fix) = match found.plan {
             Ok(plan) => (
                 format!(
-                    "{} runs on {}, so the toolchain ships in the image; \
-                     split into a build stage and a {} runtime stage{}",
+                    "{} builds on {} and the toolchain ships with the app; \
+                     split into a build stage and a runtime stage on {}{}",
                     found.step, found.base, plan.runtime, plan.note
                 ),
                 Some(Fix::unsafe_(plan.edits)),
             ),
             Err(reason) => (
                 format!(
-                    "{} runs on {}, so the toolchain ships in the image; \
+                    "{} builds on {} and the toolchain ships with the app; \
                      a build stage would help, but no automatic split: {}",
                     found.step, found.base, reason
                 ),
@@ -688,22 +688,17 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
     }
 
     let last = &file.instructions[split_after];
-    let first_build = builds
+    // Name the main build step: the last real one (`npm run build`, `mvn package`).
+    let (step_idx, step_n) = builds
         .iter()
+        .rev()
         .find(|(_, _, k)| !matches!(k, BuildKind::Aux))
         .map(|(idx, n, _)| (*idx, *n))
         .unwrap_or((split_after, 0));
-    let step_cmd = &runs[&first_build.0].commands[first_build.1];
     let step = format!(
         "`{}` (line {})",
-        step_cmd
-            .argv
-            .iter()
-            .take(3)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
-        file.instructions[first_build.0].start_line
+        short_command(&runs[&step_idx].commands[step_n]),
+        file.instructions[step_idx].start_line
     );
     let span = Span::new(
         last.keyword_span.start,
@@ -730,6 +725,24 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         base: base.clone(),
         plan: planner.plan(),
     })
+}
+
+/// A command as the message names it: `npm run build`, `go build`, `gcc`.
+fn short_command(c: &SimpleCommand) -> String {
+    let words: Vec<&str> = c
+        .argv
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !w.starts_with('-'))
+        .collect();
+    let take = match c.program() {
+        "npm" | "yarn" | "pnpm" if matches!(c.subcommand(), Some("run" | "run-script")) => 3,
+        "npm" | "yarn" | "pnpm" | "pip" | "go" | "cargo" | "mvn" | "mvnw" | "gradle"
+        | "gradlew" => 2,
+        p if p.starts_with("pip3") => 2,
+        _ => 1,
+    };
+    words[..take.min(words.len())].join(" ")
 }
 
 /// True if some RUN removes OS packages again (`apt-get purge`, `apk del`).
