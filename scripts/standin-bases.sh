@@ -338,6 +338,8 @@ build_dockerfile_frontend() {
 		--change 'LABEL org.dopt.standin=true org.dopt.standin.flavor=dockerfile-frontend' \
 		--change "LABEL org.dopt.standin.contents=\"BuildKit Dockerfile frontend built from Debian trixie docker.io source\"" \
 		"$work/frontend.tar" "$FRONTEND_IMAGE" >/dev/null
+	# Keep the downloads (dl/, debs/, goroot/); the extracted trees are ~2 GB.
+	rm -rf "$work/gocode" "$work/gopath" "$work/src" "$work/gocache" "$work/rootfs" "$work/frontend.tar"
 }
 
 frontend_image() {
