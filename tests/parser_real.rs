@@ -45,3 +45,38 @@ fn real_corpus_parses_and_round_trips() {
         failures.join("\n")
     );
 }
+
+/// CPU-time throughput, independent of machine load: run with
+/// `/usr/bin/time -f '%U s user' cargo test --release --test parser_real -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/real"
+    ));
+    let files: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            syntax::decode(&fs::read(e.unwrap().path()).unwrap())
+                .unwrap()
+                .0
+        })
+        .collect();
+    let total: usize = files.iter().map(String::len).sum();
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for f in &files {
+            std::hint::black_box(syntax::parse(f).unwrap());
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} files, {} bytes x {rounds}: {:.1} MB/s wall, {:.1} us/file wall",
+        files.len(),
+        total,
+        (total * rounds) as f64 / secs / 1e6,
+        secs * 1e6 / (files.len() * rounds) as f64
+    );
+}

@@ -97,7 +97,11 @@ impl<'s> Driver<'s> {
     /// BuildKit's directive parser: while no other line has been seen, a
     /// `# name=value` line with a known name is a directive.
     fn try_directive(&mut self) -> Result<bool, ParseError> {
-        let rest = &self.src[self.pos..];
+        let line_end = self.src[self.pos..]
+            .find('\n')
+            .map(|i| self.pos + i + 1)
+            .unwrap_or(self.src.len());
+        let rest = &self.src[self.pos..line_end];
         let Ok(mut pairs) = DockerfileGrammar::parse(Rule::directive, rest) else {
             return Ok(false);
         };
@@ -162,7 +166,9 @@ impl<'s> Driver<'s> {
 
     /// One blank line, comment line or instruction (with its heredoc bodies).
     fn next_item(&mut self) -> Result<(), ParseError> {
-        let rest = &self.src[self.pos..];
+        // pest indexes the lines of the whole input it is given for every call,
+        // so hand it only the lines this item can span (linear, not quadratic).
+        let rest = &self.src[self.pos..item_bound(self.src, self.pos, self.escape)];
         let entry = if self.escape == '`' {
             Rule::item_backtick
         } else {
@@ -193,7 +199,7 @@ impl<'s> Driver<'s> {
         match pair.as_rule() {
             Rule::blank_line => self.push_item(ItemKind::Blank, len),
             Rule::comment_line => self.push_item(ItemKind::Comment, len),
-            Rule::instruction => {
+            Rule::instruction_bs | Rule::instruction_bt => {
                 let physical = self.physical_instruction(pair);
                 self.instruction(physical)?;
             }
@@ -213,7 +219,7 @@ impl<'s> Driver<'s> {
         let mut text = String::new();
         let mut pieces = Vec::new();
         for inner in pair.into_inner() {
-            if inner.as_rule() == Rule::segment {
+            if matches!(inner.as_rule(), Rule::segment_bs | Rule::segment_bt) {
                 let span = inner.as_span();
                 if span.start() < span.end() {
                     pieces.push((text.len(), base + span.start(), span.end() - span.start()));
@@ -305,6 +311,45 @@ impl<'s> Driver<'s> {
             ),
         ))
     }
+}
+
+/// An upper bound for the end of the item starting at `pos`: the end of the
+/// first line after which no continuation can follow. A line may continue the
+/// item if it ends with the escape character (trailing blanks ignored); comment
+/// and blank lines inside a continuation are skipped. This over-approximates
+/// the grammar (e.g. it ignores that `\\` does not continue), which is safe:
+/// the grammar decides where the item really ends.
+fn item_bound(src: &str, pos: usize, escape: char) -> usize {
+    let bytes = src.as_bytes();
+    let mut line_start = pos;
+    let mut first = true;
+    loop {
+        let line_end = memchr_newline(bytes, line_start);
+        let line = &src[line_start..line_end];
+        let content = line.trim_end_matches([' ', '\t', '\r', '\n']);
+        let skippable = !first && {
+            let t = line.trim_start_matches(char::is_whitespace);
+            t.is_empty() || t.starts_with('#')
+        };
+        let continues = content.ends_with(escape);
+        if line_end >= src.len() {
+            return src.len();
+        }
+        if !skippable && !continues {
+            return line_end;
+        }
+        first = false;
+        line_start = line_end;
+    }
+}
+
+/// The offset just after the next `\n` at or after `from` (or the end).
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| from + i + 1)
+        .unwrap_or(bytes.len())
 }
 
 fn count_newlines(text: &str) -> usize {
