@@ -302,3 +302,26 @@ fn run_mount_builds_with_buildkit_session() {
         other => panic!("expected the classic builder to reject RUN --mount: {other:?}"),
     }
 }
+
+#[test]
+fn images_that_cannot_run_are_inconclusive_not_errors() {
+    let Some(engine) = engine_or_skip("images_that_cannot_run_are_inconclusive_not_errors") else {
+        return;
+    };
+    ensure_base_image(&engine);
+    let dir = context(&[("a.txt", "a\n")]);
+    // The base has no CMD, so neither image can start a container.
+    let original = format!("FROM {BASE}\nCOPY a.txt /a.txt\nRUN true\n");
+    let optimized = format!("FROM {BASE}\nCOPY a.txt /a.txt\n");
+    let report = compare_blocking(&original, &optimized, &options(dir.path())).unwrap();
+    println!("{}", report.to_markdown());
+    assert!(!report.verified);
+    let verification = report.verification.as_ref().unwrap();
+    assert!(verification.inconclusive);
+    let reasons = verification.reasons.join("\n");
+    assert!(
+        reasons.contains("original image itself could not be run"),
+        "{reasons}"
+    );
+    assert!(report.to_markdown().contains("inconclusive"));
+}

@@ -271,10 +271,15 @@ fn compare_behaviour(
                     first_difference(a, b)
                 ));
             }
-            if let Some(problem) = &after.problem {
-                if before.problem.is_none() {
-                    reasons.push(format!("the optimized image could not be run: {problem}"));
+            match (&before.problem, &after.problem) {
+                (Some(problem), _) => reasons.push(format!(
+                    "the original image itself could not be run, so there is nothing to \
+                     compare: {problem}"
+                )),
+                (None, Some(problem)) => {
+                    reasons.push(format!("the optimized image could not be run: {problem}"))
                 }
+                (None, None) => {}
             }
         }
     }
@@ -397,9 +402,22 @@ async fn run_one(
             Some(CreateContainerOptionsBuilder::default().name(&name).build()),
             body,
         )
-        .await
-        .map_err(DockerError::api("create container"))?;
-    let id = created.id;
+        .await;
+    let id = match created {
+        Ok(created) => created.id,
+        // E.g. "no command specified": the image cannot run, which is an
+        // observation about it, not a failure of the comparison.
+        Err(e) => {
+            return Ok(RunOutcome {
+                observation: RunObservation {
+                    config_user: facts.config_user.clone(),
+                    problem: Some(format!("could not create a container: {}", api_message(&e))),
+                    ..Default::default()
+                },
+                files: None,
+            })
+        }
+    };
     let result = exercise(engine, &id, facts, mode, workdir, settings).await;
     remove_container(engine, &id).await;
     result
