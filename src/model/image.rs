@@ -268,6 +268,18 @@ impl ImageRef {
         match (self.family(), self.short_name()) {
             (OsFamily::Distroless, _) => vec!["nonroot"],
             (_, "node") => vec!["node"],
+            // .NET 8 and later images ship an `app` user (uid 1654).
+            _ if self.registry.as_deref() == Some("mcr.microsoft.com")
+                && self.repository.starts_with("dotnet/")
+                && self
+                    .tag
+                    .as_deref()
+                    .and_then(|t| t.split('.').next())
+                    .and_then(|major| major.parse::<u32>().ok())
+                    .is_some_and(|major| major >= 8) =>
+            {
+                vec!["app"]
+            }
             _ => Vec::new(),
         }
     }
@@ -357,5 +369,12 @@ mod tests {
         );
         assert_eq!(ImageRef::parse("node:20-alpine").known_users(), ["node"]);
         assert_eq!(ImageRef::parse("python:3.12").language(), Some("python"));
+        assert_eq!(
+            ImageRef::parse("mcr.microsoft.com/dotnet/aspnet:8.0").known_users(),
+            ["app"]
+        );
+        assert!(ImageRef::parse("mcr.microsoft.com/dotnet/aspnet:7.0")
+            .known_users()
+            .is_empty());
     }
 }

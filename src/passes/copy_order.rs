@@ -4,6 +4,7 @@ use crate::docker::dockerignore::DockerIgnore;
 use crate::fix::{Edit, Finding, Fix, Safety};
 use crate::model::{text, CopyInfo, Model, StageModel};
 use crate::passes::{BuildContext, Pass, PassContext};
+use crate::profiles::schema::ProfileKind;
 use crate::profiles::{glob_captures, Profile};
 use crate::shell::{self, Separator, SimpleCommand};
 use crate::syntax::{Command, Dockerfile, InstructionKind, Span};
@@ -150,7 +151,11 @@ fn find_install<'p>(
         let found = script.commands.iter().enumerate().find_map(|(i, c)| {
             let argv = c.effective_strings();
             let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-            let profile = ctx.profiles.install_command(&refs)?;
+            // Only language ecosystems have manifests; OS package installs do not.
+            let profile = ctx
+                .profiles
+                .install_command(&refs)
+                .filter(|p| p.kind == ProfileKind::Ecosystem)?;
             is_project_install(profile, c).then_some((i, profile))
         });
         if let Some((command, profile)) = found {
@@ -815,6 +820,13 @@ mod tests {
             None,
         );
         assert!(c.findings[0].fix.is_none());
+    }
+
+    #[test]
+    fn os_package_installs_are_not_dependency_installs() {
+        let src = "FROM debian:12\nWORKDIR /a\nCOPY . .\nRUN apt-get update && apt-get install -y make\nRUN apk add gcc\n";
+        let c = check(&CopyOrder, src, Some(&[]));
+        assert!(c.findings.is_empty(), "{:#?}", c.findings);
     }
 
     #[test]

@@ -162,8 +162,8 @@ fn check_stage(
     let low_ports: Vec<String> = stage
         .exposed
         .iter()
-        .filter(|p| p.port.is_some_and(|n| n < 1024))
-        .map(|p| p.raw.clone())
+        .filter_map(|p| p.port.filter(|n| *n < 1024))
+        .map(|n| n.to_string())
         .collect();
     if !low_ports.is_empty() {
         finding.message = format!(
@@ -380,7 +380,19 @@ fn choose_user(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
     let name = ["app", "appuser", "dopt-app"]
         .into_iter()
         .find(|n| !taken(n))?;
-    let create = ctx.profiles.user_creation_for(&image.raw, name)?;
+    // The OS profile of the image, else the one of the family we recognised.
+    let create = ctx
+        .profiles
+        .user_creation_for(&image.raw, name)
+        .or_else(|| {
+            let os = if stage.family == OsFamily::Alpine {
+                "apk"
+            } else {
+                "apt"
+            };
+            let creation = ctx.profiles.get(os)?.user_creation.as_ref()?;
+            Some(creation.command.replace("{user}", name))
+        })?;
     Some(UserChoice {
         name: name.to_string(),
         create: Some(create),
