@@ -524,4 +524,43 @@ pub(crate) mod testing {
         }
         panic!("fixes did not converge:\n{text}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// RUNs made of package-manager words, operators and continuations: every
+        /// shell pass runs without panicking, its fixes parse, and they converge.
+        #[test]
+        fn random_runs_fix_cleanly(
+            runs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "apt-get", "apt", "install", "update", "-y", "--no-install-recommends",
+                        "curl", "&&", "||", ";", "|", "\\\n   ", "pip", "pip3", "python", "-m",
+                        "--no-cache-dir", "npm", "ci", "i", "yarn", "apk", "add", "--no-cache",
+                        "dnf", "yum", "clean", "all", "gem", "composer", "rm", "-rf",
+                        "/var/lib/apt/lists/*", "cd", "/x", "set", "-e", "(", ")", "'a b'",
+                        "\"$X\"", "sudo", "env", "A=1", "#", "&", "if", "then", "fi",
+                    ]),
+                    1..12,
+                ),
+                1..4,
+            )
+        ) {
+            let mut src = String::from("FROM debian\nCOPY . .\n");
+            for words in &runs {
+                src.push_str("RUN ");
+                src.push_str(&words.join(" "));
+                src.push('\n');
+            }
+            if crate::syntax::parse(&src).is_err() {
+                return Ok(());
+            }
+            let files: &[(&str, &str)] = &[("package-lock.json", "{}"), ("yarn.lock", "")];
+            for pass in crate::passes::all() {
+                if pass.code() <= "DOP009" {
+                    fix(pass.as_ref(), &src, Some(files), true);
+                }
+            }
+        }
+    }
 }

@@ -765,6 +765,12 @@ fn parse_with_brush(text: &str) -> Option<Script> {
     })
 }
 
+/// Length of a backslash at `i` plus the character it escapes (which may be
+/// multi-byte, or missing at the end of the text).
+fn escaped_len(text: &str, i: usize) -> usize {
+    1 + text[i + 1..].chars().next().map_or(0, char::len_utf8)
+}
+
 /// Conservative tokenizer used when brush-parser fails: splits on unquoted
 /// whitespace and the operators `&&`, `||`, `|`, `;`, `&`. Good enough to say
 /// which programs run; not trusted for fixes.
@@ -809,7 +815,7 @@ fn fallback(text: &str) -> Script {
         let b = bytes[i];
         if let Some(q) = quote {
             if b == b'\\' && q == b'"' {
-                i += 2;
+                i += escaped_len(text, i);
                 continue;
             }
             if b == q {
@@ -826,7 +832,7 @@ fn fallback(text: &str) -> Script {
             }
             b'\\' => {
                 word_start.get_or_insert(i);
-                i += 2;
+                i += escaped_len(text, i);
             }
             b' ' | b'\t' | b'\n' | b'\r' => {
                 flush_word(&mut words, &mut word_start, i);
@@ -1006,6 +1012,35 @@ mod tests {
         assert_eq!(apt.len(), 1);
         assert_eq!(argv(apt[0]), ["apt-get", "install", "curl"]);
         assert!(analyze("   ").is_none());
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic, and every range lies on char boundaries inside it.
+        #[test]
+        fn ranges_are_always_valid(text in "[a-z \\\\'\"&|;()$<>#é{}\n-]{0,40}") {
+            if let Some(s) = analyze(&text) {
+                proptest::prop_assert!(s.range.start <= s.range.end && s.range.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(s.range.start) && text.is_char_boundary(s.range.end));
+                for c in &s.commands {
+                    proptest::prop_assert!(text.get(c.range.clone()).is_some());
+                    for w in c.argv.iter().chain(&c.assignments) {
+                        proptest::prop_assert_eq!(text.get(w.range.clone()), Some(w.text.as_str()));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fallback_handles_multibyte_escapes() {
+        let text = "echo \\é $(( \\";
+        let s = analyze(text).unwrap();
+        assert!(!s.parse_ok);
+        for c in &s.commands {
+            for w in &c.argv {
+                assert_eq!(&text[w.range.clone()], w.text);
+            }
+        }
     }
 
     #[test]
