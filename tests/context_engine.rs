@@ -3,6 +3,9 @@
 //! The expected list was produced by the `docker` CLI (28.2, legacy builder) on Docker 20.10;
 //! when the CLI is installed the test also compares with it live.
 //!
+//! Also checks the local Dockerfile frontend image from `scripts/standin-bases.sh`, which makes
+//! `# syntax=` lines and heredocs work on engines whose built-in frontend predates them.
+//!
 //! Skips (with a message) without an engine, unless `CI` is set.
 
 mod docker_support;
@@ -230,4 +233,106 @@ fn copy_sees_what_docker_build_sends() {
         ),
         Err(e) => eprintln!("no docker CLI, live comparison skipped: {e}"),
     }
+}
+
+/// The frontend image `scripts/standin-bases.sh` builds, named as the corpus files ask for it.
+const FRONTEND: &str = "docker/dockerfile:1.4";
+
+async fn build_logged(
+    engine: &Engine,
+    tar: Vec<u8>,
+    tag: &str,
+    build_args: &[(&str, &str)],
+) -> Result<(), String> {
+    let args: HashMap<String, String> = build_args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(tag)
+        .rm(true)
+        .forcerm(true)
+        .buildargs(&args)
+        .version(BuilderVersion::BuilderBuildKit)
+        .session(&format!("{}-session", tag.replace([':', '/'], "-")));
+    let mut stream =
+        engine
+            .docker()
+            .build_image(options.build(), None, Some(bollard::body_full(tar.into())));
+    while let Some(item) = stream.next().await {
+        item.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[test]
+fn local_frontend_image_runs_heredocs() {
+    let Some(engine) = engine_or_skip("local_frontend_image_runs_heredocs") else {
+        return;
+    };
+    let rt = runtime();
+    if rt
+        .block_on(engine.docker().inspect_image(FRONTEND))
+        .is_err()
+    {
+        eprintln!("SKIPPED local_frontend_image_runs_heredocs: no local {FRONTEND} (scripts/standin-bases.sh builds it)");
+        return;
+    }
+    ensure_base_image(&engine);
+    let dir = tempfile::tempdir().unwrap();
+    let pid = std::process::id();
+    let heredoc = format!("FROM {BASE}\nRUN <<EOF\necho built by a heredoc > /heredoc.txt\nEOF\nCOPY <<EOT /inline.txt\ninline\nEOT\n");
+
+    // With a `# syntax=` line, BuildKit picks the local image instead of pulling it.
+    let tag = format!("dopt-test-context:heredoc-{pid}");
+    let with_syntax = format!("# syntax={FRONTEND}\n{heredoc}");
+    let tar =
+        build_context_tar_for_buildkit(dir.path(), "Dockerfile", with_syntax.as_bytes()).unwrap();
+    rt.block_on(build_logged(&engine, tar, &tag, &[])).unwrap();
+    let body = ContainerCreateBody {
+        image: Some(tag.clone()),
+        cmd: Some(vec![
+            "cat".into(),
+            "/heredoc.txt".into(),
+            "/inline.txt".into(),
+        ]),
+        ..Default::default()
+    };
+    let output = rt.block_on(async {
+        let docker = engine.docker();
+        let id = docker.create_container(None, body).await.unwrap().id;
+        docker.start_container(&id, None).await.unwrap();
+        let mut wait = docker.wait_container(&id, None);
+        while let Some(status) = wait.next().await {
+            status.unwrap();
+        }
+        let mut logs = docker.logs(
+            &id,
+            Some(LogsOptionsBuilder::default().stdout(true).build()),
+        );
+        let mut out = Vec::new();
+        while let Some(Ok(chunk)) = logs.next().await {
+            if let LogOutput::StdOut { message } = chunk {
+                out.extend_from_slice(&message);
+            }
+        }
+        let remove = RemoveContainerOptionsBuilder::default().force(true).build();
+        docker.remove_container(&id, Some(remove)).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    assert_eq!(output, "built by a heredoc\ninline\n");
+
+    // Without the line, `BUILDKIT_SYNTAX` selects it.
+    let tag2 = format!("dopt-test-context:heredoc-arg-{pid}");
+    let tar = build_context_tar_for_buildkit(dir.path(), "Dockerfile", heredoc.as_bytes()).unwrap();
+    let result = rt.block_on(build_logged(
+        &engine,
+        tar,
+        &tag2,
+        &[("BUILDKIT_SYNTAX", FRONTEND)],
+    ));
+    rt.block_on(remove_image(&engine, &tag));
+    rt.block_on(remove_image(&engine, &tag2));
+    result.unwrap();
 }
