@@ -222,3 +222,42 @@ fn lookups() {
     assert!(p.install_command(&["yarn", "build"]).is_none());
     assert_eq!(p.build_command(&["yarn", "build"]).unwrap().name, "yarn");
 }
+
+#[test]
+fn user_profiles_drive_the_hygiene_passes() {
+    use dopt::fix::apply::FixOptions;
+    use dopt::runner::{Runner, Selection};
+    // An override of `apk` whose rule asks for `--no-progress` instead.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("apk.yaml"),
+        r#"name: apk
+kind: os
+programs: [apk]
+base_images: [alpine]
+hygiene:
+  - id: apk-no-progress
+    command: "apk add"
+    require_flag: "--no-progress"
+    safety: safe
+    reason: "quiet logs please"
+"#,
+    )
+    .unwrap();
+    let selection = Selection {
+        select: vec!["apk-hygiene".into()],
+        ignore: vec![],
+    };
+    let runner = Runner::new(
+        &selection,
+        Profiles::load(Some(dir.path())).unwrap(),
+        FixOptions::default(),
+    );
+    let outcome = runner.run("FROM alpine\nRUN apk add curl\n").unwrap();
+    assert_eq!(outcome.findings.len(), 1);
+    assert_eq!(outcome.findings[0].message, "quiet logs please");
+    assert_eq!(
+        outcome.fixed,
+        "FROM alpine\nRUN apk add --no-progress curl\n"
+    );
+}
