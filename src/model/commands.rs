@@ -351,10 +351,16 @@ pub fn account_change(command: &[String]) -> Option<AccountChange> {
     while i < args.len() {
         let arg = args[i].as_str();
         if arg.starts_with('-') && arg.len() > 1 {
-            let (opt, inline) = match arg.split_once('=') {
+            let (mut opt, inline) = match arg.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (arg, None),
             };
+            // Bundled short options (`-Dh /home/x`): the last one may take a value.
+            let last_short;
+            if !opt.starts_with("--") && opt.len() > 2 {
+                last_short = format!("-{}", &opt[opt.len() - 1..]);
+                opt = &last_short;
+            }
             if VALUE_OPTS.contains(&opt) {
                 let value = match inline {
                     Some(v) => Some(v),
@@ -380,7 +386,7 @@ pub fn account_change(command: &[String]) -> Option<AccountChange> {
         }
         i += 1;
     }
-    let name = name?;
+    let name = name.filter(|n| !n.contains('/') && !n.is_empty())?;
     Some(if is_user {
         AccountChange::User { name, uid: id }
     } else {

@@ -3,7 +3,7 @@
 use crate::fix::{Edit, Finding, Fix};
 use crate::model::{text, BaseRef, Model, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
-use crate::syntax::{Dockerfile, InstructionKind};
+use crate::syntax::{Command, Dockerfile, InstructionKind};
 
 macro_rules! docs {
     () => {
@@ -120,6 +120,9 @@ fn check_stage(
     if !runs_own_process {
         return None;
     }
+    if runs_interactive_tool(file, stage) {
+        return None;
+    }
     let root = stage.runs_as_root();
     if root == Some(false) {
         return None;
@@ -220,6 +223,53 @@ fn check_stage(
     };
     finding.fix = Some(Fix::unsafe_(build_edits(file, stage, &choice)));
     Some(finding)
+}
+
+/// True when the container starts a bare interpreter or shell (`python3`,
+/// `irb`, `bash`, `php -a`): a toolbox or base image that others build on, where
+/// root is expected by the Dockerfiles that extend it.
+fn runs_interactive_tool(file: &Dockerfile, stage: &StageModel) -> bool {
+    let Some(cmd) = stage.cmd.filter(|_| stage.entrypoint.is_none()) else {
+        return false;
+    };
+    let argv: Vec<String> = match &file.instructions[cmd].kind {
+        InstructionKind::Cmd(Command::Exec { args, .. }) => args.clone(),
+        InstructionKind::Cmd(Command::Shell { text, .. }) => {
+            text.split_whitespace().map(str::to_string).collect()
+        }
+        _ => return false,
+    };
+    let Some(program) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
+        return false;
+    };
+    let interpreter = program
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+        .to_string();
+    matches!(
+        interpreter.as_str(),
+        "python"
+            | "pypy"
+            | "irb"
+            | "julia"
+            | "node"
+            | "bash"
+            | "sh"
+            | "ash"
+            | "zsh"
+            | "php"
+            | "perl"
+            | "jshell"
+            | "iex"
+            | "erl"
+            | "ghci"
+            | "R"
+            | "ruby"
+            | "lua"
+            | "swift"
+            | "clojure"
+            | "lein"
+            | "sbcl"
+    ) && argv[1..].iter().all(|a| a.starts_with('-'))
 }
 
 /// Entrypoints that switch users themselves, and process supervisors that start
@@ -601,6 +651,9 @@ mod tests {
             "FROM debian:12\nRUN apt-get update && apt-get install -y gosu\nENTRYPOINT [\"docker-entrypoint.sh\"]\n",
             // only a build stage runs as root
             "FROM node:20 AS build\nRUN npm ci\nFROM node:20-slim\nUSER node\nCMD node x\n",
+            // a toolbox image that starts a REPL
+            "FROM debian:12\nRUN apt-get update && apt-get install -y python3\nCMD [\"python3\"]\n",
+            "FROM php:8.3-cli\nCMD [\"php\", \"-a\"]\n",
             // user from a variable
             "FROM debian:12\nARG U\nUSER $U\nCMD x\n",
             // windows
