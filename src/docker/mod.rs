@@ -253,6 +253,18 @@ impl Session<'_> {
             }
         }
 
+        if builder == BuilderKind::BuildKit
+            && [&original_text, &optimized_text]
+                .iter()
+                .any(|t| t.contains("type=cache"))
+        {
+            notes.push(
+                "cache mounts (RUN --mount=type=cache) keep their contents across builds even \
+                 without the layer cache, so the second cold build may profit from the first"
+                    .into(),
+            );
+        }
+
         let dir = &opts.context_dir;
         let name = opts.dockerfile_name.as_str();
         let original_tar = pack::context_tar(dir, name, original_text.as_bytes())?;
