@@ -376,14 +376,9 @@ fn role(ctx: &PassContext, family: Family, cmd: &SimpleCommand, cwd: Option<&str
         if matches!(sub, "purge" | "remove" | "autoremove" | "del" | "erase") {
             return Role::RemovesPackages;
         }
-        let packages = if matches!(sub, "install" | "add") {
-            cmd.operands(&["-o", "-t", "--repository", "-X", "--virtual"])
-                .into_iter()
-                .skip(1)
-                .map(str::to_string)
-                .collect()
-        } else {
-            Vec::new()
+        let packages = match crate::model::commands::package_change(&cmd.argv) {
+            Some(crate::model::commands::PackageChange::Install { packages, .. }) => packages,
+            _ => Vec::new(),
         };
         return Role::Packages(packages);
     }
@@ -1788,9 +1783,9 @@ impl Planner<'_> {
                 InstructionKind::User(w) => {
                     let u = unquote(&w.value);
                     let name = u.split(':').next().unwrap_or(u);
+                    // Distroless images have root, nobody and nonroot in /etc/passwd.
                     !(name.bytes().all(|b| b.is_ascii_digit())
-                        || name == "root"
-                        || name == "nonroot")
+                        || matches!(name, "root" | "nobody" | "nonroot"))
                 }
                 _ => false,
             })
@@ -1960,15 +1955,21 @@ impl Planner<'_> {
 
     /// USER and `--chown` names in the runtime stage must exist there.
     fn check_users(&self, runtime: &str, carry: &[(usize, Carry)]) -> Result<(), String> {
-        let mut created = String::new();
-        for (idx, c) in carry {
-            if *c == Carry::Repeat {
-                created.push_str(self.file.text(self.file.instructions[*idx].span));
-            }
-        }
-        for inst in &self.file.instructions[self.split_after + 1..self.body.end] {
-            created.push_str(self.file.text(inst.span));
-        }
+        // Users and groups that RUNs of the runtime stage create.
+        let runtime_runs = carry
+            .iter()
+            .filter(|(_, c)| *c == Carry::Repeat)
+            .map(|(i, _)| *i)
+            .chain(self.split_after + 1..self.body.end);
+        let created: Vec<String> = runtime_runs
+            .filter_map(|i| self.runs.get(&i))
+            .flat_map(|info| &info.commands)
+            .filter_map(|c| crate::model::commands::account_change(&c.argv))
+            .map(|change| match change {
+                crate::model::commands::AccountChange::User { name, .. }
+                | crate::model::commands::AccountChange::Group { name, .. } => name,
+            })
+            .collect();
         let image_user = self
             .ctx
             .profiles
@@ -1996,10 +1997,7 @@ impl Planner<'_> {
                 )
                 || image_user.as_deref() == Some(name.as_str())
                 || name.contains('$')
-                || created
-                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                    .any(|w| w == name)
-                    && (created.contains("useradd") || created.contains("adduser"));
+                || created.contains(&name);
             if !known {
                 return Err(format!(
                     "line {line} uses the user `{name}`, which {runtime} does not have"

@@ -734,3 +734,15 @@ fn official_image_pattern_with_semicolons_is_silent() {
     }
     silent(&src, None);
 }
+
+#[test]
+fn apk_virtual_build_deps_stay_in_the_build_stage() {
+    let out = fixed(
+        "FROM golang:1.22-alpine\nRUN apk add --no-cache --virtual .build-deps git=2.45.2-r0\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /bin/app .\nUSER nobody\nENTRYPOINT [\"/bin/app\"]\n",
+        None,
+    );
+    assert!(
+        out.ends_with("\nFROM gcr.io/distroless/static-debian12\nWORKDIR /src\nCOPY --from=build /bin/app /bin/app\nUSER nobody\nENTRYPOINT [\"/bin/app\"]\n"),
+        "{out}"
+    );
+}
