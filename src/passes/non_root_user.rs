@@ -178,10 +178,11 @@ fn check_stage(
     // A VOLUME outside the WORKDIR is where the app keeps data; it is created
     // root-owned, so the new user could not write to it.
     let workdir = stage.workdir.clone().unwrap_or_default();
-    if let Some(volume) = volumes(file, model, stage)
-        .into_iter()
-        .find(|v| workdir.len() <= 1 || !(v == &workdir || v.starts_with(&format!("{workdir}/"))))
-    {
+    if let Some(volume) = volumes(file, model, stage).into_iter().find(|v| {
+        let in_workdir =
+            workdir.len() > 1 && (v == &workdir || v.starts_with(&format!("{workdir}/")));
+        !in_workdir && !chowned_by_a_run(file, stage, v)
+    }) {
         finding.message = format!(
             "the final stage runs as root; no USER added because VOLUME {volume} would stay owned by root (chown it to the new user, then add USER)"
         );
@@ -229,7 +230,9 @@ fn check_stage(
 /// `irb`, `bash`, `php -a`): a toolbox or base image that others build on, where
 /// root is expected by the Dockerfiles that extend it.
 fn runs_interactive_tool(file: &Dockerfile, stage: &StageModel) -> bool {
-    let Some(cmd) = stage.cmd.filter(|_| stage.entrypoint.is_none()) else {
+    // An ENTRYPOINT such as `docker-entrypoint.sh` or `tini --` still ends up
+    // running the CMD, so only the CMD matters.
+    let Some(cmd) = stage.cmd else {
         return false;
     };
     let argv: Vec<String> = match &file.instructions[cmd].kind {
@@ -317,6 +320,22 @@ fn drops_privileges_itself(file: &Dockerfile, model: &Model, stage: &StageModel)
                             .any(|w| w == *d)
                     })
                 }
+            })
+    })
+}
+
+/// True if a RUN of the stage chowns `path` (or a parent of it).
+fn chowned_by_a_run(file: &Dockerfile, stage: &StageModel, path: &str) -> bool {
+    stage.runs.iter().any(|&r| {
+        let script = &file.instructions[r].logical.text;
+        crate::model::commands::simple_commands(script)
+            .iter()
+            .filter(|c| crate::model::commands::program(c) == "chown")
+            .any(|c| {
+                c.iter().skip(1).any(|arg| {
+                    let arg = arg.trim_end_matches('/');
+                    arg.starts_with('/') && (path == arg || path.starts_with(&format!("{arg}/")))
+                })
             })
     })
 }
@@ -654,6 +673,7 @@ mod tests {
             // a toolbox image that starts a REPL
             "FROM debian:12\nRUN apt-get update && apt-get install -y python3\nCMD [\"python3\"]\n",
             "FROM php:8.3-cli\nCMD [\"php\", \"-a\"]\n",
+            "FROM node:20\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\"]\n",
             // user from a variable
             "FROM debian:12\nARG U\nUSER $U\nCMD x\n",
             // windows
