@@ -41,11 +41,11 @@ pub fn build_context_tar(
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
-    pack(
+    build_context_tar_with(
         context_dir,
         dockerfile_name,
         dockerfile_contents,
-        Receiver::ClassicBuilder,
+        &ContextOptions::default(),
     )
 }
 
@@ -57,11 +57,43 @@ pub fn build_context_tar_for_buildkit(
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
+    let options = ContextOptions {
+        for_buildkit: true,
+        ..ContextOptions::default()
+    };
+    build_context_tar_with(context_dir, dockerfile_name, dockerfile_contents, &options)
+}
+
+/// Variations of [`build_context_tar`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContextOptions<'a> {
+    /// The tar goes to BuildKit through the Engine API (see
+    /// [`build_context_tar_for_buildkit`]).
+    pub for_buildkit: bool,
+    /// `.dockerignore` contents to use *instead of* the context's ignore files, and to send
+    /// as `.dockerignore`: e.g. the file a fix creates or edits, so the optimized build is
+    /// measured with it while the directory stays untouched.
+    pub dockerignore: Option<&'a str>,
+}
+
+/// [`build_context_tar`] with [`ContextOptions`].
+pub fn build_context_tar_with(
+    context_dir: &Path,
+    dockerfile_name: &str,
+    dockerfile_contents: &[u8],
+    options: &ContextOptions<'_>,
+) -> anyhow::Result<Vec<u8>> {
+    let receiver = if options.for_buildkit {
+        Receiver::BuildKit
+    } else {
+        Receiver::ClassicBuilder
+    };
     pack(
         context_dir,
         dockerfile_name,
         dockerfile_contents,
-        Receiver::BuildKit,
+        receiver,
+        options.dockerignore,
     )
 }
 
@@ -79,6 +111,7 @@ fn pack(
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
     receiver: Receiver,
+    dockerignore_override: Option<&str>,
 ) -> anyhow::Result<Vec<u8>> {
     let dockerfile_name = dockerfile_name
         .trim_start_matches("./")
@@ -87,8 +120,16 @@ fn pack(
         !dockerfile_name.is_empty() && !dockerfile_name.split('/').any(|c| c == ".."),
         "Dockerfile name {dockerfile_name:?} must be a path inside the build context"
     );
-    let ignore = DockerIgnore::for_dockerfile(context_dir, Path::new(dockerfile_name))
-        .with_context(|| format!("reading the .dockerignore of {}", context_dir.display()))?;
+    anyhow::ensure!(
+        fs::metadata(context_dir).is_ok_and(|m| m.is_dir()),
+        "the build context {} is not a directory",
+        context_dir.display()
+    );
+    let ignore = match dockerignore_override {
+        Some(text) => DockerIgnore::parse(text),
+        None => DockerIgnore::for_dockerfile(context_dir, Path::new(dockerfile_name))
+            .with_context(|| format!("reading the .dockerignore of {}", context_dir.display()))?,
+    };
     if let Some(error) = ignore.errors().first() {
         // `docker build` refuses to start with a malformed pattern; so do we.
         anyhow::bail!(
@@ -123,11 +164,35 @@ fn pack(
         .append_data(&mut header, dockerfile_name, dockerfile_contents)
         .context("adding the Dockerfile to the context tar")?;
 
+    // A replacement `.dockerignore` is sent in place of the file on disk (which the walk
+    // then skips), under the same rule: the classic builder always gets it.
+    if let Some(text) = dockerignore_override {
+        if receiver == Receiver::ClassicBuilder || !ignore.is_excluded(DOCKERIGNORE_FILE) {
+            let on_disk = fs::symlink_metadata(context_dir.join(DOCKERIGNORE_FILE)).ok();
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(text.len() as u64);
+            header.set_mode(
+                on_disk
+                    .as_ref()
+                    .filter(|m| m.is_file())
+                    .map_or(0o644, |m| m.mode() & 0o7777),
+            );
+            header.set_mtime(on_disk.as_ref().map_or(0, |m| m.mtime().max(0) as u64));
+            header.set_uid(0);
+            header.set_gid(0);
+            builder
+                .append_data(&mut header, DOCKERIGNORE_FILE, text.as_bytes())
+                .context("adding the .dockerignore to the context tar")?;
+        }
+    }
+
     let mut walker = ContextWalker {
         root: context_dir,
         ignore: &ignore,
         dockerfile_name,
         send_excluded_dockerignore: receiver == Receiver::ClassicBuilder,
+        skip_dockerignore: dockerignore_override.is_some(),
         builder,
         pending_dirs: Vec::new(),
     };
@@ -144,6 +209,8 @@ struct ContextWalker<'a> {
     ignore: &'a DockerIgnore,
     dockerfile_name: &'a str,
     send_excluded_dockerignore: bool,
+    /// The `.dockerignore` was replaced (and sent already).
+    skip_dockerignore: bool,
     builder: tar::Builder<Vec<u8>>,
     /// Excluded directories we walk into because an exception may re-include something
     /// below; their headers are written only if something inside is.
@@ -163,7 +230,7 @@ impl ContextWalker<'_> {
             } else {
                 format!("{rel_dir}/{name}")
             };
-            if rel == self.dockerfile_name {
+            if rel == self.dockerfile_name || (self.skip_dockerignore && rel == DOCKERIGNORE_FILE) {
                 continue; // injected already
             }
             let meta = fs::symlink_metadata(&path)
@@ -481,6 +548,43 @@ mod tests {
         let buildkit =
             build_context_tar_for_buildkit(ctx.path(), "Dockerfile", b"FROM x\n").unwrap();
         assert_eq!(names(&buildkit), ["Dockerfile", ".dockerignore", "app.js"]);
+    }
+
+    #[test]
+    fn a_replacement_dockerignore_is_used_and_sent() {
+        let ctx = context(&[
+            (".dockerignore", "*.log\n"),
+            ("app.log", "l"),
+            ("node_modules/x.js", "x"),
+            ("app.js", "a"),
+        ]);
+        let options = ContextOptions {
+            dockerignore: Some("node_modules\n"),
+            ..ContextOptions::default()
+        };
+        let tar = build_context_tar_with(ctx.path(), "Dockerfile", b"FROM x\n", &options).unwrap();
+        assert_eq!(
+            names(&tar),
+            ["Dockerfile", ".dockerignore", "app.js", "app.log"]
+        );
+        let all: BTreeMap<_, _> = entries(&tar).into_iter().collect();
+        assert_eq!(all[".dockerignore"].contents, "node_modules\n");
+        // A context without any .dockerignore (the case of a fix creating one).
+        let ctx = context(&[("node_modules/x.js", "x"), ("app.js", "a")]);
+        let tar = build_context_tar_with(ctx.path(), "Dockerfile", b"FROM x\n", &options).unwrap();
+        assert_eq!(names(&tar), ["Dockerfile", ".dockerignore", "app.js"]);
+        // Excluding itself: BuildKit does not get it.
+        let options = ContextOptions {
+            dockerignore: Some(".dockerignore\nnode_modules\n"),
+            for_buildkit: true,
+        };
+        let tar = build_context_tar_with(ctx.path(), "Dockerfile", b"FROM x\n", &options).unwrap();
+        assert_eq!(names(&tar), ["Dockerfile", "app.js"]);
+        let bad = ContextOptions {
+            dockerignore: Some("[\n"),
+            ..ContextOptions::default()
+        };
+        assert!(build_context_tar_with(ctx.path(), "Dockerfile", b"", &bad).is_err());
     }
 
     #[test]
