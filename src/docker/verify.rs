@@ -311,17 +311,28 @@ fn first_difference(a: &str, b: &str) -> String {
     }
 }
 
+/// Dropping root (original uid 0, optimized non-root) is what the non-root-user
+/// pass is for: the report shows both users, and whether the app still works is
+/// judged by its behaviour, not by the uid. Gaining root, or moving between two
+/// different non-root users, is a difference.
 fn compare_users(before: &RunObservation, after: &RunObservation, reasons: &mut Vec<String>) {
     match (&before.uid, &after.uid) {
+        (Some(a), Some(_)) if a == "0" => {}
         (Some(a), Some(b)) if a != b => reasons.push(format!(
             "runs as uid {b} instead of uid {a} (USER {:?} vs {:?})",
             after.config_user, before.config_user
         )),
         (Some(_), Some(_)) => {}
-        _ if before.config_user != after.config_user => reasons.push(format!(
-            "runs as USER {:?} instead of {:?}",
-            after.config_user, before.config_user
-        )),
+        _ if !before.config_user.is_empty()
+            && before.config_user != "root"
+            && before.config_user != "0"
+            && before.config_user != after.config_user =>
+        {
+            reasons.push(format!(
+                "runs as USER {:?} instead of {:?}",
+                after.config_user, before.config_user
+            ))
+        }
         _ => {}
     }
 }
@@ -849,6 +860,25 @@ mod tests {
     }
 
     #[test]
+    fn dropping_root_is_not_a_difference_but_gaining_it_is() {
+        let root = RunObservation {
+            uid: Some("0".into()),
+            ..Default::default()
+        };
+        let app = RunObservation {
+            uid: Some("1000".into()),
+            config_user: "app".into(),
+            ..Default::default()
+        };
+        let mut reasons = Vec::new();
+        compare_users(&root, &app, &mut reasons);
+        assert!(reasons.is_empty(), "{reasons:?}");
+        compare_users(&app, &root, &mut reasons);
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(reasons[0].contains("uid 0 instead of uid 1000"));
+    }
+
+    #[test]
     fn user_and_health_changes_are_reasons() {
         let root = RunObservation {
             uid: Some("0".into()),
@@ -861,11 +891,16 @@ mod tests {
             health: Some("unhealthy".into()),
             ..Default::default()
         };
+        let other = RunObservation {
+            uid: Some("1001".into()),
+            config_user: "other".into(),
+            ..Default::default()
+        };
         let mut reasons = Vec::new();
-        compare_users(&root, &app, &mut reasons);
+        compare_users(&app, &other, &mut reasons);
         compare_health(&root, &app, &mut reasons);
         assert_eq!(reasons.len(), 2, "{reasons:?}");
-        assert!(reasons[0].contains("uid 1000 instead of uid 0"));
+        assert!(reasons[0].contains("uid 1001 instead of uid 1000"));
         assert!(reasons[1].contains("unhealthy"));
     }
 }
