@@ -1126,8 +1126,32 @@ impl Planner<'_> {
         Ok(Plan {
             runtime,
             note,
-            edits,
+            edits: vec![self.whole_stage_edit(&edits)],
         })
+    }
+
+    /// The split as one edit over the whole stage (FROM to the end of the file),
+    /// with the same output as the small edits. Every other pass's edit inside
+    /// the stage then conflicts with it, so the fix loop applies those first and
+    /// the split is planned again on their result in a later round: a user that
+    /// another pass creates before the split point, or a COPY it moves after it,
+    /// is then carried into the runtime stage like any other instruction.
+    fn whole_stage_edit(&self, edits: &[Edit]) -> Edit {
+        let source = &self.file.source;
+        let start = self.file.instructions[self.body.start - 1].span.start;
+        let shifted: Vec<Edit> = edits
+            .iter()
+            .map(|e| {
+                Edit::replace(
+                    Span::new(e.span.start - start, e.span.end - start),
+                    e.content.clone(),
+                )
+            })
+            .collect();
+        Edit::replace(
+            Span::new(start, source.len()),
+            crate::fix::apply::apply_edits(&source[start..], &shifted),
+        )
     }
 
     /// The keyword, in the case the file's FROM uses.
