@@ -91,14 +91,25 @@ impl BuildOptions {
     }
 }
 
-/// The build-context packer: [`context::build_context_tar`], which honours
-/// `.dockerignore` exactly as Docker does.
+/// The build-context packer of `context.rs`, which honours `.dockerignore` exactly
+/// as Docker does for the receiving builder (through the Engine API, BuildKit
+/// applies no `.dockerignore` itself, so an excluded `.dockerignore` is left out).
 fn context_packer(
     context_dir: &Path,
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
+    builder: BuilderKind,
 ) -> anyhow::Result<Vec<u8>> {
-    context::build_context_tar(context_dir, dockerfile_name, dockerfile_contents)
+    match builder {
+        BuilderKind::Classic => {
+            context::build_context_tar(context_dir, dockerfile_name, dockerfile_contents)
+        }
+        BuilderKind::BuildKit => context::build_context_tar_for_buildkit(
+            context_dir,
+            dockerfile_name,
+            dockerfile_contents,
+        ),
+    }
 }
 
 /// Builds both versions, measures them and verifies the optimized one.
@@ -267,8 +278,8 @@ impl Session<'_> {
 
         let dir = &opts.context_dir;
         let name = opts.dockerfile_name.as_str();
-        let original_tar = pack::context_tar(dir, name, original_text.as_bytes())?;
-        let optimized_tar = pack::context_tar(dir, name, optimized_text.as_bytes())?;
+        let original_tar = pack::context_tar(dir, name, original_text.as_bytes(), builder)?;
+        let optimized_tar = pack::context_tar(dir, name, optimized_text.as_bytes(), builder)?;
         let edit_file = pack::pick_source_file(&original_tar, name);
         if edit_file.is_none() {
             notes.push(

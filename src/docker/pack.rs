@@ -15,8 +15,9 @@ pub(crate) fn context_tar(
     context_dir: &Path,
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
+    builder: super::BuilderKind,
 ) -> Result<Vec<u8>, DockerError> {
-    super::context_packer(context_dir, dockerfile_name, dockerfile_contents).map_err(|e| {
+    super::context_packer(context_dir, dockerfile_name, dockerfile_contents, builder).map_err(|e| {
         DockerError::Context {
             dir: context_dir.display().to_string(),
             cause: format!("{e:#}"),
