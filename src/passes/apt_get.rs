@@ -113,6 +113,35 @@ mod tests {
     }
 
     #[test]
+    fn heredoc_scripts() {
+        let src = "# syntax=docker/dockerfile:1\nFROM debian\nRUN <<EOF\napt-get update\napt-get install -y --no-install-recommends git\nEOF\n";
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, true),
+            "# syntax=docker/dockerfile:1\nFROM debian\nRUN <<EOF\napt-get update\napt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*\nEOF\n"
+        );
+        let src = "FROM debian\nRUN <<EOF\napt-get install git\nEOF\n";
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, false),
+            "FROM debian\nRUN <<EOF\napt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*\nEOF\n"
+        );
+        for src in [
+            // Not the shell's script: stdin of another program, or another interpreter.
+            "FROM debian\nRUN python3 <<EOF\napt-get install git\nEOF\n",
+            "FROM debian\nRUN <<EOF\n#!/usr/bin/env python3\napt-get install git\nEOF\n",
+            // `<<-` strips tabs: the body is not verbatim.
+            "FROM debian\nRUN <<-EOF\n\tapt-get install git\n\tEOF\n",
+            "FROM debian\nCOPY <<EOF /x\napt-get install git\nEOF\n",
+        ] {
+            assert!(
+                run(&AptGetHygiene, src, None).is_empty(),
+                "fired on:\n{src}"
+            );
+        }
+        let src = "FROM debian\nRUN <<EOF\n#!/bin/bash\napt-get install -y --no-install-recommends git\nEOF\n";
+        assert_eq!(run(&AptGetHygiene, src, None).len(), 2);
+    }
+
+    #[test]
     fn stages_that_ship_still_fire() {
         let src = "FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends gcc\nFROM base\nCMD x\n";
         assert_eq!(run(&AptGetHygiene, src, None).len(), 1);

@@ -1,6 +1,6 @@
 //! The shared engine of the package-hygiene passes (DOP002..DOP009): it checks
-//! the `hygiene` rules of some profiles against every shell-form RUN and builds
-//! minimal fixes. Each pass (`apt_get.rs`, `apk.rs`, ...) picks its profiles.
+//! the `hygiene` rules of some profiles against every shell-form RUN (and every
+//! `RUN <<EOF` heredoc script, see `shell::run_shell`) and builds minimal fixes. Each pass (`apt_get.rs`, `apk.rs`, ...) picks its profiles.
 //!
 //! A rule is skipped, never guessed, when:
 //! - the RUN's shell text cannot be parsed (fallback tokenizer) or the file does
@@ -34,7 +34,7 @@ pub fn check(
         .collect();
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
-        let Some(script) = shell::run_script(inst) else {
+        let Some((run_text, script)) = shell::run_shell(file, inst) else {
             continue;
         };
         if !script.parse_ok {
@@ -46,6 +46,7 @@ pub fn check(
                     ctx,
                     idx,
                     inst,
+                    run_text,
                     &script,
                     profile,
                     rule,
@@ -73,6 +74,7 @@ fn check_rule(
     ctx: &PassContext,
     inst_idx: usize,
     inst: &Instruction,
+    run_text: shell::RunText,
     script: &Script,
     profile: &Profile,
     rule: &HygieneRule,
@@ -114,9 +116,8 @@ fn check_rule(
     if !rule.when_files.is_empty() && !files_copied(ctx, inst_idx, &rule.when_files) {
         return;
     }
-    let logical = &inst.logical;
-    let text = logical.text.as_str();
-    let span_of = |c: &SimpleCommand| logical.map_span(c.range.start, c.range.end);
+    let text = run_text.text;
+    let span_of = |c: &SimpleCommand| run_text.span(c.range.clone());
 
     match action {
         HygieneAction::Flag(flag) => {
@@ -127,7 +128,7 @@ fn check_rule(
                     continue;
                 }
                 let word = &cmd.effective_argv()[last];
-                let at = shell::source_end(logical, word.range.end);
+                let at = run_text.end(word.range.end);
                 findings.push(finding(
                     code,
                     name,
@@ -175,7 +176,7 @@ fn check_rule(
                     } else {
                         before.to_string()
                     };
-                    let at = shell::source_start(logical, cmd.range.start);
+                    let at = run_text.start(cmd.range.start);
                     vec![Edit::insert(at, format!("{prefix}{filled} && "))]
                 });
                 findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
@@ -196,7 +197,7 @@ fn check_rule(
             let filled = cleanup.replace("{program}", &program);
             let appendable = !script.has_background && script.trailing.is_empty();
             let edits = appendable.then(|| {
-                let at = shell::source_end(logical, script.range.end);
+                let at = run_text.end(script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
             });
             findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
@@ -227,13 +228,10 @@ fn check_rule(
                 // program, so options between program and subcommand stay.
                 let edit = if sub.len() == 1 && with_words.len() == 2 && with_words[0] == first {
                     let w = &argv[last];
-                    Edit::replace(
-                        logical.map_span(w.range.start, w.range.end),
-                        with_words[1].to_string(),
-                    )
+                    Edit::replace(run_text.span(w.range.clone()), with_words[1].to_string())
                 } else {
                     Edit::replace(
-                        logical.map_span(argv[0].range.start, argv[last].range.end),
+                        run_text.span(argv[0].range.start..argv[last].range.end),
                         with.to_string(),
                     )
                 };

@@ -354,6 +354,113 @@ pub fn run_script(inst: &crate::syntax::Instruction) -> Option<Script> {
     }
 }
 
+/// The shell text a RUN runs, with the way back to the Dockerfile: the logical
+/// line of a shell-form RUN, or the body of a `RUN <<EOF` heredoc script.
+#[derive(Debug, Clone, Copy)]
+pub struct RunText<'a> {
+    pub text: &'a str,
+    mapping: Mapping<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mapping<'a> {
+    /// Through the instruction's logical text (continuations removed).
+    Logical(&'a crate::syntax::LogicalText),
+    /// Verbatim source starting at this offset (a heredoc body).
+    Verbatim(usize),
+}
+
+impl RunText<'_> {
+    /// Source offset of a position where something starts.
+    pub fn start(&self, pos: usize) -> usize {
+        match self.mapping {
+            Mapping::Logical(l) => source_start(l, pos),
+            Mapping::Verbatim(base) => base + pos,
+        }
+    }
+    /// Source offset of a position where something ends.
+    pub fn end(&self, pos: usize) -> usize {
+        match self.mapping {
+            Mapping::Logical(l) => source_end(l, pos),
+            Mapping::Verbatim(base) => base + pos,
+        }
+    }
+    /// Source span of a range of the text.
+    pub fn span(&self, range: Range<usize>) -> crate::syntax::Span {
+        match self.mapping {
+            Mapping::Logical(l) => l.map_span(range.start, range.end),
+            Mapping::Verbatim(base) => {
+                crate::syntax::Span::new(base + range.start, base + range.end)
+            }
+        }
+    }
+    /// True for a heredoc script body.
+    pub fn is_heredoc(&self) -> bool {
+        matches!(self.mapping, Mapping::Verbatim(_))
+    }
+}
+
+/// The shell text of a RUN and its analysis: shell form without heredocs, or a
+/// RUN whose whole command is one heredoc (`RUN <<EOF` ... `EOF`, the body is the
+/// script) kept verbatim in the source (not `<<-`) and not starting with a
+/// non-shell `#!` line. None otherwise (exec form, `python <<EOF`, ...).
+pub fn run_shell<'a>(
+    file: &'a crate::syntax::Dockerfile,
+    inst: &'a crate::syntax::Instruction,
+) -> Option<(RunText<'a>, Script)> {
+    use crate::syntax::{Command, InstructionKind};
+    let InstructionKind::Run(Command::Shell { .. }) = &inst.kind else {
+        return None;
+    };
+    if inst.heredocs.is_empty() {
+        let text = inst.logical.text.as_str();
+        return Some((
+            RunText {
+                text,
+                mapping: Mapping::Logical(&inst.logical),
+            },
+            analyze(text)?,
+        ));
+    }
+    let [doc] = inst.heredocs.as_slice() else {
+        return None;
+    };
+    let head = inst.logical.text.trim();
+    let bare = head
+        .strip_prefix("<<")
+        .map(|n| n.trim_matches(|c| c == '"' || c == '\''))
+        .is_some_and(|n| n == doc.name);
+    if !bare || doc.chomp {
+        return None;
+    }
+    let start = doc.body_span.start;
+    let text = file.source.get(start..start + doc.content.len())?;
+    if text != doc.content {
+        return None;
+    }
+    if let Some(first) = text.lines().next().filter(|l| l.starts_with("#!")) {
+        let interpreter = first
+            .trim_start_matches("#!")
+            .split_whitespace()
+            .collect::<Vec<_>>();
+        let program = match interpreter.as_slice() {
+            [env, prog, ..] if basename(env) == "env" => *prog,
+            [prog, ..] => basename(prog),
+            [] => "",
+        };
+        if !["sh", "bash", "dash", "ash"].contains(&program) {
+            return None;
+        }
+    }
+    Some((
+        RunText {
+            text,
+            mapping: Mapping::Verbatim(start),
+        },
+        analyze(text)?,
+    ))
+}
+
 /// True if shell-form RUNs of this file run in a POSIX shell: no SHELL
 /// instruction switches to something else (PowerShell, cmd), and no stage builds
 /// on a Windows image (whose default shell is cmd).
