@@ -746,3 +746,24 @@ fn apk_virtual_build_deps_stay_in_the_build_stage() {
         "{out}"
     );
 }
+
+#[test]
+fn gradle_boot_jar_and_yarn_build() {
+    let out = fixed(
+        "FROM gradle:8.7-jdk21\nWORKDIR /home/gradle/project\nCOPY . .\nRUN gradle bootJar --no-daemon\nEXPOSE 8080\nENTRYPOINT [\"java\", \"-jar\", \"build/libs/app.jar\"]\n",
+        None,
+    );
+    assert!(
+        out.ends_with("\nFROM eclipse-temurin:21-jre\nWORKDIR /home/gradle/project\nCOPY --from=build /home/gradle/project/build/libs/*.jar /home/gradle/project/build/libs/\nEXPOSE 8080\nENTRYPOINT [\"java\", \"-jar\", \"build/libs/app.jar\"]\n"),
+        "{out}"
+    );
+    let ctx = context(&[("package.json", PKG_WITH_DEV), ("yarn.lock", "")]);
+    let out = fixed(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile && yarn build\nCMD [\"node\", \"dist/server.js\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.contains("yarn build\nRUN yarn install --production --ignore-scripts --prefer-offline\n\nFROM node:20-slim\n"),
+        "{out}"
+    );
+}
