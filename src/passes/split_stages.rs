@@ -828,6 +828,33 @@ const FULL_IMAGE_ONLY: &[&str] = &[
     "pkg-config",
 ];
 
+/// The package that provides a small tool of the full images (`ps` → procps) on
+/// an apt or apk based runtime image; None for toolchains and unknown OSes.
+fn tool_package(program: &str, os: &str) -> Option<String> {
+    if !matches!(os, "apt" | "apk") {
+        return None;
+    }
+    let pkg = match program {
+        "curl" | "wget" | "git" | "unzip" | "zip" | "bzip2" | "jq" | "less" | "openssl"
+        | "file" | "patch" => program,
+        "ps" => "procps",
+        "xz" if os == "apt" => "xz-utils",
+        "xz" => "xz",
+        "nc" => "netcat-openbsd",
+        "gpg" => "gnupg",
+        "ssh" | "scp" => "openssh-client",
+        "netstat" => "net-tools",
+        _ => return None,
+    };
+    Some(pkg.to_string())
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
 /// Programs an OS package provides under another name.
 fn programs_of_package(pkg: &str) -> Vec<String> {
     let name = pkg.split(['=', ':']).next().unwrap_or(pkg);
@@ -1063,7 +1090,9 @@ impl Planner<'_> {
         // Runtime-stage programs: post-split RUNs and the start commands.
         let needs_shell = repeats_run || self.post_split_needs_shell();
         let runtime = self.runtime_image(needs_shell)?;
-        self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        // Small tools the full image had and the runtime stage uses (a curl
+        // HEALTHCHECK) are installed there; toolchains are not.
+        let tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
         self.check_users(&runtime, &carry)?;
 
         // Render.
@@ -1090,6 +1119,24 @@ impl Planner<'_> {
         }
         text.push_str(&runtime);
         text.push_str(le);
+        if !tools.is_empty() {
+            let os = self
+                .ctx
+                .profiles
+                .os_for_image(&runtime)
+                .map(|p| p.name.as_str());
+            let install = if os == Some("apk") {
+                format!("apk add --no-cache {}", tools.join(" "))
+            } else {
+                format!(
+                    "apt-get update && apt-get install -y --no-install-recommends {} && \
+                     rm -rf /var/lib/apt/lists/*",
+                    tools.join(" ")
+                )
+            };
+            text.push_str(&format!("{} {install}{le}", self.kw("RUN")));
+            note.push_str(&format!("; installs {} there", tools.join(", ")));
+        }
         for (idx, c) in &carry {
             if Some(*idx) == venv_at {
                 text.push_str(&self.venv_env());
@@ -1875,7 +1922,14 @@ impl Planner<'_> {
         runtime: &str,
         repeated_packages: &[String],
         covered: &[String],
-    ) -> Result<(), String> {
+    ) -> Result<Vec<String>, String> {
+        let os = self
+            .ctx
+            .profiles
+            .os_for_image(runtime)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let mut to_install: Vec<String> = Vec::new();
         let mut installed: Vec<String> = repeated_packages
             .iter()
             .flat_map(|p| programs_of_package(p))
@@ -1916,11 +1970,16 @@ impl Planner<'_> {
             };
             for c in &cmds {
                 if missing(c.program()) {
-                    return Err(format!(
-                        "the {what} at line {} runs `{}`, which {runtime} does not have",
-                        inst.start_line,
-                        c.program()
-                    ));
+                    match tool_package(c.program(), &os) {
+                        Some(pkg) => push_unique(&mut to_install, pkg),
+                        None => {
+                            return Err(format!(
+                                "the {what} at line {} runs `{}`, which {runtime} does not have",
+                                inst.start_line,
+                                c.program()
+                            ))
+                        }
+                    }
                 }
             }
         }
@@ -1934,11 +1993,16 @@ impl Planner<'_> {
             };
             for c in &cmds {
                 if missing(c.program()) {
-                    return Err(format!(
-                        "line {} runs `{}`, which {runtime} does not have",
-                        inst.start_line,
-                        c.program()
-                    ));
+                    match tool_package(c.program(), &os) {
+                        Some(pkg) => push_unique(&mut to_install, pkg),
+                        None => {
+                            return Err(format!(
+                                "line {} runs `{}`, which {runtime} does not have",
+                                inst.start_line,
+                                c.program()
+                            ))
+                        }
+                    }
                 }
             }
         }
@@ -1974,7 +2038,7 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(to_install)
     }
 
     /// USER and `--chown` names in the runtime stage must exist there.

@@ -285,12 +285,30 @@ fn node_slim_without_dev_dependencies_is_left_alone() {
 }
 
 #[test]
-fn node_healthcheck_with_curl_on_slim_has_no_fix() {
-    let msg = no_fix_reason(
-        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nHEALTHCHECK CMD curl -f http://localhost/\nCMD node index.js\n",
+fn tools_of_the_full_image_are_installed_in_the_runtime_stage() {
+    // A curl HEALTHCHECK (e.g. added by the healthcheck pass on node:20, which ships curl).
+    let out = fixed(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nHEALTHCHECK CMD curl -f http://localhost/ || exit 1\nCMD node index.js\n",
         None,
     );
-    assert!(msg.contains("`curl`"), "{msg}");
+    assert!(
+        out.contains("\nFROM node:20-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\nCOPY --from=build /app /app\nUSER node\nHEALTHCHECK CMD curl"),
+        "{out}"
+    );
+    let out = fixed(
+        "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nHEALTHCHECK CMD wget -qO- http://localhost/\nCMD node index.js\n",
+        None,
+    );
+    assert!(
+        out.contains("\nFROM node:20-alpine\nWORKDIR /app\n"),
+        "{out}"
+    );
+    // Toolchains are not installed: no fix.
+    let msg = no_fix_reason(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD make start\n",
+        None,
+    );
+    assert!(msg.contains("`make`"), "{msg}");
 }
 
 #[test]
