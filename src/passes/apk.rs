@@ -3,7 +3,9 @@
 //! ## What it does
 //! Checks that every `apk add` in a shell-form RUN uses `--no-cache`, unless the
 //! same RUN removes `/var/cache/apk` afterwards or a `RUN --mount=type=cache`
-//! targets the apk cache.
+//! targets the apk cache. Then removes an `apk update` whose only purpose was
+//! those installs: every later `apk` command of the RUN is an
+//! `apk add --no-cache`.
 //!
 //! ## Why is this bad?
 //! Without `--no-cache`, `apk add` needs an index downloaded by `apk update` and
@@ -19,10 +21,16 @@
 //! ```
 //!
 //! ## Fix safety
-//! Safe: `--no-cache` fetches a fresh index for this command and stores nothing.
+//! Safe: `--no-cache` fetches a fresh index for this command and stores nothing,
+//! so a preceding `apk update` only leaves its index (~2 MB) in the layer. The
+//! update is only removed where deleting it keeps the meaning: at the top level,
+//! not in a pipeline, first or after `&&`/`;`, and followed by `&&`/`;`.
 
 use crate::fix::Finding;
+use crate::fix::{Edit, Fix};
 use crate::passes::{package_hygiene, Pass, PassContext};
+use crate::shell::{self, Separator};
+use crate::syntax::Span;
 
 /// See the module docs.
 pub struct ApkHygiene;
@@ -45,8 +53,68 @@ impl Pass for ApkHygiene {
         &["hadolint DL3019"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
-        package_hygiene::check(ctx, &["apk"], "DOP003", "apk-hygiene")
+        let mut findings = package_hygiene::check(ctx, &["apk"], "DOP003", "apk-hygiene");
+        findings.extend(redundant_updates(ctx));
+        findings
     }
+}
+
+/// `apk update` before installs that all use `--no-cache`.
+fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
+    let file = ctx.file;
+    let mut findings = Vec::new();
+    if !shell::posix_shell(file) {
+        return findings;
+    }
+    let cache_dirs = ["/var/cache/apk".to_string(), "/etc/apk/cache".to_string()];
+    for inst in &file.instructions {
+        let Some((run_text, script)) = shell::run_shell(file, inst) else {
+            continue;
+        };
+        if !script.parse_ok || package_hygiene::cache_mount_covers(inst, &cache_dirs) {
+            continue;
+        }
+        for (i, cmd) in script.commands.iter().enumerate() {
+            if cmd.matches(&["apk"], &["update"]).is_none()
+                || cmd.depth != 0
+                || cmd.in_pipeline
+                || !matches!(cmd.separator_after, Some(Separator::And | Separator::Seq))
+            {
+                continue;
+            }
+            let prev_ok = i == 0
+                || matches!(
+                    script.commands[i - 1].separator_after,
+                    Some(Separator::And | Separator::Seq)
+                );
+            let later: Vec<_> = script.commands[i + 1..]
+                .iter()
+                .filter(|c| c.program().as_deref() == Some("apk"))
+                .collect();
+            let all_no_cache = !later.is_empty()
+                && later.iter().all(|c| {
+                    c.matches(&["apk"], &["add"]).is_some() && c.has_flag("--no-cache", &[])
+                });
+            let Some(next) = script.commands.get(i + 1) else {
+                continue;
+            };
+            if !prev_ok || !all_no_cache || next.depth != 0 {
+                continue;
+            }
+            let span = Span::new(
+                run_text.start(cmd.range.start),
+                run_text.start(next.range.start),
+            );
+            findings.push(Finding {
+                code: "DOP003",
+                name: "apk-hygiene",
+                message: "`apk update` is not needed before `apk add --no-cache` and leaves the package index in the layer".into(),
+                span: run_text.span(cmd.range.clone()),
+                fix: Some(Fix::safe(vec![Edit::delete(span)])),
+            });
+        }
+    }
+    findings
 }
 
 #[cfg(test)]
@@ -63,7 +131,36 @@ mod tests {
                 None,
                 false
             ),
-            "FROM alpine\nRUN apk update && apk add --no-cache curl git\n"
+            "FROM alpine\nRUN apk add --no-cache curl git\n"
+        );
+        assert_eq!(
+            fix(
+                &ApkHygiene,
+                "FROM alpine\nRUN set -x; apk update && \\\n    apk add curl\n",
+                None,
+                false
+            ),
+            "FROM alpine\nRUN set -x; apk add --no-cache curl\n"
+        );
+        // `apk upgrade` needs the index: the update stays.
+        assert_eq!(
+            fix(
+                &ApkHygiene,
+                "FROM alpine\nRUN apk update && apk upgrade && apk add curl\n",
+                None,
+                false
+            ),
+            "FROM alpine\nRUN apk update && apk upgrade && apk add --no-cache curl\n"
+        );
+        // After `||` deleting would change the meaning.
+        assert_eq!(
+            fix(
+                &ApkHygiene,
+                "FROM alpine\nRUN true || apk update && apk add --no-cache x\n",
+                None,
+                false
+            ),
+            "FROM alpine\nRUN true || apk update && apk add --no-cache x\n"
         );
         assert_eq!(
             fix(
