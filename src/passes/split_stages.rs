@@ -604,7 +604,6 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
             .get(&idx)
             .is_some_and(|r| r.iter().any(|r| matches!(r, Role::Build(_))))
     };
-    // A C build on a distribution image must also install its compiler there.
     let build_runs: Vec<usize> = body.clone().filter(|&i| is_build_run(i)).collect();
     let split_after = *build_runs.last()?;
     let builds: Vec<(usize, usize, BuildKind)> = roles
@@ -658,12 +657,14 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         Family::Node => {
             // Only a package.json that lists devDependencies is evidence that a
             // prune gains anything.
+            // (A build script alone gains nothing: its tools are devDependencies.)
             let has_dev = dev.listed.as_ref().is_some_and(|l| !l.is_empty());
             let base_swap = runtime_mapped.is_some();
-            if !(base_swap || node_build_script || (node_dev_install && has_dev)) {
+            if !(base_swap || ((node_dev_install || node_build_script) && has_dev)) {
                 return None;
             }
         }
+        Family::Go | Family::Java | Family::Rust if already_runtime => return None,
         _ => {}
     }
     if family == Family::C && removes_packages(&roles) {
@@ -711,7 +712,6 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         roles: &roles,
         workdir_at: &workdir_at,
         dev: &dev,
-        node_build_script,
         node_dev_install,
     };
     Some(Found {
@@ -882,7 +882,6 @@ struct Planner<'a> {
     roles: &'a BTreeMap<usize, Vec<Role>>,
     workdir_at: &'a dyn Fn(usize) -> Option<String>,
     dev: &'a node::DevDependencies,
-    node_build_script: bool,
     node_dev_install: bool,
 }
 
@@ -945,8 +944,7 @@ impl Planner<'_> {
                         .iter()
                         .map(|(d, f)| format!("`{d}` ({f})"))
                         .collect();
-                    let swap = self.ctx.profiles.runtime_for(self.base).is_some();
-                    if !(swap || self.node_build_script) {
+                    if self.ctx.profiles.runtime_for(self.base).is_none() {
                         return Err(format!(
                             "the app uses devDependencies at run time: {}; move them to \
                              dependencies first, then a runtime stage can leave the rest out",
