@@ -682,13 +682,25 @@ fn multi_stage_and_plain_files_do_not_fire() {
 /// again (see `run_with`). Prints the findings for review with `--nocapture`.
 #[test]
 fn real_corpus_sweep() {
-    let dir = format!("{}/../shared/corpus/real", env!("CARGO_MANIFEST_DIR"));
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+    let corpus = format!("{}/../shared/corpus", env!("CARGO_MANIFEST_DIR"));
+    let mut entries: Vec<_> = std::fs::read_dir(format!("{corpus}/real"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
         .collect();
+    // The parser conformance cases: escapes, continuations, heredocs, odd JSON.
+    for set in ["parser/buildkit", "parser/buildkit-heredoc"] {
+        for case in std::fs::read_dir(format!("{corpus}/{set}"))
+            .unwrap()
+            .flatten()
+        {
+            let path = case.path().join("Dockerfile");
+            if path.is_file() {
+                entries.push(path);
+            }
+        }
+    }
     entries.sort();
     let (mut fixes, mut no_fix) = (0, 0);
     for path in entries {
@@ -700,7 +712,7 @@ fn real_corpus_sweep() {
         }
         let (findings, out) = run_with(&src, None);
         for f in &findings {
-            let name = path.file_name().unwrap().to_string_lossy();
+            let name = path.strip_prefix(&corpus).unwrap_or(&path).display();
             println!(
                 "{name}: {} {}",
                 if out.is_some() { "FIX" } else { "NOFIX" },
