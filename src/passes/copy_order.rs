@@ -72,12 +72,6 @@ impl Pass for CopyOrder {
     fn docs(&self) -> &'static str {
         docs!()
     }
-    fn related(&self) -> &'static [&'static str] {
-        &[
-            "buildkit CopyIgnoredFile (related)",
-            "hadolint DL3045 (related)",
-        ]
-    }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
         let model = Model::build(file);

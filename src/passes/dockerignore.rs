@@ -61,9 +61,6 @@ impl Pass for Dockerignore {
     fn docs(&self) -> &'static str {
         docs!()
     }
-    fn related(&self) -> &'static [&'static str] {
-        &["hadolint DL3045 (related)"]
-    }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let Some(context) = ctx.build_context else {
             return Vec::new();

@@ -31,6 +31,7 @@ FROM node:20-slim
 WORKDIR /app
 COPY --chown=node:node . .
 RUN npm ci
+RUN chown node:node /app
 USER node
 CMD ["node", "server.js"]
 ```
@@ -38,8 +39,8 @@ CMD ["node", "server.js"]
 The user is one the image already has (`node` in node images, `nonroot` in
 distroless), one the Dockerfile creates but never switches to, or a new one made
 with the base image's own tools (`useradd` on Debian/Ubuntu, `adduser` on Alpine,
-uid 10001). Files copied into the WORKDIR get `--chown` so the app can still write
-there. `USER` goes after the last `RUN` (which may need root) and before `CMD`.
+uid 10001). Files copied into the WORKDIR get `--chown`, and the WORKDIR itself is
+handed to the user (a non-recursive `chown`), so the app can still write there. `USER` goes after the last `RUN` (which may need root) and before `CMD`.
 
 No fix is offered when the image `EXPOSE`s a port below 1024 (a non-root user
 cannot bind it without extra capabilities), when the base image's OS is unknown,
@@ -516,20 +517,46 @@ fn build_edits(file: &Dockerfile, stage: &StageModel, choice: &UserChoice) -> Ve
         )
     });
     let user_kw = text::keyword(file, "USER");
+    let insert_index = start_cmd.unwrap_or(stage.instructions.end);
+    let mut lines = Vec::new();
+    // The WORKDIR itself was created by root: let the app create files in it
+    // (a non-recursive chown, so no file is copied into a new layer).
+    if let Some(workdir) = stage.workdir.as_deref().filter(|w| *w != "/") {
+        let has_shell = !matches!(
+            stage.family,
+            OsFamily::Scratch | OsFamily::Distroless | OsFamily::Unknown | OsFamily::Windows
+        );
+        let set_here = (stage.from_instruction..insert_index)
+            .any(|i| matches!(file.instructions[i].kind, InstructionKind::Workdir(_)));
+        if has_shell
+            && set_here
+            && !workdir.contains(char::is_whitespace)
+            && !chowned_by_a_run(file, stage, workdir)
+        {
+            let owner = if choice.name.contains(':') {
+                choice.name.clone()
+            } else {
+                format!("{0}:{0}", choice.name)
+            };
+            lines.push(format!(
+                "{} chown {owner} {workdir}",
+                text::keyword(file, "RUN")
+            ));
+        }
+    }
+    lines.push(format!("{user_kw} {}", choice.name));
     match start_cmd {
         Some(i) => {
             let ind = text::indent(file, &file.instructions[i]);
             let at = text::insertion_before(file, i);
-            edits.push(Edit::insert(
-                at,
-                text::line(file, ind, &format!("{user_kw} {}", choice.name)),
-            ));
+            let block: String = lines.iter().map(|l| text::line(file, ind, l)).collect();
+            edits.push(Edit::insert(at, block));
         }
         None => {
             let last = stage.instructions.end - 1;
             let ind = text::indent(file, &file.instructions[last]);
-            let line = text::line(file, ind, &format!("{user_kw} {}", choice.name));
-            let (at, content) = text::insert_lines_after(file, last, &line);
+            let block: String = lines.iter().map(|l| text::line(file, ind, l)).collect();
+            let (at, content) = text::insert_lines_after(file, last, &block);
             edits.push(Edit::insert(at, content));
         }
     }
@@ -552,7 +579,7 @@ mod tests {
         assert_eq!(c.findings.len(), 1);
         assert_eq!(
             c.fixed,
-            "FROM node:20-slim\nWORKDIR /app\nCOPY --chown=node:node package*.json ./\nRUN npm ci\nCOPY --chown=node:node . .\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
+            "FROM node:20-slim\nWORKDIR /app\nCOPY --chown=node:node package*.json ./\nRUN npm ci\nCOPY --chown=node:node . .\nRUN chown node:node /app\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
         );
     }
 
@@ -561,7 +588,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY --chown=app:app app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY --chown=app:app app.py .\r\nRUN pip install flask\r\nRUN chown app:app /srv\r\nUSER app\r\nCMD python app.py\r\n"
         );
     }
 
