@@ -19,6 +19,15 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     Driver::new(source).run()
 }
 
+/// Parses with one grammar call per item (no multi-item chunks): slower, used
+/// to check that chunking does not change the result.
+#[cfg(test)]
+fn parse_item_by_item(source: &str) -> Result<Dockerfile, ParseError> {
+    let mut driver = Driver::new(source);
+    driver.chunked = false;
+    driver.run()
+}
+
 struct Driver<'s> {
     src: &'s str,
     pos: usize,
@@ -29,6 +38,8 @@ struct Driver<'s> {
     directives_done: bool,
     instructions: Vec<Instruction>,
     items: Vec<Item>,
+    /// Parse runs of items in one grammar call (see `next_items`).
+    chunked: bool,
 }
 
 /// The physical pieces of one instruction, as the grammar found them.
@@ -50,6 +61,7 @@ impl<'s> Driver<'s> {
             directives_done: false,
             instructions: Vec::new(),
             items: Vec::new(),
+            chunked: true,
         }
     }
 
@@ -62,7 +74,11 @@ impl<'s> Driver<'s> {
                 continue;
             }
             self.directives_done = true;
-            self.next_item()?;
+            if self.chunked {
+                self.next_items()?;
+            } else {
+                self.next_item()?;
+            }
         }
         if self.instructions.is_empty() {
             let message = if self.src.trim_start_matches(BOM).is_empty() {
@@ -165,75 +181,94 @@ impl<'s> Driver<'s> {
     }
 
     /// One blank line, comment line or instruction (with its heredoc bodies).
+    /// Parses the items before the next line that may start a heredoc in one
+    /// grammar call, then (if needed) the item holding that line on its own.
+    fn next_items(&mut self) -> Result<(), ParseError> {
+        let chunk_end = match self.src[self.pos..].find("<<") {
+            Some(i) => {
+                let at = self.pos + i;
+                self.src[self.pos..at]
+                    .rfind('\n')
+                    .map(|j| self.pos + j + 1)
+                    .unwrap_or(self.pos)
+            }
+            None => self.src.len(),
+        };
+        if chunk_end > self.pos {
+            let base = self.pos;
+            let rule = if self.escape == '`' {
+                Rule::items_backtick
+            } else {
+                Rule::items_backslash
+            };
+            let pairs = DockerfileGrammar::parse(rule, &self.src[base..chunk_end])
+                .map_err(|e| self.internal_error(&e.to_string()))?;
+            for outer in pairs {
+                for pair in outer.into_inner() {
+                    self.take_item(pair, base)?;
+                }
+            }
+        }
+        if self.pos < self.src.len() {
+            self.next_item()?;
+        }
+        Ok(())
+    }
+
+    fn internal_error(&self, detail: &str) -> ParseError {
+        // The grammar accepts every line, so this is a bug in dopt; report it at
+        // the current position rather than panicking.
+        ParseError::new(
+            format!("internal grammar error: {detail}"),
+            Span::new(self.pos, self.pos),
+        )
+    }
+
     fn next_item(&mut self) -> Result<(), ParseError> {
         // pest indexes the lines of the whole input it is given for every call,
         // so hand it only the lines this item can span (linear, not quadratic).
-        let rest = &self.src[self.pos..item_bound(self.src, self.pos, self.escape)];
+        let base = self.pos;
+        let rest = &self.src[base..item_bound(self.src, base, self.escape)];
         let entry = if self.escape == '`' {
             Rule::item_backtick
         } else {
             Rule::item_backslash
         };
-        let mut pairs = DockerfileGrammar::parse(entry, rest).map_err(|e| {
-            // The grammar accepts every line, so this is an internal error; report
-            // it at the current position rather than panicking.
-            ParseError::new(
-                format!("internal grammar error: {e}"),
-                Span::new(self.pos, self.pos),
-            )
-        })?;
-        let outer = pairs.next().expect("entry rule produces a pair");
-        let Some(pair) = outer.into_inner().next() else {
-            return Err(ParseError::new(
-                "internal grammar error: empty item",
-                Span::new(self.pos, self.pos),
-            ));
-        };
-        let len = pair.as_span().end();
-        if len == 0 {
-            return Err(ParseError::new(
-                "internal grammar error: no progress",
-                Span::new(self.pos, self.pos),
-            ));
-        }
-        match pair.as_rule() {
-            Rule::blank_line => self.push_item(ItemKind::Blank, len),
-            Rule::comment_line => self.push_item(ItemKind::Comment, len),
-            Rule::instruction_bs | Rule::instruction_bt => {
-                let physical = self.physical_instruction(pair);
-                self.instruction(physical)?;
-            }
-            other => {
-                return Err(ParseError::new(
-                    format!("internal grammar error: unexpected {other:?}"),
-                    Span::new(self.pos, self.pos),
-                ))
-            }
-        }
-        Ok(())
+        let mut pairs = DockerfileGrammar::parse(entry, rest)
+            .map_err(|e| self.internal_error(&e.to_string()))?;
+        let outer = pairs.next().ok_or_else(|| self.internal_error("no item"))?;
+        let pair = outer
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.internal_error("empty item"))?;
+        self.take_item(pair, base)
     }
 
-    fn physical_instruction(&self, pair: pest::iterators::Pair<'_, Rule>) -> PhysicalInstruction {
-        let base = self.pos;
+    /// Records the item of `pair` (offsets relative to `base`), which starts at
+    /// the current position.
+    fn take_item(
+        &mut self,
+        pair: pest::iterators::Pair<'_, Rule>,
+        base: usize,
+    ) -> Result<(), ParseError> {
         let end = base + pair.as_span().end();
-        let mut text = String::new();
-        let mut pieces = Vec::new();
-        for inner in pair.into_inner() {
-            if matches!(inner.as_rule(), Rule::segment_bs | Rule::segment_bt) {
-                let span = inner.as_span();
-                if span.start() < span.end() {
-                    pieces.push((text.len(), base + span.start(), span.end() - span.start()));
-                    text.push_str(span.as_str());
-                }
+        if end <= self.pos {
+            return Err(self.internal_error("no progress"));
+        }
+        let len = end - self.pos;
+        match pair.as_rule() {
+            Rule::blank_line | Rule::blank_line_nl => self.push_item(ItemKind::Blank, len),
+            Rule::comment_line | Rule::comment_line_nl => self.push_item(ItemKind::Comment, len),
+            Rule::instruction_bs
+            | Rule::instruction_bt
+            | Rule::instruction_nl_bs
+            | Rule::instruction_nl_bt => {
+                let physical = physical_instruction(pair, base);
+                self.instruction(physical)?;
             }
+            other => return Err(self.internal_error(&format!("unexpected {other:?}"))),
         }
-        if pieces.is_empty() {
-            pieces.push((0, base, 0));
-        }
-        PhysicalInstruction {
-            logical: LogicalText { text, pieces },
-            end,
-        }
+        Ok(())
     }
 
     fn instruction(&mut self, physical: PhysicalInstruction) -> Result<(), ParseError> {
@@ -350,6 +385,28 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
         .position(|&b| b == b'\n')
         .map(|i| from + i + 1)
         .unwrap_or(bytes.len())
+}
+
+fn physical_instruction(pair: pest::iterators::Pair<'_, Rule>, base: usize) -> PhysicalInstruction {
+    let end = base + pair.as_span().end();
+    let mut text = String::new();
+    let mut pieces = Vec::new();
+    for inner in pair.into_inner() {
+        if matches!(inner.as_rule(), Rule::segment_bs | Rule::segment_bt) {
+            let span = inner.as_span();
+            if span.start() < span.end() {
+                pieces.push((text.len(), base + span.start(), span.end() - span.start()));
+                text.push_str(span.as_str());
+            }
+        }
+    }
+    if pieces.is_empty() {
+        pieces.push((0, base, 0));
+    }
+    PhysicalInstruction {
+        logical: LogicalText { text, pieces },
+        end,
+    }
 }
 
 fn count_newlines(text: &str) -> usize {
@@ -1106,5 +1163,73 @@ mod limit_tests {
         let df = parse(&src).unwrap();
         assert_eq!(df.print(), src);
         assert_eq!(df.instructions[1].end_line, 20_002);
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    fn same(text: &str) {
+        let a = parse(text);
+        let b = parse_item_by_item(text);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "input: {text:?}");
+    }
+
+    #[test]
+    fn chunked_parse_equals_item_by_item_parse() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+        let mut inputs = Vec::new();
+        for sub in ["real", "parser/language-docker"] {
+            for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                if let Ok((text, _)) = super::super::decode(&bytes) {
+                    inputs.push(text);
+                }
+            }
+        }
+        for text in &inputs {
+            same(text);
+            same(&text.replace('\n', "\r\n"));
+        }
+        // Token soups from a small deterministic generator.
+        let tokens = [
+            "RUN a",
+            "FROM x",
+            "COPY <<EOF /d",
+            "EOF",
+            "\\",
+            "\\\\",
+            "`",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            "\t",
+            "# c",
+            "#",
+            "<<",
+            "<<-E",
+            "\tE",
+            "\u{A0}",
+            "ENV a=b",
+            "x \\ \n",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % 24) as usize;
+            for _ in 0..n {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(tokens[(state % tokens.len() as u64) as usize]);
+            }
+            same(&text);
+            same(&format!("# escape=`\n{text}"));
+        }
     }
 }
