@@ -102,12 +102,26 @@ mod tests {
     }
 
     #[test]
+    fn zypper_in_alias() {
+        assert_eq!(
+            fix(
+                &RpmHygiene,
+                "FROM opensuse/leap\nRUN zypper in x\n",
+                None,
+                false
+            ),
+            "FROM opensuse/leap\nRUN zypper in --non-interactive x && zypper clean --all\n"
+        );
+    }
+
+    #[test]
     fn must_not_fire() {
         for src in [
             "FROM fedora\nRUN dnf install -y httpd && dnf clean all\n",
             "FROM fedora\nRUN dnf install -y httpd && rm -rf /var/cache/dnf\n",
             "FROM fedora\nRUN --mount=type=cache,target=/var/cache/dnf dnf install -y httpd\n",
             "FROM opensuse/leap\nRUN zypper --non-interactive install x && zypper clean -a\n",
+            "FROM opensuse/leap\nRUN zypper -n in x && zypper clean -a\n",
         ] {
             assert!(run(&RpmHygiene, src, None).is_empty(), "fired on:\n{src}");
         }
