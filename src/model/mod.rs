@@ -802,3 +802,73 @@ mod tests {
         assert_eq!(substitute("a\\$X", &vars), Some("a$X".into()));
     }
 }
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+
+    fn model(src: &str) -> (Dockerfile, Model) {
+        let file = crate::syntax::parse(src).expect("parses");
+        let model = Model::build(&file);
+        (file, model)
+    }
+
+    #[test]
+    fn stages_inherit_and_reference() {
+        let (_, m) = model(
+            "ARG NODE=20\nFROM node:${NODE}-alpine AS base\nWORKDIR /app\nENV PORT=3000\nEXPOSE $PORT\nRUN apk add --no-cache curl && adduser -S -u 1001 web\n\
+             FROM golang:1.22 AS tools\nRUN go build -o /x .\n\
+             FROM base AS final\nCOPY --from=tools /x ./bin/\nUSER web\nCMD [\"node\", \"s.js\"]\n",
+        );
+        assert_eq!(m.stages.len(), 3);
+        let base = &m.stages[0];
+        assert_eq!(base.root_image.as_ref().unwrap().raw, "node:20-alpine");
+        assert_eq!(base.family, OsFamily::Alpine);
+        assert_eq!(base.language, Some("node"));
+        assert!(base.has_package("curl") && base.has_package("wget"));
+        assert_eq!(base.exposed[0].port, Some(3000));
+        assert!(!base.is_final);
+        let fin = m.final_stage().unwrap();
+        assert!(fin.is_final);
+        assert_eq!(fin.base, BaseRef::Stage(0));
+        assert_eq!(fin.depends_on, vec![0, 1]);
+        assert_eq!(fin.workdir.as_deref(), Some("/app"));
+        assert_eq!(fin.copies[0].dest_resolved.as_deref(), Some("/app/bin"));
+        assert!(fin.copies[0].dest_is_dir);
+        assert_eq!(fin.copies[0].from_stage, Some(1));
+        assert_eq!(fin.user.as_deref(), Some("web"));
+        assert_eq!(fin.find_user("1001").map(|u| u.name.as_str()), Some("web"));
+        assert_eq!(fin.runs_as_root(), Some(false));
+        assert!(fin.cmd.is_some());
+        assert!(m.is_referenced(1));
+        assert_eq!(m.stage_by_ref("TOOLS", 3), Some(1));
+    }
+
+    #[test]
+    fn per_instruction_state_and_removals() {
+        let (file, m) = model(
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl gosu && apt-get purge -y curl\nWORKDIR srv\nWORKDIR ../opt/app\nCOPY . .\nUSER 0\n",
+        );
+        let st = &m.stages[0];
+        assert!(!st.has_package("curl"));
+        assert!(st.has_package("gosu"));
+        assert_eq!(st.workdir.as_deref(), Some("/opt/app"));
+        let copy = file
+            .instructions
+            .iter()
+            .position(|i| matches!(i.kind, InstructionKind::Copy(_)))
+            .unwrap();
+        assert_eq!(m.states[copy].workdir.as_deref(), Some("/opt/app"));
+        assert!(st.copies[0].whole_context);
+        assert_eq!(st.runs_as_root(), Some(true));
+    }
+
+    #[test]
+    fn unknown_images_and_entrypoint_resets_inherited_cmd() {
+        let (_, m) = model("FROM $BASE AS a\nCMD x\nFROM a\nENTRYPOINT [\"y\"]\n");
+        assert_eq!(m.stages[0].family, OsFamily::Unknown);
+        assert_eq!(m.stages[0].runs_as_root(), None);
+        assert_eq!(m.stages[1].cmd, None);
+        assert!(m.stages[1].entrypoint.is_some());
+    }
+}
