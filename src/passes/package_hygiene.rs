@@ -116,6 +116,11 @@ fn check_rule(
     if !rule.when_files.is_empty() && !files_copied(ctx, inst_idx, &rule.when_files) {
         return;
     }
+    if let Some(bc) = ctx.build_context {
+        if rule.unless_files.iter().any(|f| bc.exists(f)) {
+            return;
+        }
+    }
     let text = run_text.text;
     let span_of = |c: &SimpleCommand| run_text.span(c.range.clone());
 

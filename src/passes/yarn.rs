@@ -87,6 +87,22 @@ mod tests {
     }
 
     #[test]
+    fn berry_projects_are_left_to_immutable() {
+        let files: &[(&str, &str)] = &[
+            ("package.json", "{}"),
+            ("yarn.lock", ""),
+            (".yarnrc.yml", ""),
+        ];
+        let f = run(
+            &YarnHygiene,
+            "FROM node\nCOPY . .\nRUN yarn install\n",
+            Some(files),
+        );
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("cache clean"));
+    }
+
+    #[test]
     fn must_not_fire() {
         let files: &[(&str, &str)] = &[("package.json", "{}"), ("yarn.lock", "")];
         for src in [

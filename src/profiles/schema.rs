@@ -141,6 +141,10 @@ pub struct HygieneRule {
     /// (e.g. a lockfile). Never applies without a build context.
     #[serde(default)]
     pub when_files: Vec<String>,
+    /// The rule does not apply when one of these files exists in the build
+    /// context root (e.g. `.yarnrc.yml`: Yarn 2+ has other flags).
+    #[serde(default)]
+    pub unless_files: Vec<String>,
     /// The rule only applies when the command has no operands after the prefix
     /// (`npm install` but not `npm install express`).
     #[serde(default)]
