@@ -329,3 +329,64 @@ fn images_that_cannot_run_are_inconclusive_not_errors() {
     );
     assert!(report.to_markdown().contains("inconclusive"));
 }
+
+/// Containers (any state) whose command mentions `marker`.
+fn containers_running(engine: &dopt::docker::Engine, marker: &str) -> Vec<String> {
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .build();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(engine.docker().list_containers(Some(options)))
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.command.as_deref().unwrap_or("").contains(marker))
+        .filter_map(|c| c.id)
+        .collect()
+}
+
+#[test]
+fn a_hung_build_is_stopped_and_reported() {
+    let Some(engine) = engine_or_skip("a_hung_build_is_stopped_and_reported") else {
+        return;
+    };
+    ensure_base_image(&engine);
+    let dir = context(&app_files());
+    let original = format!("FROM {BASE}\nCOPY . /app\nCMD [\"sh\", \"/app/hello.sh\"]\n");
+    let hung =
+        format!("FROM {BASE}\nCOPY . /app\nRUN sleep 347\nCMD [\"sh\", \"/app/hello.sh\"]\n");
+    for builder in [BuilderChoice::Classic, BuilderChoice::BuildKit] {
+        let mut opts = options(dir.path());
+        opts.builder = builder;
+        opts.build_timeout = Some(std::time::Duration::from_secs(4));
+        let started = std::time::Instant::now();
+        let report = compare_blocking(&original, &hung, &opts).unwrap();
+        let elapsed = started.elapsed().as_secs_f64();
+        println!("{builder:?}: {elapsed:.1} s\n{}", report.to_markdown());
+        assert!(elapsed < 60.0, "{elapsed}");
+        assert!(report.original.built);
+        assert!(!report.optimized.built);
+        let error = report.optimized.build_error.as_deref().unwrap();
+        assert!(error.contains("did not finish within 4 s"), "{error}");
+        assert!((4.0..15.0).contains(&report.optimized.cold_build_seconds));
+
+        // The hung original is an error that says so.
+        let err = compare_blocking(&hung, &original, &opts).unwrap_err();
+        assert!(
+            matches!(&err, DockerError::OriginalBuildFailed { log_tail, .. }
+                if log_tail.contains("did not finish within 4 s")),
+            "{err}"
+        );
+    }
+    // Hanging up cancelled the builds: no `sleep 347` is left (the engine needs a
+    // moment to stop them).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !containers_running(&engine, "sleep 347").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "containers left: {:?}",
+            containers_running(&engine, "sleep 347")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}

@@ -313,6 +313,7 @@ fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Resu
     opts.keep_images = engine.keep_images;
     opts.verify_path = engine.verify_path.clone();
     opts.timeout = std::time::Duration::from_secs(engine.run_timeout);
+    opts.optimized_extra_files = p.outcome.new_files.clone();
     output::note(&format!(
         "Building {} twice (original and optimized) in {} ...",
         p.src.display,

@@ -173,6 +173,8 @@ pub(crate) struct BuildSpec<'a> {
     pub builder: BuilderKind,
     pub network: Option<&'a str>,
     pub no_cache: bool,
+    /// Stop the build (a failure) when it runs longer than this.
+    pub timeout: Option<Duration>,
 }
 
 /// What came out of a build.
@@ -314,7 +316,27 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
     {
         let body = bollard::body_full(spec.context_tar.into());
         let mut stream = engine.docker.build_image(options.build(), None, Some(body));
-        while let Some(item) = stream.next().await {
+        // Dropping the stream hangs up on the engine, which cancels the build (and,
+        // with `forcerm`, removes the step's container).
+        let deadline = spec.timeout.map(|t| tokio::time::Instant::now() + t);
+        loop {
+            let next = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        let message = format!(
+                            "the build did not finish within {} and was stopped \
+                             (BuildOptions::build_timeout)",
+                            show_duration(spec.timeout.unwrap_or_default())
+                        );
+                        sink.push(&format!("ERROR: {message}"));
+                        failure = Some(message);
+                        break;
+                    }
+                },
+                None => stream.next().await,
+            };
+            let Some(item) = next else { break };
             match item {
                 Ok(info) => {
                     let text = render_build_info(&info, &mut printer);
@@ -352,6 +374,16 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
         duration,
         log: sink.log,
         failure,
+    }
+}
+
+/// `90 s`, `30 min`, `1 h 30 min`.
+fn show_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..=119 => format!("{secs} s"),
+        _ if secs < 3600 => format!("{} min", secs / 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
 }
 

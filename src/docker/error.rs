@@ -46,6 +46,11 @@ pub enum DockerError {
         source: bollard::errors::Error,
     },
 
+    /// Ctrl-C (SIGINT) arrived during the comparison; what dopt had created was
+    /// removed before this was returned.
+    #[error("interrupted (Ctrl-C); the images and containers dopt had created were removed")]
+    Interrupted,
+
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 

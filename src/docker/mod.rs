@@ -20,7 +20,7 @@ pub mod report;
 mod stages;
 pub mod verify;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bollard::query_parameters::{RemoveImageOptions, RemoveImageOptionsBuilder};
@@ -70,11 +70,21 @@ pub struct BuildOptions {
     pub timeout: Duration,
     /// Show a progress spinner (only on a terminal, never when `CI` is set).
     pub progress: bool,
+    /// Files the fixes create next to the Dockerfile (`Outcome::new_files`: path
+    /// relative to the build context, contents), e.g. the `.dockerignore` of DOP022.
+    /// They are packed into the *optimized* version's context only, never written to
+    /// the folder; as with `dopt apply`, a file that already exists is kept as is.
+    pub optimized_extra_files: Vec<(String, String)>,
+    /// The longest one build (each cold or warm build of each version) may take;
+    /// a build still running then is stopped and reported as failed. `None` waits
+    /// for ever.
+    pub build_timeout: Option<Duration>,
 }
 
 impl BuildOptions {
     /// Defaults: `Dockerfile`, no build args or target, automatic builder, default
-    /// network, images removed, `GET /`, 60 s timeout, progress shown.
+    /// network, images removed, `GET /`, 60 s run timeout, progress shown, no new
+    /// files, 30 min per build.
     pub fn new(context_dir: impl Into<PathBuf>) -> Self {
         BuildOptions {
             context_dir: context_dir.into(),
@@ -87,28 +97,9 @@ impl BuildOptions {
             verify_path: "/".into(),
             timeout: Duration::from_secs(60),
             progress: true,
+            optimized_extra_files: Vec::new(),
+            build_timeout: Some(Duration::from_secs(30 * 60)),
         }
-    }
-}
-
-/// The build-context packer of `context.rs`, which honours `.dockerignore` exactly
-/// as Docker does for the receiving builder (through the Engine API, BuildKit
-/// applies no `.dockerignore` itself, so an excluded `.dockerignore` is left out).
-fn context_packer(
-    context_dir: &Path,
-    dockerfile_name: &str,
-    dockerfile_contents: &[u8],
-    builder: BuilderKind,
-) -> anyhow::Result<Vec<u8>> {
-    match builder {
-        BuilderKind::Classic => {
-            context::build_context_tar(context_dir, dockerfile_name, dockerfile_contents)
-        }
-        BuilderKind::BuildKit => context::build_context_tar_for_buildkit(
-            context_dir,
-            dockerfile_name,
-            dockerfile_contents,
-        ),
     }
 }
 
@@ -117,6 +108,13 @@ fn context_packer(
 /// `original` and `optimized` are the Dockerfile texts. Errors are returned only
 /// when no comparison is possible (no engine, unreadable context, the original does
 /// not build); a failing optimized build is reported in the [`Report`].
+///
+/// Ctrl-C (SIGINT) is caught while this runs: the build in progress is cancelled,
+/// every image and container of this run is removed (even with
+/// [`BuildOptions::keep_images`]: no report lists them), and
+/// [`DockerError::Interrupted`] is returned. (Tokio keeps its SIGINT handler for
+/// the rest of the process, so a later Ctrl-C no longer ends the process by
+/// itself.)
 pub async fn compare(
     original: &str,
     optimized: &str,
@@ -132,8 +130,25 @@ pub async fn compare(
         bar: &bar,
         images: Vec::new(),
     };
-    let result = session.run(original, optimized).await;
+    let result = {
+        let run = session.run(original, optimized);
+        tokio::pin!(run);
+        tokio::select! {
+            result = &mut run => Some(result),
+            () = interrupted() => None,
+        }
+    };
     bar.finish_and_clear();
+    let Some(result) = result else {
+        eprintln!("dopt: interrupted; removing the images and containers it created ...");
+        // Bounded: a second Ctrl-C is caught too, and cleanup must not hang.
+        let cleanup = async {
+            session.remove_containers().await;
+            session.remove_images().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(60), cleanup).await;
+        return Err(DockerError::Interrupted);
+    };
     let kept = if opts.keep_images {
         session.images.clone()
     } else {
@@ -146,10 +161,38 @@ pub async fn compare(
     })
 }
 
+/// Resolves on Ctrl-C; never when no handler can be installed.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The exit status of a process ended by Ctrl-C (128 + SIGINT), as shells report it.
+pub const INTERRUPTED_EXIT_CODE: i32 = 130;
+
 /// [`compare`] on a fresh tokio runtime, for synchronous callers such as the CLI.
 /// Called from inside a runtime, it runs on a scoped thread of its own (a runtime
 /// cannot block inside another).
+///
+/// On Ctrl-C, after [`compare`] has removed what it created, the process exits
+/// with status [`INTERRUPTED_EXIT_CODE`]: the SIGINT handler replaced the default
+/// action, and a synchronous caller must not go on (e.g. `dopt apply --verify`
+/// writing a file that was never verified).
 pub fn compare_blocking(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+) -> Result<Report, DockerError> {
+    let result = compare_blocking_inner(original, optimized, opts);
+    if let Err(DockerError::Interrupted) = result {
+        eprintln!("dopt: {}", DockerError::Interrupted);
+        std::process::exit(INTERRUPTED_EXIT_CODE);
+    }
+    result
+}
+
+fn compare_blocking_inner(
     original: &str,
     optimized: &str,
     opts: &BuildOptions,
@@ -278,9 +321,18 @@ impl Session<'_> {
 
         let dir = &opts.context_dir;
         let name = opts.dockerfile_name.as_str();
-        let original_tar = pack::context_tar(dir, name, original_text.as_bytes(), builder)?;
-        let optimized_tar = pack::context_tar(dir, name, optimized_text.as_bytes(), builder)?;
-        let edit_file = pack::pick_source_file(&original_tar, name);
+        let original_tar = pack::context_tar(dir, name, original_text.as_bytes(), builder, &[])?;
+        let optimized_tar = pack::context_tar(
+            dir,
+            name,
+            optimized_text.as_bytes(),
+            builder,
+            &opts.optimized_extra_files,
+        )?;
+        // The edited file must be in both contexts (a fix's `.dockerignore` may leave
+        // files out of the optimized one), or one warm rebuild would edit nothing.
+        let edit_file = pack::pick_source_file(&optimized_tar, name)
+            .filter(|path| pack::contains_file(&original_tar, path));
         if edit_file.is_none() {
             notes.push(
                 "the context has no text file besides dependency manifests and the \
@@ -484,6 +536,7 @@ impl Session<'_> {
             builder,
             network: opts.network.as_deref(),
             no_cache,
+            timeout: opts.build_timeout,
         };
         build::build(self.engine, spec, self.bar).await
     }
@@ -523,6 +576,24 @@ impl Session<'_> {
                     .docker
                     .remove_image(id, None::<RemoveImageOptions>, None)
                     .await;
+            }
+        }
+    }
+
+    /// Containers of this run (verification runs carry the `dopt.run` label), e.g.
+    /// one left running when the run was interrupted.
+    async fn remove_containers(&self) {
+        let filters = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("dopt.run={}", self.run_id)],
+        )]);
+        let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        if let Ok(containers) = self.engine.docker.list_containers(Some(options)).await {
+            for id in containers.into_iter().filter_map(|c| c.id) {
+                verify::remove_container(self.engine, &id).await;
             }
         }
     }

@@ -8,20 +8,91 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::context::{self, ContextOptions};
+use super::dockerignore::{DockerIgnore, DOCKERIGNORE_FILE};
 use super::error::DockerError;
+use super::BuilderKind;
 
-/// Packs `context_dir` with the Dockerfile contents stored under `dockerfile_name`.
+/// Packs `context_dir` with the Dockerfile contents stored under `dockerfile_name`,
+/// as the given builder must receive it (see `context.rs`), plus `new_files`: the
+/// files a fix creates next to the Dockerfile (`(path relative to the context,
+/// contents)`), which exist only in the tar, never on disk.
+///
+/// `new_files` are taken exactly as `dopt apply` would leave the folder: a file that
+/// already exists is never overwritten, so the one on disk is packed instead. A new
+/// `.dockerignore` filters the context it is packed with (unless a Dockerfile-specific
+/// `<Dockerfile>.dockerignore` exists, which Docker prefers; then it is an ordinary
+/// file); other new files are added unless the ignore rules exclude them.
 pub(crate) fn context_tar(
     context_dir: &Path,
     dockerfile_name: &str,
     dockerfile_contents: &[u8],
-    builder: super::BuilderKind,
+    builder: BuilderKind,
+    new_files: &[(String, String)],
 ) -> Result<Vec<u8>, DockerError> {
-    super::context_packer(context_dir, dockerfile_name, dockerfile_contents, builder).map_err(|e| {
-        DockerError::Context {
-            dir: context_dir.display().to_string(),
-            cause: format!("{e:#}"),
+    let context_error = |cause: String| DockerError::Context {
+        dir: context_dir.display().to_string(),
+        cause,
+    };
+    let dockerfile_name = dockerfile_name.trim_start_matches("./");
+    let specific_ignore_exists = context_dir
+        .join(format!("{dockerfile_name}.dockerignore"))
+        .is_file();
+    let mut dockerignore = None;
+    let mut added: Vec<(&str, &[u8])> = Vec::new();
+    for (rel, contents) in new_files {
+        let rel = rel.trim_start_matches("./");
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel.split('/').any(|part| part == ".." || part.is_empty())
+        {
+            return Err(context_error(format!(
+                "a fix's new file {rel:?} is not a path inside the build context"
+            )));
         }
+        if rel == dockerfile_name || std::fs::symlink_metadata(context_dir.join(rel)).is_ok() {
+            continue; // `dopt apply` keeps the user's file
+        }
+        if rel == DOCKERIGNORE_FILE && !specific_ignore_exists {
+            dockerignore = Some(contents.as_str());
+        } else {
+            added.push((rel, contents.as_bytes()));
+        }
+    }
+    let options = ContextOptions {
+        for_buildkit: builder == BuilderKind::BuildKit,
+        dockerignore,
+    };
+    let tar = context::build_context_tar_with(
+        context_dir,
+        dockerfile_name,
+        dockerfile_contents,
+        &options,
+    )
+    .map_err(|e| context_error(format!("{e:#}")))?;
+    if added.is_empty() {
+        return Ok(tar);
+    }
+    let ignore = match dockerignore {
+        Some(text) => DockerIgnore::parse(text),
+        None => DockerIgnore::for_dockerfile(context_dir, Path::new(dockerfile_name))
+            .map_err(|e| context_error(e.to_string()))?,
+    };
+    added.retain(|(rel, _)| !ignore.is_excluded(rel));
+    rewrite(&tar, None, &added).map_err(|e| context_error(e.to_string()))
+}
+
+/// Whether the tar holds a regular file at `path`.
+pub(crate) fn contains_file(tar_bytes: &[u8], path: &str) -> bool {
+    let mut archive = tar::Archive::new(tar_bytes);
+    let Ok(entries) = archive.entries() else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.header().entry_type() == tar::EntryType::Regular
+            && entry
+                .path()
+                .is_ok_and(|p| p.to_string_lossy().trim_start_matches("./") == path)
     })
 }
 
@@ -144,6 +215,16 @@ pub(crate) fn pick_source_file(tar_bytes: &[u8], dockerfile_name: &str) -> Optio
 /// A copy of the tar in which `path` has a newline appended: harmless in every text
 /// format, but a different checksum, so every layer that copied it is rebuilt.
 pub(crate) fn with_appended_newline(tar_bytes: &[u8], path: &str) -> std::io::Result<Vec<u8>> {
+    rewrite(tar_bytes, Some(path), &[])
+}
+
+/// A copy of the tar, with a newline appended to `touch` and the `added` regular
+/// files (mode 0644, owner 0:0) at the end.
+fn rewrite(
+    tar_bytes: &[u8],
+    touch: Option<&str>,
+    added: &[(&str, &[u8])],
+) -> std::io::Result<Vec<u8>> {
     let mut archive = tar::Archive::new(tar_bytes);
     let mut out = tar::Builder::new(Vec::new());
     for entry in archive.entries()? {
@@ -152,7 +233,7 @@ pub(crate) fn with_appended_newline(tar_bytes: &[u8], path: &str) -> std::io::Re
         let entry_path = entry.path()?.to_string_lossy().to_string();
         let mut data = Vec::new();
         entry.read_to_end(&mut data)?;
-        if entry_path.trim_start_matches("./") == path {
+        if touch.is_some_and(|path| entry_path.trim_start_matches("./") == path) {
             data.push(b'\n');
         }
         header.set_size(data.len() as u64);
@@ -166,6 +247,16 @@ pub(crate) fn with_appended_newline(tar_bytes: &[u8], path: &str) -> std::io::Re
             }
             _ => out.append_data(&mut header, &entry_path, data.as_slice())?,
         }
+    }
+    for (path, contents) in added {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        out.append_data(&mut header, path, *contents)?;
     }
     out.into_inner()
 }
@@ -221,5 +312,72 @@ mod tests {
                 ("b.py".to_string(), "print(2)\n".to_string())
             ]
         );
+    }
+
+    fn names(tar_bytes: &[u8]) -> Vec<String> {
+        let mut archive = tar::Archive::new(tar_bytes);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_fixs_dockerignore_filters_only_the_packed_context() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules")).unwrap();
+        std::fs::write(dir.path().join("node_modules/junk"), "x").unwrap();
+        std::fs::write(dir.path().join("app.js"), "y()").unwrap();
+        let new_files = vec![(".dockerignore".to_string(), "node_modules\n".to_string())];
+        for builder in [BuilderKind::Classic, BuilderKind::BuildKit] {
+            let plain = context_tar(dir.path(), "Dockerfile", b"FROM x", builder, &[]).unwrap();
+            assert!(contains_file(&plain, "node_modules/junk"));
+            let fixed =
+                context_tar(dir.path(), "Dockerfile", b"FROM x", builder, &new_files).unwrap();
+            let fixed_names = names(&fixed);
+            assert!(!fixed_names.iter().any(|n| n.starts_with("node_modules")));
+            assert!(contains_file(&fixed, "app.js"));
+            assert!(contains_file(&fixed, ".dockerignore"), "{fixed_names:?}");
+        }
+        // The folder is left as it was.
+        assert!(!dir.path().join(".dockerignore").exists());
+    }
+
+    #[test]
+    fn new_files_never_replace_the_users_and_stay_inside_the_context() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".dockerignore"), "*.log\n").unwrap();
+        std::fs::write(dir.path().join("a.log"), "log").unwrap();
+        std::fs::write(dir.path().join("app.js"), "y()").unwrap();
+        let new_files = vec![
+            (".dockerignore".to_string(), "app.js\n".to_string()),
+            ("conf/extra.txt".to_string(), "extra".to_string()),
+            ("debug.log".to_string(), "ignored".to_string()),
+        ];
+        let tar = context_tar(
+            dir.path(),
+            "Dockerfile",
+            b"FROM x",
+            BuilderKind::Classic,
+            &new_files,
+        )
+        .unwrap();
+        // The user's .dockerignore still rules: app.js stays, *.log goes.
+        assert!(contains_file(&tar, "app.js"));
+        assert!(!contains_file(&tar, "a.log"));
+        assert!(contains_file(&tar, "conf/extra.txt"));
+        assert!(!contains_file(&tar, "debug.log"));
+        for bad in ["../escape", "/abs", "a//b"] {
+            let err = context_tar(
+                dir.path(),
+                "Dockerfile",
+                b"FROM x",
+                BuilderKind::Classic,
+                &[(bad.to_string(), String::new())],
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("not a path inside"), "{err}");
+        }
     }
 }

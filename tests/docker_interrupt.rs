@@ -1,0 +1,124 @@
+//! Engine test: Ctrl-C during `dopt suggest --build` removes the images and
+//! containers of the run, and dopt exits with 130.
+
+mod docker_support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use docker_support::{context, engine_or_skip, ensure_base_image, BASE};
+use dopt::docker::Engine;
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Tags of the images whose repository starts with `prefix`.
+fn images_with_prefix(engine: &Engine, prefix: &str) -> Vec<String> {
+    block_on(
+        engine
+            .docker()
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>),
+    )
+    .unwrap()
+    .into_iter()
+    .flat_map(|image| image.repo_tags)
+    .filter(|tag| tag.starts_with(prefix))
+    .collect()
+}
+
+/// Ids of the containers (any state) labelled by a dopt run whose id starts with
+/// `prefix`.
+fn containers_with_prefix(engine: &Engine, prefix: &str) -> Vec<String> {
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .build();
+    block_on(engine.docker().list_containers(Some(options)))
+        .unwrap()
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .and_then(|labels| labels.get("dopt.run"))
+                .is_some_and(|run| run.starts_with(prefix))
+        })
+        .filter_map(|c| c.id)
+        .collect()
+}
+
+#[test]
+fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
+    let Some(engine) =
+        engine_or_skip("ctrl_c_during_build_removes_what_dopt_created_and_exits_130")
+    else {
+        return;
+    };
+    ensure_base_image(&engine);
+    // Two RUNs that dopt merges; the image's command sleeps, so verification is
+    // still running its container when Ctrl-C arrives, after all four builds.
+    let dir = context(&[
+        (
+            "Dockerfile",
+            &format!(
+                "FROM {BASE}\nCOPY hello.sh /app/\nRUN echo one\nRUN echo two\n\
+                 CMD [\"sleep\", \"293\"]\n"
+            ),
+        ),
+        ("hello.sh", "echo hello\n"),
+    ]);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dopt"))
+        .args(["suggest", "--build", "--run-timeout", "200"])
+        .arg(dir.path().join("Dockerfile"))
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("dopt-{:x}", child.id());
+
+    // Wait until the verification container runs.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while containers_with_prefix(&engine, &prefix).is_empty() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "dopt ended early ({status}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no verification container came up"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let images_before = images_with_prefix(&engine, &prefix);
+    assert!(images_before.len() >= 2, "{images_before:?}");
+
+    let interrupted_at = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stderr}");
+    println!(
+        "exited {:?} {:.1} s after Ctrl-C; images before: {images_before:?}",
+        output.status.code(),
+        interrupted_at.elapsed().as_secs_f64()
+    );
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(interrupted_at.elapsed() < Duration::from_secs(30));
+    assert_eq!(images_with_prefix(&engine, &prefix), Vec::<String>::new());
+    assert_eq!(
+        containers_with_prefix(&engine, &prefix),
+        Vec::<String>::new()
+    );
+}
