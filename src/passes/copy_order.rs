@@ -44,8 +44,9 @@ RUN npm run build
 Only manifests that exist in the build context (and are not excluded by
 `.dockerignore`) are copied, with the original COPY's flags (`--chown`) and
 destination. A RUN that also builds is split: the install part moves, the rest
-stays after `COPY . .`. There is no fix when something between the COPY and the
-install changes the environment, when the install reads more than the manifests
+stays after `COPY . .`. When `ENV`/`ARG` lines sit between the COPY and the
+install, the install keeps its place and `COPY . .` moves down after it instead.
+There is no fix when other instructions sit between the COPY and the install, when the install reads more than the manifests
 (`pip install .`, `-e .`, local path dependencies, npm workspaces, Cargo and
 Composer projects), or without a build context.
 
@@ -238,11 +239,15 @@ fn plan_fix(
     let copy_inst = &file.instructions[copy.instruction];
     let run_inst = &file.instructions[install.run];
     // Nothing between the COPY and the install may change what the install sees.
+    // ENV/ARG lines may: then the install stays where it is and `COPY . .` moves
+    // down after it instead.
+    let mut move_copy_down = false;
     for i in copy.instruction + 1..install.run {
         let same_workdir = model.states.get(i).map(|s| &s.workdir)
             == model.states.get(install.run).map(|s| &s.workdir);
         match file.instructions[i].kind {
             InstructionKind::Label(_) | InstructionKind::Expose(_) => {}
+            InstructionKind::Env(_) | InstructionKind::Arg(_) => move_copy_down = true,
             // `WORKDIR .` and the like: the install runs in the same place anyway.
             InstructionKind::Workdir(_) if same_workdir => {}
             _ => {
@@ -375,8 +380,47 @@ fn plan_fix(
     if movable <= install.command {
         return Err("the install is not at the start of its RUN".into());
     }
+    let whole_run = movable == commands.len() && install.script.trailing.trim().is_empty();
+    let splittable = install.script.plain_and_chain
+        && install.script.parse_ok
+        && commands[..movable]
+            .iter()
+            .all(|c| c.separator_after == Some(Separator::And) && !c.in_pipeline);
+    if !whole_run && !splittable {
+        return Err(
+            "the install RUN also runs other commands in a way that cannot be split".into(),
+        );
+    }
+    if move_copy_down {
+        // The manifests take the COPY's place; the COPY goes after the install.
+        let mut copy_text = file.source[copy_inst.span.range()].to_string();
+        if !copy_text.ends_with('\n') {
+            copy_text.push_str(file.line_ending.as_str());
+        }
+        edits.push(Edit::replace(copy_inst.span, block));
+        if whole_run {
+            let (at, content) = text::insert_lines_after(file, install.run, &copy_text);
+            edits.push(Edit::insert(at, content));
+        } else {
+            let logical = &run_inst.logical;
+            let first = logical.map(commands[0].range.start);
+            let last_end = logical.map(commands[movable - 1].range.end);
+            let rest_start = logical.map(commands[movable].range.start);
+            let le = file.line_ending.as_str();
+            let run_prefix = &file.source[run_inst.span.start..first];
+            edits.push(Edit::replace(
+                Span::new(last_end, rest_start),
+                format!("{le}{copy_text}{run_prefix}"),
+            ));
+        }
+        let mut fix = Fix::safe(edits);
+        if plan.unsafe_reason.is_some() {
+            fix.safety = Safety::Unsafe;
+        }
+        return Ok((fix, plan.unsafe_reason));
+    }
     let copy_at = text::insertion_before(file, copy.instruction);
-    if movable == commands.len() && install.script.trailing.trim().is_empty() {
+    if whole_run {
         // Move the whole RUN with the comment lines attached to it.
         let from = text::insertion_before(file, install.run);
         let mut moved = file.source[from..run_inst.span.end].to_string();
@@ -389,16 +433,6 @@ fn plan_fix(
             end_with_one_blank_line_less(file, from, run_inst.span.end),
         )));
     } else {
-        if !install.script.plain_and_chain
-            || !install.script.parse_ok
-            || commands[..movable]
-                .iter()
-                .any(|c| c.separator_after != Some(Separator::And) || c.in_pipeline)
-        {
-            return Err(
-                "the install RUN also runs other commands in a way that cannot be split".into(),
-            );
-        }
         let logical = &run_inst.logical;
         let first = logical.map(commands[0].range.start);
         let last_end = logical.map(commands[movable - 1].range.end);
@@ -742,6 +776,26 @@ mod tests {
         assert_eq!(
             c.fixed,
             "FROM python:3.7.13\n\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nWORKDIR .\n\nCMD [ \"python\", \"app.py\" ]\n"
+        );
+    }
+
+    #[test]
+    fn env_in_between_moves_the_copy_down_instead() {
+        let src = "FROM node:20\nWORKDIR /app\nCOPY . .\nARG NODE_ENV=production\nENV NODE_ENV=$NODE_ENV\nRUN npm ci && npm run build\nCMD [\"node\", \".\"]\n";
+        let c = check(
+            &CopyOrder,
+            src,
+            Some(&[("package.json", PKG), ("package-lock.json", "{}")]),
+        );
+        assert_eq!(
+            c.fixed,
+            "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nARG NODE_ENV=production\nENV NODE_ENV=$NODE_ENV\nRUN npm ci\nCOPY . .\nRUN npm run build\nCMD [\"node\", \".\"]\n"
+        );
+        let src = "FROM python:3.12-slim\nWORKDIR /srv\nCOPY . .\nENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\n";
+        let c = check(&CopyOrder, src, Some(&[("requirements.txt", "flask\n")]));
+        assert_eq!(
+            c.fixed,
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements.txt ./\nENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\nCOPY . .\n"
         );
     }
 
