@@ -617,7 +617,11 @@ fn build_instruction(
             let message = if keyword.is_empty() {
                 "expected an instruction".to_string()
             } else {
-                format!("unknown instruction: {}", keyword.to_ascii_uppercase())
+                let upper = keyword.to_ascii_uppercase();
+                match closest_keyword(&upper) {
+                    Some(k) => format!("unknown instruction: {upper} (did you mean {k}?)"),
+                    None => format!("unknown instruction: {upper}"),
+                }
             };
             return Err(ParseError::new(message, keyword_span));
         }
@@ -736,6 +740,52 @@ fn decode_json_string(raw: &str) -> String {
         }
     }
     out
+}
+
+const KEYWORDS: [&str; 18] = [
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+/// The instruction keyword closest to `word` (edit distance 1, or 2 for longer words).
+fn closest_keyword(word: &str) -> Option<&'static str> {
+    fn distance(a: &[u8], b: &[u8]) -> usize {
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let cost = usize::from(ca != cb);
+                cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    if word.len() > 16 {
+        return None;
+    }
+    KEYWORDS
+        .iter()
+        .map(|k| (distance(word.as_bytes(), k.as_bytes()), *k))
+        .filter(|&(d, _)| d == 1 || (d == 2 && word.len() >= 5))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
 }
 
 fn command_is_empty(command: &Command) -> bool {
@@ -1075,8 +1125,13 @@ mod tests {
         let err = parse(src).unwrap_err();
         assert_eq!(err.message, "unknown instruction: FOO");
         assert_eq!(&src[err.span.range()], "FOO");
+        let typo = parse("FROM a\nRUNN x\n").unwrap_err();
+        assert_eq!(
+            typo.message,
+            "unknown instruction: RUNN (did you mean RUN?)"
+        );
         let rendered = err.render("Dockerfile", src, false);
-        assert!(rendered.starts_with("Dockerfile:2:1: error: unknown instruction: FOO"));
+        assert!(rendered.starts_with("Dockerfile:2:1: error: unknown instruction: FOO\n"));
         assert!(parse("FROM a\nRUN <<EOF\nno end\n").is_err());
         assert!(parse("").is_err());
         assert!(parse("# only\n\n").is_err());
