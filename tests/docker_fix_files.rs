@@ -57,6 +57,14 @@ fn a_fixs_dockerignore_makes_the_optimized_image_smaller() {
             verification.missing_files
         );
         assert!(!verification.missing_files.is_empty());
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("the new .dockerignore")),
+            "{:?}",
+            report.notes
+        );
     }
     // Never written to the folder.
     assert!(!dir.path().join(".dockerignore").exists());

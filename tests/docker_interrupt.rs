@@ -122,3 +122,95 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
         Vec::<String>::new()
     );
 }
+
+/// Ids of all images (intermediate ones too).
+fn all_image_ids(engine: &Engine) -> Vec<String> {
+    let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+        .all(true)
+        .build();
+    block_on(engine.docker().list_images(Some(options)))
+        .unwrap()
+        .into_iter()
+        .map(|image| image.id)
+        .collect()
+}
+
+/// Whether the image was made by a step whose command contains `marker`.
+fn made_by(engine: &Engine, id: &str, marker: &str) -> bool {
+    // The newest history entry is the step that made the image.
+    block_on(engine.docker().image_history(id)).is_ok_and(|history| {
+        history
+            .first()
+            .is_some_and(|h| h.created_by.contains(marker))
+    })
+}
+
+#[test]
+fn ctrl_c_during_a_classic_build_removes_its_finished_steps() {
+    let Some(engine) = engine_or_skip("ctrl_c_during_a_classic_build_removes_its_finished_steps")
+    else {
+        return;
+    };
+    ensure_base_image(&engine);
+    let marker = format!("step-done-{}", std::process::id());
+    let dir = context(&[
+        (
+            "Dockerfile",
+            &format!("FROM {BASE}\nRUN echo {marker}\nRUN echo two && sleep 271\nCMD [\"true\"]\n"),
+        ),
+        ("hello.sh", "echo hello\n"),
+    ]);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dopt"))
+        .args(["suggest", "--build", "--builder", "classic"])
+        .arg(dir.path().join("Dockerfile"))
+        .env_remove("CI")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first step's image exists and the second step runs.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let step_image = loop {
+        let running_sleep = block_on(
+            engine
+                .docker()
+                .list_containers(None::<bollard::query_parameters::ListContainersOptions>),
+        )
+        .unwrap()
+        .iter()
+        .any(|c| c.command.as_deref().unwrap_or("").contains("sleep 271"));
+        let step = all_image_ids(&engine)
+            .into_iter()
+            .find(|id| made_by(&engine, id, &marker));
+        if let (true, Some(step)) = (running_sleep, step) {
+            break step;
+        }
+        if child.try_wait().unwrap().is_some() {
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "dopt ended early: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the build did not get to `sleep`"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        block_on(engine.docker().inspect_image(&step_image)).is_err(),
+        "the finished step's image {step_image} is left"
+    );
+}

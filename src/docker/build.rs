@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bollard::models::{BuildInfo, BuildInfoAux};
@@ -175,6 +176,9 @@ pub(crate) struct BuildSpec<'a> {
     pub no_cache: bool,
     /// Stop the build (a failure) when it runs longer than this.
     pub timeout: Option<Duration>,
+    /// Receives the log as it grows, so that an interrupted build's intermediate
+    /// images can still be found.
+    pub log_mirror: Option<&'a Mutex<String>>,
 }
 
 /// What came out of a build.
@@ -206,6 +210,8 @@ pub(crate) fn progress_bar(enabled: bool) -> ProgressBar {
 struct LogSink<'a> {
     log: String,
     bar: &'a ProgressBar,
+    /// A copy readable by the caller even if this build's future is dropped.
+    mirror: Option<&'a Mutex<String>>,
 }
 
 impl LogSink<'_> {
@@ -219,6 +225,14 @@ impl LogSink<'_> {
         }
         if let Some(last) = text.lines().rev().find(|l| !l.trim().is_empty()) {
             self.bar.set_message(last.trim().to_string());
+        }
+        if let Some(mirror) = self.mirror {
+            if let Ok(mut mirror) = mirror.lock() {
+                mirror.push_str(text);
+                if !text.ends_with('\n') {
+                    mirror.push('\n');
+                }
+            }
         }
     }
 }
@@ -285,6 +299,7 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
     let mut sink = LogSink {
         log: String::new(),
         bar,
+        mirror: spec.log_mirror,
     };
     let build_args: HashMap<String, String> = spec.build_args.iter().cloned().collect();
     let mut options = BuildImageOptionsBuilder::default()

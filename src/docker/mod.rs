@@ -129,6 +129,8 @@ pub async fn compare(
         run_id: &run_id,
         bar: &bar,
         images: Vec::new(),
+        current_build_log: std::sync::Mutex::new(String::new()),
+        current_builder: std::sync::Mutex::new(None),
     };
     let result = {
         let run = session.run(original, optimized);
@@ -145,6 +147,15 @@ pub async fn compare(
         let cleanup = async {
             session.remove_containers().await;
             session.remove_images().await;
+            let log = session
+                .current_build_log
+                .lock()
+                .map(|log| log.clone())
+                .unwrap_or_default();
+            let builder = session.current_builder.lock().ok().and_then(|b| *b);
+            if let Some(builder) = builder {
+                session.remove_failed_intermediates(builder, &log).await;
+            }
         };
         let _ = tokio::time::timeout(Duration::from_secs(60), cleanup).await;
         return Err(DockerError::Interrupted);
@@ -217,6 +228,36 @@ fn compare_blocking_inner(
     }
 }
 
+/// When every path missing from the optimized image is one the fixes' new
+/// `.dockerignore` leaves out of the context, says so: the difference is the fix's
+/// intent, but only the user can tell whether the image needed those files.
+fn new_dockerignore_note(opts: &BuildOptions, verification: &Verification) -> Option<String> {
+    let (_, text) = opts
+        .optimized_extra_files
+        .iter()
+        .find(|(path, _)| path.trim_start_matches("./") == dockerignore::DOCKERIGNORE_FILE)?;
+    if verification.missing_files.is_empty()
+        || opts
+            .context_dir
+            .join(dockerignore::DOCKERIGNORE_FILE)
+            .exists()
+    {
+        return None;
+    }
+    let ignore = dockerignore::DockerIgnore::parse(text);
+    // Paths are relative to the WORKDIR, which `COPY . .` fills from the context root.
+    let all_ignored = verification
+        .missing_files
+        .iter()
+        .all(|path| ignore.is_excluded(path.trim_start_matches("./")));
+    all_ignored.then(|| {
+        "the files missing from the optimized image are those the new .dockerignore (created \
+         by a fix) leaves out of the build context; apply it only if the image does not need \
+         them"
+            .to_string()
+    })
+}
+
 /// A short unique prefix for the tags and container names of one run.
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -233,6 +274,10 @@ struct Session<'a> {
     bar: &'a indicatif::ProgressBar,
     /// Every tag we created, for cleanup.
     images: Vec<String>,
+    /// The log of the latest build so far, and its builder: when interrupted, the
+    /// steps it finished are found there.
+    current_build_log: std::sync::Mutex<String>,
+    current_builder: std::sync::Mutex<Option<BuilderKind>>,
 }
 
 impl Session<'_> {
@@ -391,6 +436,12 @@ impl Session<'_> {
             );
         }
 
+        if let Some(verification) = &verification {
+            if let Some(note) = new_dockerignore_note(opts, verification) {
+                notes.push(note);
+            }
+        }
+
         let mut standin_names: Vec<String> = [&original_report, &optimized_report]
             .iter()
             .filter_map(|v| v.image.as_ref()?.standin_base.clone())
@@ -537,7 +588,14 @@ impl Session<'_> {
             network: opts.network.as_deref(),
             no_cache,
             timeout: opts.build_timeout,
+            log_mirror: Some(&self.current_build_log),
         };
+        if let Ok(mut log) = self.current_build_log.lock() {
+            log.clear();
+        }
+        if let Ok(mut current) = self.current_builder.lock() {
+            *current = Some(builder);
+        }
         build::build(self.engine, spec, self.bar).await
     }
 
@@ -557,26 +615,33 @@ impl Session<'_> {
         if builder != BuilderKind::Classic || self.opts.keep_images {
             return;
         }
-        for id in build::classic_intermediate_ids(log).iter().rev() {
-            let untagged = self
-                .engine
-                .docker
-                .inspect_image(id)
-                .await
-                .is_ok_and(|image| {
-                    image
-                        .repo_tags
-                        .unwrap_or_default()
-                        .iter()
-                        .all(|t| t == "<none>:<none>")
-                });
-            if untagged {
-                let _ = self
-                    .engine
-                    .docker
-                    .remove_image(id, None::<RemoveImageOptions>, None)
-                    .await;
+        let ids = build::classic_intermediate_ids(log);
+        // A cancelled build (timeout, Ctrl-C) stops its step's container a moment
+        // later; until then the image it runs on cannot be removed: retry a while.
+        for attempt in 0..20 {
+            let mut left = false;
+            for id in ids.iter().rev() {
+                let Ok(image) = self.engine.docker.inspect_image(id).await else {
+                    continue;
+                };
+                let untagged = image
+                    .repo_tags
+                    .unwrap_or_default()
+                    .iter()
+                    .all(|t| t == "<none>:<none>");
+                if untagged {
+                    left |= self
+                        .engine
+                        .docker
+                        .remove_image(id, None::<RemoveImageOptions>, None)
+                        .await
+                        .is_err();
+                }
             }
+            if !left || attempt == 19 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 
