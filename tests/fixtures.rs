@@ -61,6 +61,13 @@ fn fixtures() {
                 "{pass}/{case}: rejected fixes {:?}",
                 outcome.rejected
             );
+            // The second run sees the files the first one created (e.g. `.dockerignore`).
+            let with_new_files = tempfile::tempdir().unwrap();
+            copy_dir(ctx, with_new_files.path());
+            for (rel, content) in &outcome.new_files {
+                std::fs::write(with_new_files.path().join(rel), content).unwrap();
+            }
+            let runner = common::runner(&[&pass], true, Some(with_new_files.path()));
             let again = runner.run(&outcome.fixed).expect("output parses");
             assert!(
                 again.applied.is_empty(),
@@ -79,4 +86,16 @@ fn fixtures() {
         }
     }
     eprintln!("{cases} fixture cases checked");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

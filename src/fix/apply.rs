@@ -124,6 +124,26 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Records that `finding`'s fix was applied in `round`, with the files it creates.
+    fn record(&mut self, finding: &Finding, round: usize) {
+        let fix = finding
+            .fix
+            .as_ref()
+            .expect("only findings with a fix are applied");
+        self.applied.push(AppliedFix {
+            code: finding.code,
+            name: finding.name,
+            message: finding.message.clone(),
+            safety: fix.safety,
+            round,
+        });
+        for nf in &fix.new_files {
+            if !self.new_files.iter().any(|(p, _)| p == &nf.0) {
+                self.new_files.push(nf.clone());
+            }
+        }
+    }
+
     pub fn changed(&self) -> bool {
         !self.applied.is_empty()
     }
@@ -212,40 +232,15 @@ where
             // Fixes that only create files (e.g. `.dockerignore`) change no text:
             // record them, then stop.
             for &i in &kept {
-                let f = candidates[i];
-                let fix = f.fix.as_ref().unwrap();
+                let fix = candidates[i].fix.as_ref().unwrap();
                 if fix.edits.is_empty() && !fix.new_files.is_empty() {
-                    outcome.applied.push(AppliedFix {
-                        code: f.code,
-                        name: f.name,
-                        message: f.message.clone(),
-                        safety: fix.safety,
-                        round,
-                    });
-                    for nf in &fix.new_files {
-                        if !outcome.new_files.iter().any(|(p, _)| p == &nf.0) {
-                            outcome.new_files.push(nf.clone());
-                        }
-                    }
+                    outcome.record(candidates[i], round);
                 }
             }
             break;
         }
         for &i in &kept {
-            let f = candidates[i];
-            let fix = f.fix.as_ref().unwrap();
-            outcome.applied.push(AppliedFix {
-                code: f.code,
-                name: f.name,
-                message: f.message.clone(),
-                safety: fix.safety,
-                round,
-            });
-            for nf in &fix.new_files {
-                if !outcome.new_files.iter().any(|(p, _)| p == &nf.0) {
-                    outcome.new_files.push(nf.clone());
-                }
-            }
+            outcome.record(candidates[i], round);
         }
         outcome.fixed = next;
         outcome.rounds = round;

@@ -11,11 +11,18 @@ pub fn unified(original: &str, fixed: &str, old_name: &str, new_name: &str) -> S
         return String::new();
     }
     let diff = TextDiff::from_lines(original, fixed);
-    diff.unified_diff()
+    let mut text = diff
+        .unified_diff()
         .context_radius(3)
         .missing_newline_hint(true)
         .header(old_name, new_name)
-        .to_string()
+        .to_string();
+    // similar leaves the last "\ No newline at end of file" marker unterminated;
+    // end the diff with a newline so whatever is printed next starts on its own line.
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Colours a unified diff line by line.
@@ -56,5 +63,10 @@ mod tests {
         );
         assert!(d.contains("-b\n+B\n"));
         assert_eq!(unified("x\n", "x\n", "a", "b"), "");
+        let no_final_newline = unified("a\nb", "a\nc", "a", "b");
+        assert!(
+            no_final_newline.ends_with("\\ No newline at end of file\n"),
+            "{no_final_newline:?}"
+        );
     }
 }
