@@ -1,8 +1,8 @@
 //! Measurements on the buildable corpus apps (`../shared/corpus/apps`), built on the
 //! stand-in base images of `scripts/standin-bases.sh` with the host network (package
-//! registries are reached through it). They download packages and take minutes
-//! (measured on 2 cores, engine 20.10, warm package mirrors: about 45 s each, 88 s
-//! for both in a row), so they run only when `CI` is set or
+//! registries are reached through it). They download packages, which takes time
+//! (measured on 2 cores, engine 20.10: 31-52 s each, 88 s for both in a row), so
+//! they run only when `CI` is set or
 //! `DOPT_DOCKER_CORPUS=1`, and are skipped with a message otherwise:
 //! `DOPT_DOCKER_CORPUS=1 cargo test --test docker_corpus -- --nocapture`.
 
