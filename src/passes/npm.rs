@@ -81,6 +81,15 @@ mod tests {
     }
 
     #[test]
+    fn no_cleanup_appended_after_an_or_list() {
+        // `true || npm ci && npm cache clean` would run the cleanup (and fail where npm
+        // is missing) even though the install never ran: finding only.
+        let src = "FROM node:20\nRUN true || npm ci\n";
+        assert_eq!(fix(&NpmHygiene, src, None, false), src);
+        assert_eq!(run(&NpmHygiene, src, None).len(), 1);
+    }
+
+    #[test]
     fn no_ci_without_a_usable_lockfile() {
         let clean_only = |src: &str, files: Option<&[(&str, &str)]>| {
             let f = run(&NpmHygiene, src, files);

@@ -200,7 +200,18 @@ fn check_rule(
                 ""
             };
             let filled = cleanup.replace("{program}", &program);
-            let appendable = !script.has_background && script.trailing.is_empty();
+            // ` && cleanup` at the end runs after everything before it only when the
+            // script is a flat list of `&&`/`;` commands: after `a || install` it would
+            // also run when the install did not (and fail where the tool is missing).
+            let flat = script.commands.iter().all(|c| {
+                c.depth == 0
+                    && !c.in_pipeline
+                    && matches!(
+                        c.separator_after,
+                        None | Some(Separator::And) | Some(Separator::Seq)
+                    )
+            });
+            let appendable = flat && !script.has_background && script.trailing.is_empty();
             let edits = appendable.then(|| {
                 let at = run_text.end(script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
