@@ -205,7 +205,14 @@ impl<'s> Driver<'s> {
                 .map_err(|e| self.internal_error(&e.to_string()))?;
             for outer in pairs {
                 for pair in outer.into_inner() {
+                    let pair_end = base + pair.as_span().end();
                     self.take_item(pair, base)?;
+                    if self.pos != pair_end {
+                        // A heredoc whose `<<` was split by a line continuation
+                        // (`RUN <\` + `<EOF`) consumed lines that this chunk parsed
+                        // as items: drop the rest of the chunk.
+                        return Ok(());
+                    }
                 }
             }
         }
@@ -1232,6 +1239,16 @@ mod chunk_tests {
     }
 
     #[test]
+    fn heredoc_operator_split_by_a_continuation() {
+        let src = "FROM a\nRUN <\\\n<EOF\nbody\nEOF\nRUN x\n";
+        same(src);
+        let df = parse(src).unwrap();
+        assert_eq!(df.instructions.len(), 3);
+        assert_eq!(df.instructions[1].heredocs[0].content, "body\n");
+        assert_eq!(df.print(), src);
+    }
+
+    #[test]
     fn chunked_parse_equals_item_by_item_parse() {
         let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
         let mut inputs = Vec::new();
@@ -1269,6 +1286,8 @@ mod chunk_tests {
             "\u{A0}",
             "ENV a=b",
             "x \\ \n",
+            "RUN <\\\n<E\n",
+            "E\n",
         ];
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..20_000 {
