@@ -101,6 +101,10 @@ fn token() -> impl Strategy<Value = &'static str> {
         "\u{2028}",
         "\0",
         "[[\"x\"]]",
+        // Long runs of vertical tabs once crashed the error renderer (fuzzing).
+        "\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}\u{0B}",
+        "-o",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     ])
 }
 
