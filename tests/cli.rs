@@ -303,3 +303,24 @@ fn apply_skips_unparsable_files_but_fixes_the_others() {
     assert_ne!(std::fs::read_to_string(&good).unwrap(), MESSY);
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "FROM x\nNOPE\n");
 }
+
+#[test]
+fn per_pass_options_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM node:20-slim\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".dopt.yaml"),
+        "select: [healthcheck]\nunsafe: true\noptions:\n  healthcheck: { path: /healthz }\n",
+    )
+    .unwrap();
+    dopt()
+        .current_dir(dir.path())
+        .arg("suggest")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("http://localhost:3000/healthz"));
+}

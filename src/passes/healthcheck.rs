@@ -42,8 +42,8 @@ port is not an HTTP port (databases, SSH...) or cannot be resolved. Images that
 expose no port never get a finding.
 
 ## Fix safety
-Unsafe: `/` may not answer with a success status (adjust the path to your health
-endpoint), and an unhealthy container may be restarted by an orchestrator."#
+Unsafe: `/` may not answer with a success status (set your health endpoint in
+`.dopt.yaml`: `options: { healthcheck: { path: /healthz } }`), and an unhealthy container may be restarted by an orchestrator."#
     };
 }
 
@@ -151,7 +151,8 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         return Some(finding);
     };
     finding.message = format!(
-        "the image serves port {port} but has no HEALTHCHECK; probe http://localhost:{port}/ so the runtime knows when the server stops answering"
+        "the image serves port {port} but has no HEALTHCHECK; probe http://localhost:{port}{} so the runtime knows when the server stops answering",
+        probe_path(ctx)
     );
     let line_text = format!(
         "{} {TIMINGS} CMD {probe}",
@@ -180,15 +181,27 @@ fn runs_interactive_shell(file: &Dockerfile, stage: &StageModel) -> bool {
         )
 }
 
+/// The HTTP path to probe: `.dopt.yaml` `options: { healthcheck: { path: /healthz } }`,
+/// else `/`.
+fn probe_path(ctx: &PassContext) -> String {
+    ctx.options_for("healthcheck")
+        .and_then(|o| o.get("path"))
+        .and_then(|p| p.as_str())
+        .filter(|p| p.starts_with('/') && !p.contains(['\'', '"', ' ', '\\']))
+        .unwrap_or("/")
+        .to_string()
+}
+
 fn probe_for(ctx: &PassContext, stage: &StageModel, port: u16) -> Option<String> {
     // Shell-form HEALTHCHECK needs /bin/sh, which distroless and scratch lack.
     if matches!(stage.family, OsFamily::Distroless | OsFamily::Scratch) {
         return None;
     }
+    let path = probe_path(ctx);
     let image = stage.root_image.as_ref()?;
     let installed: Vec<&str> = stage.packages.iter().map(String::as_str).collect();
     ctx.profiles
-        .health_probe_for(&image.raw, &installed, port, "/")
+        .health_probe_for(&image.raw, &installed, port, &path)
         .or_else(|| {
             // A variable in the base image hides its runtime from the profiles;
             // an installed HTTP client is still enough.
@@ -198,7 +211,7 @@ fn probe_for(ctx: &PassContext, stage: &StageModel, port: u16) -> Option<String>
             ctx.profiles.get(tool)?.health_probe.as_ref().map(|p| {
                 p.command
                     .replace("{port}", &port.to_string())
-                    .replace("{path}", "/")
+                    .replace("{path}", &path)
             })
         })
 }
