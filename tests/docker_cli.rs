@@ -1,0 +1,66 @@
+//! `dopt suggest --build` and `dopt apply --verify` as a user runs them: a real
+//! process against the real engine, on the tests' own busybox base image.
+
+mod docker_support;
+
+use assert_cmd::Command;
+use docker_support::{engine_or_skip, ensure_base_image, BASE};
+
+fn dockerfile() -> String {
+    // Two RUNs that merge-run turns into one layer, same behaviour.
+    format!(
+        "FROM {BASE}\nRUN mkdir /one\nRUN mkdir /two\nCMD [\"ls\", \"-d\", \"/one\", \"/two\"]\n"
+    )
+}
+
+#[test]
+fn apply_verify_writes_only_a_verified_rewrite_and_reports_json() {
+    let Some(engine) =
+        engine_or_skip("apply_verify_writes_only_a_verified_rewrite_and_reports_json")
+    else {
+        return;
+    };
+    ensure_base_image(&engine);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Dockerfile");
+    std::fs::write(&file, dockerfile()).unwrap();
+
+    // suggest --build --json: the report, and nothing written.
+    let out = Command::cargo_bin("dopt")
+        .unwrap()
+        .args(["suggest", "--select", "merge-run", "--build", "--json"])
+        .arg(&file)
+        .env("CI", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verified"], true, "{report:#}");
+    assert_eq!(
+        report["original"]["image"]["layers"].as_u64().unwrap(),
+        report["optimized"]["image"]["layers"].as_u64().unwrap() + 1
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), dockerfile());
+
+    // apply --verify: verified, so written, with a Markdown report on request.
+    let md = dir.path().join("report.md");
+    Command::cargo_bin("dopt")
+        .unwrap()
+        .args(["apply", "--select", "merge-run", "--verify", "--markdown"])
+        .arg(&md)
+        .arg(&file)
+        .env("CI", "1")
+        .assert()
+        .success();
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.contains("RUN mkdir /one && \\\n    mkdir /two"),
+        "{after}"
+    );
+    assert!(std::fs::read_to_string(&md).unwrap().contains("Verified"));
+}
