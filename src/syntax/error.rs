@@ -29,22 +29,39 @@ impl ParseError {
         let (line, col) = self.line_col(source);
         let start = floor_char_boundary(source, self.span.start);
         let end = floor_char_boundary(source, self.span.end.max(start));
-        // Show only the lines the span touches: cheap for large files.
-        let first_line_start = source[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let last_line_end = source[end..]
+        // Show only the first line the span touches, and at most ~100
+        // characters of it around the span: annotate-snippets 0.11 panics when
+        // it trims long lines (margin.rs subtraction overflow, found by
+        // fuzzing), and its trimming code only runs for lines wider than 140.
+        let line_start = source[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let line_end = source[start..]
             .find('\n')
-            .map(|i| end + i)
+            .map(|i| start + i)
             .unwrap_or(source.len());
-        // annotate-snippets counts columns by characters and panics on some
-        // long lines of control characters (found by fuzzing): show control
-        // characters and exotic white space as same-length ASCII, so byte
-        // offsets stay valid, and fall back to a plain caret if it still panics.
-        let excerpt = sanitize(&source[first_line_start..last_line_end]);
-        let (rel_start, rel_end) = (start - first_line_start, end - first_line_start);
+        let long_line = source[line_start..line_end].chars().nth(120).is_some();
+        let window_start = if !long_line {
+            line_start
+        } else {
+            let before = &source[line_start..start];
+            match before.char_indices().rev().nth(39) {
+                Some((i, _)) => line_start + i,
+                None => line_start,
+            }
+        };
+        let window_end = match source[window_start..line_end].char_indices().nth(100) {
+            Some((i, _)) if long_line => window_start + i,
+            _ => line_end,
+        };
+        // Control characters and exotic white space are shown as same-length
+        // ASCII, so byte offsets stay valid.
+        let excerpt = sanitize(&source[window_start..window_end]);
+        let rel_start = start - window_start;
+        let rel_end = end.clamp(start, window_end) - window_start;
+        let line_number = line;
         let snippet = std::panic::catch_unwind(|| {
             let message = Level::Error.title(&self.message).snippet(
                 Snippet::source(&excerpt)
-                    .line_start(line)
+                    .line_start(line_number)
                     .origin(path)
                     .fold(false)
                     .annotation(Level::Error.span(rel_start..rel_end).label("here")),
@@ -66,12 +83,12 @@ impl ParseError {
     }
 }
 
-/// Replaces control characters (except tab) and non-ASCII white space with as
-/// many `?` / spaces as they have bytes.
+/// Replaces control characters (except tab, `\r` included) and non-ASCII white
+/// space with as many `?` / spaces as they have bytes.
 fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c == '\t' || c == '\n' || c == '\r' || c == ' ' {
+        if c == '\t' || c == ' ' {
             out.push(c);
         } else if c.is_control() {
             out.extend(std::iter::repeat_n('?', c.len_utf8()));
