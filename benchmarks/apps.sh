@@ -17,15 +17,24 @@ trap 'rm -rf "$work"' EXIT
 apps=("$@")
 if [ ${#apps[@]} = 0 ]; then
   mapfile -t apps < <(tail -n +2 "$corpus/apps-index.tsv" | cut -f1)
+  # The bundled examples too (Dockerfile at their root, default target).
+  for d in "$here"/examples/*/; do apps+=("examples/$(basename "$d")"); done
 fi
 
 results="$work/results.jsonl"
 : > "$results"
 for app in "${apps[@]}"; do
-  row=$(awk -F'\t' -v a="$app" '$1 == a' "$corpus/apps-index.tsv")
-  dockerfile=$(cut -f2 <<<"$row")
-  target=$(cut -f3 <<<"$row")
-  cp -r "$corpus/apps/$app" "$work/$app"
+  if [[ $app == examples/* ]]; then
+    dockerfile=Dockerfile
+    target="(default)"
+    mkdir -p "$work/examples"
+    cp -r "$here/$app" "$work/$app"
+  else
+    row=$(awk -F'\t' -v a="$app" '$1 == a' "$corpus/apps-index.tsv")
+    dockerfile=$(cut -f2 <<<"$row")
+    target=$(cut -f3 <<<"$row")
+    cp -r "$corpus/apps/$app" "$work/$app"
+  fi
   args=(suggest --unsafe --build --json --network host --run-timeout 90 "$work/$app/$dockerfile")
   case "$target" in "("*) ;; *) args+=(--target "$target") ;; esac
   echo "== $app ${target}" >&2
