@@ -4,22 +4,7 @@
 /// Joins `path` onto the directory `cwd` and normalizes `.`, `..` and repeated or
 /// trailing slashes. An absolute `path` ignores `cwd`.
 pub fn resolve(cwd: &str, path: &str) -> String {
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{cwd}/{path}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::model::join_path(Some(cwd), path).expect("a base directory is given")
 }
 
 /// True if `path` is `dir` or lies below it (`/` contains everything).
