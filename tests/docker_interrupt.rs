@@ -6,30 +6,10 @@ mod docker_support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use docker_support::{context, engine_or_skip, ensure_base_image, BASE};
+use docker_support::{
+    block_on, context, engine_or_skip, ensure_base_image, image_ids, image_tags_with_prefix, BASE,
+};
 use dopt::docker::Engine;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Tags of the images whose repository starts with `prefix`.
-fn images_with_prefix(engine: &Engine, prefix: &str) -> Vec<String> {
-    block_on(
-        engine
-            .docker()
-            .list_images(None::<bollard::query_parameters::ListImagesOptions>),
-    )
-    .unwrap()
-    .into_iter()
-    .flat_map(|image| image.repo_tags)
-    .filter(|tag| tag.starts_with(prefix))
-    .collect()
-}
 
 /// Ids of the containers (any state) labelled by a dopt run whose id starts with
 /// `prefix`.
@@ -96,7 +76,7 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let images_before = images_with_prefix(&engine, &prefix);
+    let images_before = image_tags_with_prefix(&engine, &prefix);
     assert!(images_before.len() >= 2, "{images_before:?}");
 
     let interrupted_at = Instant::now();
@@ -116,23 +96,14 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(interrupted_at.elapsed() < Duration::from_secs(30));
-    assert_eq!(images_with_prefix(&engine, &prefix), Vec::<String>::new());
+    assert_eq!(
+        image_tags_with_prefix(&engine, &prefix),
+        Vec::<String>::new()
+    );
     assert_eq!(
         containers_with_prefix(&engine, &prefix),
         Vec::<String>::new()
     );
-}
-
-/// Ids of all images (intermediate ones too).
-fn all_image_ids(engine: &Engine) -> Vec<String> {
-    let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
-        .all(true)
-        .build();
-    block_on(engine.docker().list_images(Some(options)))
-        .unwrap()
-        .into_iter()
-        .map(|image| image.id)
-        .collect()
 }
 
 /// Whether the image was made by a step whose command contains `marker`.
@@ -179,7 +150,7 @@ fn ctrl_c_during_a_classic_build_removes_its_finished_steps() {
         .unwrap()
         .iter()
         .any(|c| c.command.as_deref().unwrap_or("").contains("sleep 271"));
-        let step = all_image_ids(&engine)
+        let step = image_ids(&engine, true, &[])
             .into_iter()
             .find(|id| made_by(&engine, id, &marker));
         if let (true, Some(step)) = (running_sleep, step) {

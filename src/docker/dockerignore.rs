@@ -229,6 +229,20 @@ impl DockerIgnore {
         excluded
     }
 
+    /// The pattern that leaves `rel_path` out of the context, for explaining it: the last
+    /// inclusion pattern that matches the path or one of its parent directories. None when
+    /// the path is not excluded.
+    pub fn excluded_by(&self, rel_path: &str) -> Option<&Pattern> {
+        if !self.is_excluded(rel_path) {
+            return None;
+        }
+        let path = clean_rel_path(rel_path);
+        self.patterns.iter().rev().find(|pattern| {
+            !pattern.exception
+                && (pattern.matches(&path) || parent_dirs(&path).any(|dir| pattern.matches(dir)))
+        })
+    }
+
     /// Whether `dir` is excluded *and* no `!` pattern could re-include anything below it, so
     /// the whole tree is left out (what a "`.git` is excluded" check wants).
     pub fn excludes_tree(&self, dir: &str) -> bool {

@@ -16,6 +16,7 @@ pub mod engine;
 mod error;
 pub mod measure;
 mod pack;
+pub mod removals;
 pub mod report;
 mod stages;
 pub mod verify;
@@ -29,6 +30,7 @@ pub use build::{needs_buildkit, BuilderKind};
 pub use engine::{connect, Engine};
 pub use error::DockerError;
 pub use measure::ImageFacts;
+pub use removals::{ExplainedRemoval, RemovalCause};
 pub use report::{BaseImage, EngineInfo, Report, VersionReport};
 pub use verify::{RunObservation, Verification, VerifyMode};
 
@@ -129,6 +131,7 @@ pub async fn compare(
         run_id: &run_id,
         bar: &bar,
         images: Vec::new(),
+        built_image_ids: Vec::new(),
         current_build_log: std::sync::Mutex::new(String::new()),
         current_builder: std::sync::Mutex::new(None),
     };
@@ -161,6 +164,7 @@ pub async fn compare(
         return Err(DockerError::Interrupted);
     };
     let kept = if opts.keep_images {
+        session.remove_stage_images().await;
         session.images.clone()
     } else {
         session.remove_images().await;
@@ -228,36 +232,6 @@ fn compare_blocking_inner(
     }
 }
 
-/// When every path missing from the optimized image is one the fixes' new
-/// `.dockerignore` leaves out of the context, says so: the difference is the fix's
-/// intent, but only the user can tell whether the image needed those files.
-fn new_dockerignore_note(opts: &BuildOptions, verification: &Verification) -> Option<String> {
-    let (_, text) = opts
-        .optimized_extra_files
-        .iter()
-        .find(|(path, _)| path.trim_start_matches("./") == dockerignore::DOCKERIGNORE_FILE)?;
-    if verification.missing_files.is_empty()
-        || opts
-            .context_dir
-            .join(dockerignore::DOCKERIGNORE_FILE)
-            .exists()
-    {
-        return None;
-    }
-    let ignore = dockerignore::DockerIgnore::parse(text);
-    // Paths are relative to the WORKDIR, which `COPY . .` fills from the context root.
-    let all_ignored = verification
-        .missing_files
-        .iter()
-        .all(|path| ignore.is_excluded(path.trim_start_matches("./")));
-    all_ignored.then(|| {
-        "the files missing from the optimized image are those the new .dockerignore (created \
-         by a fix) leaves out of the build context; apply it only if the image does not need \
-         them"
-            .to_string()
-    })
-}
-
 /// A short unique prefix for the tags and container names of one run.
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -274,6 +248,11 @@ struct Session<'a> {
     bar: &'a indicatif::ProgressBar,
     /// Every tag we created, for cleanup.
     images: Vec<String>,
+    /// The images that the classic builder made for each step of the builds that
+    /// succeeded, oldest first. Most go with their tag, but the last image of a
+    /// stage other than the target is never tagged: without this it would stay
+    /// behind as a dangling `<none>` image after every multi-stage build.
+    built_image_ids: Vec<String>,
     /// The log of the latest build so far, and its builder: when interrupted, the
     /// steps it finished are found there.
     current_build_log: std::sync::Mutex<String>,
@@ -420,10 +399,20 @@ impl Session<'_> {
         if let (Some(a), Some(b)) = (&original_report.image, &optimized_report.image) {
             self.bar.set_prefix("verify");
             self.bar.set_message("running both images");
+            let new_dockerignore = pack::applied_new_dockerignore(
+                &opts.context_dir,
+                &opts.dockerfile_name,
+                &opts.optimized_extra_files,
+            );
             let settings = verify::VerifySettings {
                 run_id: self.run_id,
                 path: &opts.verify_path,
                 timeout: opts.timeout,
+                removal_evidence: removals::RemovalEvidence {
+                    new_dockerignore: new_dockerignore
+                        .map(|text| (dockerignore::DockerIgnore::parse(text), &*opts.context_dir)),
+                    production_install: removals::installs_production_only(&optimized_text),
+                },
             };
             verification = Some(
                 verify::verify(
@@ -434,12 +423,6 @@ impl Session<'_> {
                 )
                 .await?,
             );
-        }
-
-        if let Some(verification) = &verification {
-            if let Some(note) = new_dockerignore_note(opts, verification) {
-                notes.push(note);
-            }
         }
 
         let mut standin_names: Vec<String> = [&original_report, &optimized_report]
@@ -523,6 +506,7 @@ impl Session<'_> {
                 build_log: Some(cold.log),
             }));
         }
+        self.record_built_images(builder, &cold.log);
         let image = measure::inspect(self.engine, &tag).await?;
         let mut base_image = None;
         if let Some(reference) = base_reference {
@@ -549,6 +533,7 @@ impl Session<'_> {
                 )
                 .await;
             if warm.failure.is_none() {
+                self.record_built_images(builder, &warm.log);
                 warm_rebuild_seconds = Some(warm.duration.as_secs_f64());
             } else {
                 self.show_failed_log(&format!("{which} warm rebuild"), &warm);
@@ -609,16 +594,32 @@ impl Session<'_> {
         }
     }
 
+    fn record_built_images(&mut self, builder: BuilderKind, log: &str) {
+        if builder == BuilderKind::Classic {
+            self.built_image_ids
+                .extend(build::classic_intermediate_ids(log));
+        }
+    }
+
     /// A failed classic build leaves its intermediate images dangling; remove those
     /// that are still untagged (never a tagged image, never with force).
     async fn remove_failed_intermediates(&self, builder: BuilderKind, log: &str) {
         if builder != BuilderKind::Classic || self.opts.keep_images {
             return;
         }
-        let ids = build::classic_intermediate_ids(log);
-        // A cancelled build (timeout, Ctrl-C) stops its step's container a moment
-        // later; until then the image it runs on cannot be removed: retry a while.
-        for attempt in 0..20 {
+        self.remove_untagged(&build::classic_intermediate_ids(log), true)
+            .await;
+    }
+
+    /// Removes the images among `ids` (oldest first) that have no tag, newest
+    /// first so that children go before their parents. Never with force: an image
+    /// that is a kept image's parent, or that a container still uses, stays.
+    /// `patient`: after a cancelled build (timeout, Ctrl-C) the engine stops the
+    /// step's container a moment later, and until then the image it runs on
+    /// cannot be removed, so retry a while.
+    async fn remove_untagged(&self, ids: &[String], patient: bool) {
+        let attempts = if patient { 20 } else { 1 };
+        for attempt in 0..attempts {
             let mut left = false;
             for id in ids.iter().rev() {
                 let Ok(image) = self.engine.docker.inspect_image(id).await else {
@@ -638,7 +639,7 @@ impl Session<'_> {
                         .is_err();
                 }
             }
-            if !left || attempt == 19 {
+            if !left || attempt + 1 == attempts {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -663,6 +664,8 @@ impl Session<'_> {
         }
     }
 
+    /// Removes the tags of this run, then the untagged images its builds left
+    /// (the last images of non-target stages).
     async fn remove_images(&self) {
         for tag in self.images.iter().rev() {
             let _ = self
@@ -675,5 +678,13 @@ impl Session<'_> {
                 )
                 .await;
         }
+        self.remove_stage_images().await;
+    }
+
+    /// The untagged images that successful builds left: the last images of stages
+    /// other than the target. Removed even with `keep_images`: no report lists
+    /// them, and the kept images' own parents are safe (they have children).
+    async fn remove_stage_images(&self) {
+        self.remove_untagged(&self.built_image_ids, false).await;
     }
 }

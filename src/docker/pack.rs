@@ -35,10 +35,7 @@ pub(crate) fn context_tar(
         cause,
     };
     let dockerfile_name = dockerfile_name.trim_start_matches("./");
-    let specific_ignore_exists = context_dir
-        .join(format!("{dockerfile_name}.dockerignore"))
-        .is_file();
-    let mut dockerignore = None;
+    let dockerignore = applied_new_dockerignore(context_dir, dockerfile_name, new_files);
     let mut added: Vec<(&str, &[u8])> = Vec::new();
     for (rel, contents) in new_files {
         let rel = rel.trim_start_matches("./");
@@ -50,12 +47,10 @@ pub(crate) fn context_tar(
                 "a fix's new file {rel:?} is not a path inside the build context"
             )));
         }
-        if rel == dockerfile_name || std::fs::symlink_metadata(context_dir.join(rel)).is_ok() {
+        if is_kept_as_is(context_dir, dockerfile_name, rel) {
             continue; // `dopt apply` keeps the user's file
         }
-        if rel == DOCKERIGNORE_FILE && !specific_ignore_exists {
-            dockerignore = Some(contents.as_str());
-        } else {
+        if rel != DOCKERIGNORE_FILE || dockerignore.is_none() {
             added.push((rel, contents.as_bytes()));
         }
     }
@@ -80,6 +75,35 @@ pub(crate) fn context_tar(
     };
     added.retain(|(rel, _)| !ignore.is_excluded(rel));
     rewrite(&tar, None, &added).map_err(|e| context_error(e.to_string()))
+}
+
+/// The text of a fix's new `.dockerignore` when it filters the optimized context:
+/// the folder has no `.dockerignore` of its own (the user's is kept, as `dopt apply`
+/// does) and no Dockerfile-specific `<Dockerfile>.dockerignore`, which Docker would
+/// prefer. None otherwise.
+pub(crate) fn applied_new_dockerignore<'a>(
+    context_dir: &Path,
+    dockerfile_name: &str,
+    new_files: &'a [(String, String)],
+) -> Option<&'a str> {
+    let dockerfile_name = dockerfile_name.trim_start_matches("./");
+    if context_dir
+        .join(format!("{dockerfile_name}.dockerignore"))
+        .is_file()
+    {
+        return None;
+    }
+    new_files
+        .iter()
+        .find(|(rel, _)| rel.trim_start_matches("./") == DOCKERIGNORE_FILE)
+        .filter(|_| !is_kept_as_is(context_dir, dockerfile_name, DOCKERIGNORE_FILE))
+        .map(|(_, contents)| contents.as_str())
+}
+
+/// A new file that `dopt apply` would not write: the Dockerfile itself, or a path
+/// that already exists in the folder.
+fn is_kept_as_is(context_dir: &Path, dockerfile_name: &str, rel: &str) -> bool {
+    rel == dockerfile_name || std::fs::symlink_metadata(context_dir.join(rel)).is_ok()
 }
 
 /// Whether the tar holds a regular file at `path`.

@@ -246,13 +246,23 @@ impl Report {
         md.push('\n');
 
         if self.verified {
+            let files = match self
+                .verification
+                .as_ref()
+                .map(|v| v.explained_removals_total)
+            {
+                Some(n) if n > 0 => {
+                    format!("files, except {n} path(s) removed on purpose, listed below")
+                }
+                _ => "files".to_string(),
+            };
             let _ = writeln!(
                 md,
                 "**Verified**: the optimized image builds and behaves like the original{}.\n",
                 match self.verification.as_ref().map(|v| v.mode) {
                     Some(VerifyMode::Http { port }) =>
-                        format!(" (same HTTP status on port {port}, same user, health and files)"),
-                    _ => " (same exit code and output, same user, health and files)".into(),
+                        format!(" (same HTTP status on port {port}, same user, health and {files})"),
+                    _ => format!(" (same exit code and output, same user, health and {files})"),
                 }
             );
         } else {
@@ -288,18 +298,41 @@ impl Report {
             md.push('\n');
         }
         if let Some(v) = &self.verification {
+            let workdir = v.workdir_compared.as_deref().unwrap_or("");
             if v.missing_files_total > 0 {
                 let _ = writeln!(
                     md,
-                    "Missing from the optimized image under `{}` ({} in all): {}\n",
-                    v.workdir_compared.as_deref().unwrap_or(""),
+                    "Missing from the optimized image under `{workdir}`, not explained by any \
+                     fix ({} in all): {}\n",
                     v.missing_files_total,
-                    v.missing_files
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    code_list(&v.missing_files, v.missing_files_total)
                 );
+            }
+            if v.explained_removals_total > 0 {
+                let _ = writeln!(
+                    md,
+                    "Removed on purpose under `{workdir}` ({} path(s); not held against the \
+                     optimized image, but check that the app does not need them):\n",
+                    v.explained_removals_total
+                );
+                for group in &v.explained_removals {
+                    let packages = if group.packages_total > 0 {
+                        format!(
+                            ", packages {}",
+                            code_list(&group.packages, group.packages_total)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(
+                        md,
+                        "- {} path(s), {}{packages}: {}",
+                        group.paths_total,
+                        group.cause,
+                        code_list(&group.paths, group.paths_total)
+                    );
+                }
+                md.push('\n');
             }
         }
 
@@ -329,6 +362,19 @@ impl Report {
         }
         md
     }
+}
+
+/// `` `a`, `b` and 3 more `` for a list shortened to `items` out of `total`.
+fn code_list(items: &[String], total: usize) -> String {
+    let mut text = items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if total > items.len() {
+        let _ = write!(text, " and {} more", total - items.len());
+    }
+    text
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {

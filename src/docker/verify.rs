@@ -5,7 +5,9 @@
 //! original EXPOSEs a port, otherwise the exit code and stdout of the default
 //! command; plus the user each runs as, whether its HEALTHCHECK reaches healthy,
 //! and which files of the original's WORKDIR the optimized image lacks. Any
-//! difference means *not verified*, with the reason. Containers are always removed.
+//! difference means *not verified*, with the reason, except files that a fix
+//! removed on purpose (see [`super::removals`]): those are reported, not held
+//! against the optimized image. Containers are always removed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::engine::Engine;
 use super::error::DockerError;
 use super::measure::ImageFacts;
+use super::removals::{self, ExplainedRemoval, RemovalEvidence, TreeEntry, TreeListing};
 
 /// Memory limit for verification runs: generous for small apps, but a runaway
 /// process cannot take the machine down.
@@ -89,9 +92,16 @@ pub struct Verification {
     /// The WORKDIR whose file tree was compared (None: no WORKDIR, not compared).
     pub workdir_compared: Option<String>,
     /// Paths (relative to that WORKDIR) present in the original image but not in
-    /// the optimized one; at most 50 are listed.
+    /// the optimized one that no fix explains: each fails verification. At most 50
+    /// are listed.
     pub missing_files: Vec<String>,
     pub missing_files_total: usize,
+    /// Paths missing from the optimized image on purpose, by cause (the fixes' new
+    /// `.dockerignore`, devDependencies left out by a production-only install):
+    /// reported, but they do not fail verification.
+    pub explained_removals: Vec<ExplainedRemoval>,
+    /// How many paths `explained_removals` accounts for.
+    pub explained_removals_total: usize,
     /// Notes on how the check was done (e.g. the shortened health-check interval).
     pub notes: Vec<String>,
 }
@@ -100,6 +110,8 @@ pub(crate) struct VerifySettings<'a> {
     pub run_id: &'a str,
     pub path: &'a str,
     pub timeout: Duration,
+    /// What the optimized build did that removes files on purpose.
+    pub removal_evidence: RemovalEvidence<'a>,
 }
 
 pub(crate) async fn verify(
@@ -183,17 +195,30 @@ pub(crate) async fn verify(
         &mut reasons,
     );
 
-    let mut missing: Vec<String> = match (&original_run.files, &optimized_run.files) {
-        (Some(before), Some(after)) => before.difference(after).cloned().collect(),
-        (Some(before), None) => before.iter().cloned().collect(),
-        _ => Vec::new(),
+    let classified = match &original_run.files {
+        Some(before) => {
+            let missing: BTreeSet<String> = before
+                .entries
+                .keys()
+                .filter(|path| {
+                    optimized_run
+                        .files
+                        .as_ref()
+                        .is_none_or(|after| !after.entries.contains_key(*path))
+                })
+                .cloned()
+                .collect();
+            removals::classify(&missing, before, &settings.removal_evidence)
+        }
+        None => removals::Classified::default(),
     };
+    let mut missing = classified.unexplained;
     let missing_total = missing.len();
     if let (Some(dir), true) = (&workdir, missing_total > 0) {
         let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
         reasons.push(format!(
             "{missing_total} path(s) under {dir} in the original are missing from the optimized \
-             image: {}{}",
+             image, and no fix removes them on purpose: {}{}",
             shown.join(", "),
             if missing_total > shown.len() {
                 ", ..."
@@ -219,6 +244,8 @@ pub(crate) async fn verify(
         workdir_compared: workdir,
         missing_files: missing,
         missing_files_total: missing_total,
+        explained_removals: classified.explained,
+        explained_removals_total: classified.explained_total,
         notes,
     })
 }
@@ -356,7 +383,7 @@ fn compare_health(before: &RunObservation, after: &RunObservation, reasons: &mut
 /// One image's run, plus the file listing of the compared WORKDIR.
 struct RunOutcome {
     observation: RunObservation,
-    files: Option<BTreeSet<String>>,
+    files: Option<TreeListing>,
 }
 
 async fn run_one(
@@ -769,10 +796,11 @@ fn passwd_uid(passwd: &str, name: &str) -> Option<String> {
     })
 }
 
-/// Relative paths of everything under `dir` in the container's filesystem (GET
-/// /containers/{id}/archive); None when `dir` does not exist. The archive goes to a
-/// temporary file, since a `node_modules` tree can be large.
-async fn list_tree(engine: &Engine, id: &str, dir: &str) -> Option<BTreeSet<String>> {
+/// Everything under `dir` in the container's filesystem (GET
+/// /containers/{id}/archive), with link targets and the npm manifests that
+/// [`removals::is_manifest`] selects; None when `dir` does not exist. The archive
+/// goes to a temporary file, since a `node_modules` tree can be large.
+async fn list_tree(engine: &Engine, id: &str, dir: &str) -> Option<TreeListing> {
     let options = DownloadFromContainerOptionsBuilder::default()
         .path(dir)
         .build();
@@ -786,16 +814,41 @@ async fn list_tree(engine: &Engine, id: &str, dir: &str) -> Option<BTreeSet<Stri
         use std::io::Seek;
         file.seek(std::io::SeekFrom::Start(0)).ok()?;
         let mut archive = tar::Archive::new(file);
-        let mut paths = BTreeSet::new();
+        let mut listing = TreeListing::default();
         for entry in archive.entries().ok()? {
-            let entry = entry.ok()?;
+            let mut entry = entry.ok()?;
             let path = entry.path().ok()?.to_string_lossy().into_owned();
             // The archive's top entry is the directory itself (its base name).
-            if let Some((_, rest)) = path.trim_end_matches('/').split_once('/') {
-                paths.insert(rest.to_string());
+            let Some((_, rest)) = path.trim_end_matches('/').split_once('/') else {
+                continue;
+            };
+            let kind = entry.header().entry_type();
+            let link_target = match kind {
+                tar::EntryType::Symlink => entry
+                    .link_name()
+                    .ok()
+                    .flatten()
+                    .map(|target| target.to_string_lossy().into_owned()),
+                _ => None,
+            };
+            if kind == tar::EntryType::Regular
+                && removals::is_manifest(rest)
+                && entry.size() <= removals::MAX_MANIFEST_BYTES
+            {
+                let mut text = String::new();
+                if entry.read_to_string(&mut text).is_ok() {
+                    listing.manifests.insert(rest.to_string(), text);
+                }
             }
+            listing.entries.insert(
+                rest.to_string(),
+                TreeEntry {
+                    is_dir: kind == tar::EntryType::Directory,
+                    link_target,
+                },
+            );
         }
-        Some(paths)
+        Some(listing)
     })
     .await
     .ok()?

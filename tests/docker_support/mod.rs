@@ -28,6 +28,46 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Runs a future to completion on a fresh single-threaded runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// Tags of the images whose repository starts with `prefix`.
+pub fn image_tags_with_prefix(engine: &Engine, prefix: &str) -> Vec<String> {
+    block_on(
+        engine
+            .docker()
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>),
+    )
+    .unwrap()
+    .into_iter()
+    .flat_map(|image| image.repo_tags)
+    .filter(|tag| tag.starts_with(prefix))
+    .collect()
+}
+
+/// Ids of the images that pass the list filters (`("dangling", "true")`,
+/// `("label", "k=v")`); intermediate images too when `all`.
+pub fn image_ids(engine: &Engine, all: bool, filters: &[(&str, &str)]) -> Vec<String> {
+    let mut by_name = std::collections::HashMap::<String, Vec<String>>::new();
+    for (name, value) in filters {
+        by_name
+            .entry(name.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+    let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+        .all(all)
+        .filters(&by_name)
+        .build();
+    block_on(engine.docker().list_images(Some(options)))
+        .unwrap()
+        .into_iter()
+        .map(|image| image.id)
+        .collect()
+}
+
 /// `Some(engine)` when an engine answers. Without one: a test failure when `CI` is
 /// set (CI must exercise the engine), otherwise a printed skip.
 pub fn engine_or_skip(test: &str) -> Option<Engine> {
