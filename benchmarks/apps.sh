@@ -71,13 +71,27 @@ if standin:
     print("> **Sizes were measured on stand-in base images** built locally from Debian packages")
     print("> (`scripts/standin-bases.sh`), because no registry is reachable here. Absolute sizes")
     print("> differ from the official images; the difference between the versions is the Dockerfile's.\n")
-print("| app | size before | size after | saved | layers | warm rebuild before → after | verified |")
-print("|---|---:|---:|---:|---:|---:|---|")
+print("| app | size before | size after | saved | layers | warm rebuild before → after | removed on purpose | verified |")
+print("|---|---:|---:|---:|---:|---:|---|---|")
+def removed(rep):
+    # Paths missing from the optimized image that a fix explains (not held against it).
+    v = rep.get("verification") or {}
+    total = v.get("explained_removals_total") or 0
+    if not total:
+        return "—"
+    causes = []
+    for g in v.get("explained_removals", []):
+        c = g["cause"]
+        if c["kind"] == "new_dockerignore":
+            causes.append(f"{g['paths_total']} by `.dockerignore` `{c['pattern']}`")
+        else:
+            causes.append(f"{g['paths_total']} devDependencies ({g['packages_total']} packages)")
+    return f"{total}: " + ", ".join(causes).replace("|", "\\|")
 for r in rows:
     rep = r["report"]
     if not rep:
         reason = " ".join(r["log_tail"])[-160:].replace("|", "\\|")
-        print(f"| {r['app']} | — | — | — | — | — | no report (exit {r['exit']}): {reason} |")
+        print(f"| {r['app']} | — | — | — | — | — | — | no report (exit {r['exit']}): {reason} |")
         continue
     o, n = rep["original"], rep["optimized"]
     oi, ni = o.get("image") or {}, n.get("image") or {}
@@ -86,6 +100,6 @@ for r in rows:
     layers = f"{oi.get('layers','—')} → {ni.get('layers','—')}"
     warm = f"{s(o.get('warm_rebuild_seconds'))} → {s(n.get('warm_rebuild_seconds'))}"
     ver = "yes" if rep.get("verified") else "**no**: " + "; ".join((rep.get("verification") or {}).get("reasons", []) or [n.get("build_error") or "see report"])[:200].replace("|", "\\|")
-    print(f"| {r['app']} | {mb(oi.get('size_bytes'))} | {mb(ni.get('size_bytes'))} | {mb(saved)}{pct} | {layers} | {warm} | {ver} |")
+    print(f"| {r['app']} | {mb(oi.get('size_bytes'))} | {mb(ni.get('size_bytes'))} | {mb(saved)}{pct} | {layers} | {warm} | {removed(rep)} | {ver} |")
 PY
 echo "wrote $out" >&2

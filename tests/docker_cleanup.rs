@@ -18,12 +18,10 @@ fn labelled_images(engine: &Engine, marker: &str) -> Vec<String> {
     image_ids(engine, true, &[("label", &format!("{LABEL}={marker}"))])
 }
 
-/// Tags of dopt runs (`dopt-<run>:original`...), not the test bases.
+/// Tags of this process's dopt runs (`dopt-<pid><time>:original`...); other
+/// processes (a bench, another test binary) may run dopt at the same time.
 fn dopt_tags(engine: &Engine) -> Vec<String> {
-    image_tags_with_prefix(engine, "dopt-")
-        .into_iter()
-        .filter(|tag| !tag.starts_with("dopt-test-busybox") && !tag.starts_with("dopt-standin"))
-        .collect()
+    image_tags_with_prefix(engine, &format!("dopt-{:x}", std::process::id()))
 }
 
 /// A builder stage, a stage the target does not need, and the runtime stage.

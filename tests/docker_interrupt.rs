@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use docker_support::{
-    block_on, context, engine_or_skip, ensure_base_image, image_ids, image_tags_with_prefix, BASE,
+    block_on, context, engine_or_skip, ensure_base_image, image_ids, image_tags_with_prefix,
+    options, BASE,
 };
 use dopt::docker::Engine;
 
@@ -30,14 +31,17 @@ fn containers_with_prefix(engine: &Engine, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
-    let Some(engine) =
-        engine_or_skip("ctrl_c_during_build_removes_what_dopt_created_and_exits_130")
-    else {
-        return;
-    };
-    ensure_base_image(&engine);
+/// No tag and no container of the runs whose id starts with `prefix` is left.
+fn assert_nothing_left(engine: &Engine, prefix: &str) {
+    assert_eq!(image_tags_with_prefix(engine, prefix), Vec::<String>::new());
+    assert_eq!(containers_with_prefix(engine, prefix), Vec::<String>::new());
+}
+
+/// Starts `dopt suggest --build` on a Dockerfile whose image sleeps, and waits
+/// until verification runs its container, after all four builds: (the context,
+/// the process, the prefix of its run id).
+fn dopt_verifying_a_sleeper(engine: &Engine) -> (tempfile::TempDir, std::process::Child, String) {
+    ensure_base_image(engine);
     // Two RUNs that dopt merges; the image's command sleeps, so verification is
     // still running its container when Ctrl-C arrives, after all four builds.
     let dir = context(&[
@@ -62,7 +66,7 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
 
     // Wait until the verification container runs.
     let deadline = Instant::now() + Duration::from_secs(180);
-    while containers_with_prefix(&engine, &prefix).is_empty() {
+    while containers_with_prefix(engine, &prefix).is_empty() {
         if let Some(status) = child.try_wait().unwrap() {
             let output = child.wait_with_output().unwrap();
             panic!(
@@ -76,6 +80,17 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    (dir, child, prefix)
+}
+
+#[test]
+fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
+    let Some(engine) =
+        engine_or_skip("ctrl_c_during_build_removes_what_dopt_created_and_exits_130")
+    else {
+        return;
+    };
+    let (_dir, child, prefix) = dopt_verifying_a_sleeper(&engine);
     let images_before = image_tags_with_prefix(&engine, &prefix);
     assert!(images_before.len() >= 2, "{images_before:?}");
 
@@ -96,14 +111,7 @@ fn ctrl_c_during_build_removes_what_dopt_created_and_exits_130() {
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(interrupted_at.elapsed() < Duration::from_secs(30));
-    assert_eq!(
-        image_tags_with_prefix(&engine, &prefix),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        containers_with_prefix(&engine, &prefix),
-        Vec::<String>::new()
-    );
+    assert_nothing_left(&engine, &prefix);
 }
 
 /// Whether the image was made by a step whose command contains `marker`.
@@ -184,4 +192,31 @@ fn ctrl_c_during_a_classic_build_removes_its_finished_steps() {
         block_on(engine.docker().inspect_image(&step_image)).is_err(),
         "the finished step's image {step_image} is left"
     );
+}
+
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    let Some(engine) = engine_or_skip("the_next_run_removes_what_a_killed_run_left") else {
+        return;
+    };
+    let (dir, mut child, prefix) = dopt_verifying_a_sleeper(&engine);
+    // SIGKILL: no chance to clean up.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = image_tags_with_prefix(&engine, &prefix);
+    assert!(left.len() >= 2, "{left:?}");
+    assert!(!containers_with_prefix(&engine, &prefix).is_empty());
+
+    let dockerfile = format!("FROM {BASE}\nCMD [\"echo\", \"hi\"]\n");
+    let report =
+        dopt::docker::compare_blocking(&dockerfile, &dockerfile, &options(dir.path())).unwrap();
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("killed") && n.contains(&prefix)),
+        "{:?}",
+        report.notes
+    );
+    assert_nothing_left(&engine, &prefix);
 }

@@ -179,6 +179,8 @@ pub(crate) struct BuildSpec<'a> {
     /// Receives the log as it grows, so that an interrupted build's intermediate
     /// images can still be found.
     pub log_mirror: Option<&'a Mutex<String>>,
+    /// Labels for the built image (who made it, see `owner.rs`).
+    pub labels: &'a HashMap<String, String>,
 }
 
 /// What came out of a build.
@@ -315,6 +317,9 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
         });
     if let Some(target) = spec.target {
         options = options.target(target);
+    }
+    if !spec.labels.is_empty() {
+        options = options.labels(spec.labels);
     }
     if let Some(network) = spec.network {
         options = options.networkmode(network);

@@ -48,7 +48,12 @@ pub(crate) async fn inspect(engine: &Engine, image: &str) -> Result<ImageFacts, 
         .await
         .map_err(DockerError::api("inspect image"))?;
     let config = inspect.config.unwrap_or_default();
-    let labels: BTreeMap<String, String> = config.labels.unwrap_or_default().into_iter().collect();
+    let labels: BTreeMap<String, String> = config
+        .labels
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| !super::owner::is_owner_label(key))
+        .collect();
     let mut exposed_ports = config.exposed_ports.unwrap_or_default();
     exposed_ports.sort();
     let healthcheck = config

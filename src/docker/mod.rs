@@ -15,6 +15,7 @@ pub mod dockerignore;
 pub mod engine;
 mod error;
 pub mod measure;
+mod owner;
 mod pack;
 pub mod removals;
 pub mod report;
@@ -111,6 +112,10 @@ impl BuildOptions {
 /// when no comparison is possible (no engine, unreadable context, the original does
 /// not build); a failing optimized build is reported in the [`Report`].
 ///
+/// First, the images and containers that earlier dopt runs of this host left
+/// when they were killed (SIGKILL, a CI timeout) are removed, with a note in the
+/// report (see `owner.rs`).
+///
 /// Ctrl-C (SIGINT) is caught while this runs: the build in progress is cancelled,
 /// every image and container of this run is removed (even with
 /// [`BuildOptions::keep_images`]: no report lists them), and
@@ -123,6 +128,7 @@ pub async fn compare(
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
     let engine = engine::connect().await?;
+    let stale_note = owner::remove_what_killed_runs_left(&engine).await;
     let run_id = run_id();
     let bar = build::progress_bar(opts.progress);
     let mut session = Session {
@@ -132,6 +138,7 @@ pub async fn compare(
         bar: &bar,
         images: Vec::new(),
         built_image_ids: Vec::new(),
+        labels: owner::labels(&run_id, opts.keep_images),
         current_build_log: std::sync::Mutex::new(String::new()),
         current_builder: std::sync::Mutex::new(None),
     };
@@ -172,6 +179,7 @@ pub async fn compare(
     };
     result.map(|mut report| {
         report.kept_images = kept;
+        report.notes.extend(stale_note);
         report
     })
 }
@@ -232,6 +240,19 @@ fn compare_blocking_inner(
     }
 }
 
+/// Removes a tag dopt made, and its image when no other tag names it (forced: a
+/// stopped container of ours may still use it).
+async fn remove_tag(engine: &Engine, tag: &str) {
+    let _ = engine
+        .docker
+        .remove_image(
+            tag,
+            Some(RemoveImageOptionsBuilder::default().force(true).build()),
+            None,
+        )
+        .await;
+}
+
 /// A short unique prefix for the tags and container names of one run.
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -253,6 +274,8 @@ struct Session<'a> {
     /// stage other than the target is never tagged: without this it would stay
     /// behind as a dangling `<none>` image after every multi-stage build.
     built_image_ids: Vec<String>,
+    /// Who made the images and containers (see `owner.rs`).
+    labels: std::collections::HashMap<String, String>,
     /// The log of the latest build so far, and its builder: when interrupted, the
     /// steps it finished are found there.
     current_build_log: std::sync::Mutex<String>,
@@ -406,6 +429,7 @@ impl Session<'_> {
             );
             let settings = verify::VerifySettings {
                 run_id: self.run_id,
+                labels: &self.labels,
                 path: &opts.verify_path,
                 timeout: opts.timeout,
                 removal_evidence: removals::RemovalEvidence {
@@ -574,6 +598,7 @@ impl Session<'_> {
             no_cache,
             timeout: opts.build_timeout,
             log_mirror: Some(&self.current_build_log),
+            labels: &self.labels,
         };
         if let Ok(mut log) = self.current_build_log.lock() {
             log.clear();
@@ -668,15 +693,7 @@ impl Session<'_> {
     /// (the last images of non-target stages).
     async fn remove_images(&self) {
         for tag in self.images.iter().rev() {
-            let _ = self
-                .engine
-                .docker
-                .remove_image(
-                    tag,
-                    Some(RemoveImageOptionsBuilder::default().force(true).build()),
-                    None,
-                )
-                .await;
+            remove_tag(self.engine, tag).await;
         }
         self.remove_stage_images().await;
     }

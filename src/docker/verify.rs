@@ -108,6 +108,8 @@ pub struct Verification {
 
 pub(crate) struct VerifySettings<'a> {
     pub run_id: &'a str,
+    /// Who made the containers (see `owner.rs`).
+    pub labels: &'a HashMap<String, String>,
     pub path: &'a str,
     pub timeout: Duration,
     /// What the optimized build did that removes files on purpose.
@@ -428,10 +430,14 @@ async fn run_one(
         host_config: Some(host_config),
         exposed_ports: exposed,
         healthcheck,
-        labels: Some(HashMap::from([(
-            "dopt.run".to_string(),
-            settings.run_id.to_string(),
-        )])),
+        labels: Some(
+            settings
+                .labels
+                .clone()
+                .into_iter()
+                .chain([("dopt.run".to_string(), settings.run_id.to_string())])
+                .collect(),
+        ),
         ..Default::default()
     };
     let created = engine
