@@ -64,7 +64,11 @@ fn throughput() {
         })
         .collect();
     let total: usize = files.iter().map(String::len).sum();
-    let rounds = 200;
+    // DOPT_THROUGHPUT_ROUNDS lowers the count for instruction counting under valgrind.
+    let rounds: usize = std::env::var("DOPT_THROUGHPUT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(200);
     let start = std::time::Instant::now();
     for _ in 0..rounds {
         for f in &files {

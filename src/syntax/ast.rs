@@ -323,6 +323,29 @@ impl LogicalText {
     }
     /// The sub-text `start..end` (byte offsets on char boundaries of `text`) with
     /// its pieces clipped and shifted so that `map` keeps pointing into the source.
+    /// Like [`LogicalText::slice`], reusing this text's buffers.
+    pub fn into_slice(mut self, start: usize, end: usize) -> LogicalText {
+        let end = end.min(self.text.len());
+        let start = start.min(end);
+        let anchor = self.map(start);
+        self.pieces.retain_mut(|(ls, ss, len)| {
+            let (a, b) = ((*ls).max(start), (*ls + *len).min(end));
+            if a >= b {
+                return false;
+            }
+            *ss += a - *ls;
+            *ls = a - start;
+            *len = b - a;
+            true
+        });
+        if self.pieces.is_empty() {
+            // Keep an anchor so that an empty slice still maps to a sensible place.
+            self.pieces.push((0, anchor, 0));
+        }
+        self.text.truncate(end);
+        self.text.drain(..start);
+        self
+    }
     pub fn slice(&self, start: usize, end: usize) -> LogicalText {
         let end = end.min(self.text.len());
         let start = start.min(end);

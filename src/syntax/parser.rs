@@ -52,6 +52,9 @@ struct PhysicalInstruction {
 
 impl<'s> Driver<'s> {
     fn new(src: &'s str) -> Self {
+        // One item per line at most; reserving up front avoids regrowing (and
+        // moving) the large `Instruction` values while parsing.
+        let lines = count_newlines(src) + 1;
         Driver {
             src,
             pos: 0,
@@ -59,8 +62,8 @@ impl<'s> Driver<'s> {
             escape: '\\',
             directives: Vec::new(),
             directives_done: false,
-            instructions: Vec::new(),
-            items: Vec::new(),
+            instructions: Vec::with_capacity(lines / 2 + 1),
+            items: Vec::with_capacity(lines + 1),
             chunked: true,
         }
     }
@@ -104,8 +107,13 @@ impl<'s> Driver<'s> {
 
     /// Records an item of `len` bytes at the current position and advances.
     fn push_item(&mut self, kind: ItemKind, len: usize) {
+        let newlines = count_newlines(&self.src[self.pos..self.pos + len]);
+        self.push_item_with_newlines(kind, len, newlines);
+    }
+
+    fn push_item_with_newlines(&mut self, kind: ItemKind, len: usize, newlines: usize) {
         let span = Span::new(self.pos, self.pos + len);
-        self.line += count_newlines(&self.src[span.range()]);
+        self.line += newlines;
         self.pos = span.end;
         self.items.push(Item { kind, span });
     }
@@ -184,7 +192,7 @@ impl<'s> Driver<'s> {
     /// Parses the items before the next line that may start a heredoc in one
     /// grammar call, then (if needed) the item holding that line on its own.
     fn next_items(&mut self) -> Result<(), ParseError> {
-        let chunk_end = match self.src[self.pos..].find("<<") {
+        let chunk_end = match memchr::memmem::find(&self.src.as_bytes()[self.pos..], b"<<") {
             Some(i) => {
                 let at = self.pos + i;
                 self.src[self.pos..at]
@@ -270,7 +278,7 @@ impl<'s> Driver<'s> {
             | Rule::instruction_bt
             | Rule::instruction_nl_bs
             | Rule::instruction_nl_bt => {
-                let physical = physical_instruction(pair, base);
+                let physical = physical_instruction(pair, self.src, base);
                 self.instruction(physical)?;
             }
             other => return Err(self.internal_error(&format!("unexpected {other:?}"))),
@@ -281,15 +289,18 @@ impl<'s> Driver<'s> {
     fn instruction(&mut self, physical: PhysicalInstruction) -> Result<(), ParseError> {
         let start = self.pos;
         let start_line = self.line;
+        // Heredoc operators are looked for in the whole logical line (BuildKit's
+        // `heredocsFromLine`), which `build_instruction` consumes.
+        let line_heredocs = memchr::memmem::find(physical.logical.text.as_bytes(), b"<<")
+            .map(|_| heredocs_from_line(&physical.logical.text));
         let mut instruction = build_instruction(
             self.src,
-            &physical.logical,
+            physical.logical,
             Span::new(start, physical.end),
             self.escape,
         )?;
         let mut end = physical.end;
-        if can_contain_heredoc(&instruction) && physical.logical.text.contains("<<") {
-            let heredocs = heredocs_from_line(&physical.logical.text);
+        if let Some(heredocs) = line_heredocs.filter(|_| can_contain_heredoc(&instruction)) {
             for mut heredoc in heredocs {
                 let (body_end, content) = self.heredoc_body(end, &heredoc, start)?;
                 heredoc.content = content;
@@ -304,15 +315,15 @@ impl<'s> Driver<'s> {
         instruction.span = Span::new(start, end);
         instruction.start_line = start_line;
         let text = &self.src[start..end];
-        let newlines = count_newlines(text.strip_suffix('\n').unwrap_or(text));
-        instruction.end_line = start_line + newlines;
+        let newlines = count_newlines(text);
+        instruction.end_line = start_line + newlines - usize::from(text.ends_with('\n'));
         if let InstructionKind::Onbuild(inner) = &mut instruction.kind {
             inner.start_line = instruction.start_line;
             inner.end_line = instruction.end_line;
         }
         let index = self.instructions.len();
         self.instructions.push(instruction);
-        self.push_item(ItemKind::Instruction(index), end - start);
+        self.push_item_with_newlines(ItemKind::Instruction(index), end - start, newlines);
         Ok(())
     }
 
@@ -387,25 +398,54 @@ fn item_bound(src: &str, pos: usize, escape: char) -> usize {
 
 /// The offset just after the next `\n` at or after `from` (or the end).
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..]
-        .iter()
-        .position(|&b| b == b'\n')
+    memchr::memchr(b'\n', &bytes[from..])
         .map(|i| from + i + 1)
         .unwrap_or(bytes.len())
 }
 
-fn physical_instruction(pair: pest::iterators::Pair<'_, Rule>, base: usize) -> PhysicalInstruction {
+fn physical_instruction(
+    pair: pest::iterators::Pair<'_, Rule>,
+    src: &str,
+    base: usize,
+) -> PhysicalInstruction {
     let end = base + pair.as_span().end();
     let mut text = String::new();
-    let mut pieces = Vec::new();
+    // (logical_start, source_start, len); contiguous runs are merged so that a
+    // piece is always a maximal run of source bytes.
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    let mut previous_end: Option<usize> = None;
     for inner in pair.into_inner() {
-        if matches!(inner.as_rule(), Rule::segment_bs | Rule::segment_bt) {
-            let span = inner.as_span();
-            if span.start() < span.end() {
-                pieces.push((text.len(), base + span.start(), span.end() - span.start()));
-                text.push_str(span.as_str());
+        if !matches!(
+            inner.as_rule(),
+            Rule::segment_bs
+                | Rule::segment_bt
+                | Rule::text_bs
+                | Rule::text_bt
+                | Rule::escaped_bs
+                | Rule::escaped_bt
+        ) {
+            continue;
+        }
+        let span = inner.as_span();
+        let mut start = base + span.start();
+        let stop = base + span.end();
+        if let Some(previous) = previous_end {
+            // A run after a line continuation starts after its line's indent
+            // (the chunk rules read it); the logical line keeps that indent.
+            let line = line_start(src, start);
+            if line > previous {
+                start = line;
             }
         }
+        previous_end = Some(stop);
+        if start == stop {
+            continue;
+        }
+        match pieces.last_mut() {
+            Some((_, piece_start, len)) if *piece_start + *len == start => *len += stop - start,
+            _ => pieces.push((text.len(), start, stop - start)),
+        }
+        text.push_str(&src[start..stop]);
     }
     if pieces.is_empty() {
         pieces.push((0, base, 0));
@@ -416,8 +456,16 @@ fn physical_instruction(pair: pest::iterators::Pair<'_, Rule>, base: usize) -> P
     }
 }
 
+/// The start of the physical line holding `pos`.
+fn line_start(src: &str, pos: usize) -> usize {
+    src.as_bytes()[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
 fn count_newlines(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', text.as_bytes()).count()
 }
 
 fn span_without_newline(src: &str, span: Span) -> Span {
@@ -428,7 +476,11 @@ fn span_without_newline(src: &str, span: Span) -> Span {
 
 fn dominant_line_ending(src: &str) -> LineEnding {
     let lf = count_newlines(src);
-    let crlf = src.matches("\r\n").count();
+    let bytes = src.as_bytes();
+    // `\r` is rare in LF files, so this is cheaper than searching for "\r\n".
+    let crlf = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) == Some(&b'\n'))
+        .count();
     if crlf * 2 > lf {
         LineEnding::CrLf
     } else {
@@ -501,7 +553,7 @@ fn heredocs_from_line(line: &str) -> Vec<Heredoc> {
 /// plus the argument checks of its instruction parser).
 fn build_instruction(
     src: &str,
-    full: &LogicalText,
+    full: LogicalText,
     span: Span,
     escape: char,
 ) -> Result<Instruction, ParseError> {
@@ -531,7 +583,6 @@ fn build_instruction(
         }
         args_range = words::trim_space(text, base + remaining, a + re);
     }
-    let logical = full.slice(args_range.0, args_range.1);
     let args_span = if args_range.0 < args_range.1 {
         full.map_span(args_range.0, args_range.1)
     } else {
@@ -540,6 +591,7 @@ fn build_instruction(
             .max(flags.last().map(|f: &Flag| f.span.end).unwrap_or(0));
         Span::new(at, at)
     };
+    let logical = full.into_slice(args_range.0, args_range.1);
     let ctx = ArgsContext {
         src,
         keyword: &keyword,
@@ -548,8 +600,17 @@ fn build_instruction(
         args_span,
         escape,
     };
-    let lower = keyword.to_ascii_lowercase();
-    let kind = match lower.as_str() {
+    // Lower-case the keyword on the stack (the longest is 11 bytes).
+    let mut lower_buf = [0u8; 12];
+    let lower = match keyword.len() {
+        n @ 1..=12 => {
+            lower_buf[..n].copy_from_slice(keyword.as_bytes());
+            lower_buf[..n].make_ascii_lowercase();
+            std::str::from_utf8(&lower_buf[..n]).unwrap_or("")
+        }
+        _ => "",
+    };
+    let kind = match lower {
         "from" => ctx.from()?,
         "run" => {
             let command = ctx.maybe_json()?;
@@ -599,7 +660,7 @@ fn build_instruction(
             if logical.text.is_empty() {
                 return Err(ctx.missing("ONBUILD requires at least one argument"));
             }
-            let inner = build_instruction(src, &logical, args_span, escape)?;
+            let inner = build_instruction(src, logical.clone(), args_span, escape)?;
             match inner.name() {
                 "onbuild" => {
                     return Err(ParseError::new(
