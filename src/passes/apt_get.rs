@@ -105,6 +105,21 @@ mod tests {
     }
 
     #[test]
+    fn redirections_stay_with_their_command() {
+        // The cleanup goes after the redirection; `update` gets the assignment
+        // but not the redirection in front of the install.
+        let src = "FROM debian\nRUN 2>/dev/null DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl > /tmp/apt.log\n";
+        assert_eq!(
+            fix(&AptGetHygiene, src, None, false),
+            "FROM debian\nRUN DEBIAN_FRONTEND=noninteractive apt-get update && 2>/dev/null DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl > /tmp/apt.log && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // `&>` is `&` then `>` in sh: a cleanup after it would not wait.
+        let f = run(&AptGetHygiene, "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl &> /dev/null\n", None);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].fix.is_none());
+    }
+
+    #[test]
     fn update_not_inserted_after_or() {
         let f = run(&AptGetHygiene, "FROM debian\nRUN true || apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None);
         assert_eq!(f.len(), 1);

@@ -12,7 +12,8 @@
 //! -e inside all but the last command of an `&&` list, so its failures would
 //! pass silently), exec-form RUNs, heredoc RUNs, RUNs whose `--mount`/`--network`/
 //! `--security` flags differ (or that have other flags), RUNs separated by any
-//! other instruction, RUNs that end with `&`, a comment or a stray `;`, RUNs whose
+//! other instruction, RUNs that end with `&`, a comment or a stray `;`, RUNs that
+//! use bash's `&>` (which `sh` reads as `&` then `>`), RUNs whose
 //! shell text cannot be parsed, and files whose SHELL is not a POSIX shell, runs
 //! it with `-e`, or that build on Windows images.
 //!
@@ -38,6 +39,8 @@
 //! ## Fix safety
 //! Safe when every part is a plain `&&` chain of simple commands that leaves the
 //! shell state alone: then `a && b` fails exactly when one of the RUNs failed.
+//! Redirections (`> file`, `>> log 2>&1`, `2>/dev/null cmd`, `<<< word`) apply to
+//! their own command only, so they move with it unchanged.
 //! A part that changes the shell state for what follows (`cd`, `export`, `set`,
 //! `exit`, `exec`, assignments, functions...) is wrapped in `( ... )` so the next
 //! part starts as it did in its own shell, and a later part that is not a plain
@@ -417,6 +420,25 @@ mod tests {
     }
 
     #[test]
+    fn redirections_stay_with_their_command() {
+        let (out, safety) = fixed(
+            "FROM x\nRUN echo x > /etc/foo\nRUN cat a >> b 2>&1\nRUN a && b | tee c >/dev/null\nRUN 2>/dev/null d\n",
+        );
+        assert_eq!(
+            out,
+            "FROM x\nRUN echo x > /etc/foo && \\\n    cat a >> b 2>&1 && \\\n    a && b | tee c >/dev/null && \\\n    2>/dev/null d\n"
+        );
+        assert_eq!(safety, Safety::Safe);
+        // `exec` with only redirections changes the shell's own descriptors.
+        let (out, safety) = fixed("FROM x\nRUN exec >/dev/null\nRUN echo y\n");
+        assert_eq!(out, "FROM x\nRUN (exec >/dev/null) && \\\n    echo y\n");
+        assert_eq!(safety, Safety::Unsafe);
+        // A group's redirection is part of the part.
+        let (out, _) = fixed("FROM x\nRUN a\nRUN { b; c; } > log 2>&1\n");
+        assert_eq!(out, "FROM x\nRUN a && \\\n    ({ b; c; } > log 2>&1)\n");
+    }
+
+    #[test]
     fn stages_built_from_are_merged() {
         let (out, _) = fixed("FROM x AS base\nRUN a\nRUN b\nFROM base\nCMD c\n");
         assert_eq!(
@@ -452,6 +474,11 @@ mod tests {
             "FROM x\nSHELL [\"powershell\", \"-Command\"]\nRUN a\nRUN b\n",
             "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN a\nRUN b\n",
             "FROM x\nRUN echo $((\nRUN b\n",
+            "FROM x\nRUN a > f # note\nRUN b\n",
+            "FROM x\nRUN set -e; a > f\nRUN b\n",
+            "FROM x\nRUN a > f &\nRUN b\n",
+            "FROM x\nRUN a &> f\nRUN b\n",
+            "FROM x\nRUN a\nRUN b &>> f\n",
         ] {
             assert!(run(src).is_empty(), "fired on:\n{src}");
         }
@@ -514,6 +541,15 @@ mod tests {
             "{ echo j; false; }",
             "for i in 1 2; do echo $i; done",
             "f() { echo fn; }; f",
+            "echo r >/dev/null",
+            "echo s 2>&1",
+            "ls /nonexistent-dopt 2>/dev/null",
+            "false 2>/dev/null",
+            "echo t 2>&1 | cat >/dev/stdout",
+            "exec >/dev/null",
+            "cd /tmp >/dev/null; pwd",
+            "cat </dev/null && echo u",
+            "{ echo v; false; } >/dev/null 2>&1",
         ];
         let separate = |parts: &[&str]| {
             let mut out = String::new();

@@ -174,7 +174,9 @@ fn check_rule(
                         ),
                     };
                 let edits = insertable.then(|| {
-                    let prefix = &text[cmd.range.start..cmd.effective_argv()[0].range.start];
+                    // Assignments and wrappers apply to the inserted command too;
+                    // redirections stay with the original one.
+                    let prefix = cmd.text_before_program(text);
                     let program = cmd.effective_argv()[0].text.as_str();
                     let filled = if bfirst == "{program}" {
                         before.replacen("{program}", program, 1)

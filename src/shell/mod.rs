@@ -59,8 +59,15 @@ pub struct SimpleCommand {
     pub assignments: Vec<Word>,
     /// Command name and arguments, redirections excluded.
     pub argv: Vec<Word>,
-    /// Byte range of the whole command (assignments and redirections included).
+    /// Byte range of the whole command: assignments, words and redirections
+    /// (`> f`, `2>&1`, `>/dev/null`, `<<< word`, `<(cmd)`), wherever they stand.
+    /// Splicing this range moves or keeps the command with its redirections.
+    /// A command with a here-document (`<<EOF`) keeps the range of its words:
+    /// the body lies on later lines, and cutting there would break it.
     pub range: Range<usize>,
+    /// Byte ranges of the redirections (`2>&1`, `> /dev/null`, `<<<"x"`), each
+    /// with its file descriptor number and target, in source order.
+    pub redirects: Vec<Range<usize>>,
     /// The operator written right after the command, if any.
     pub separator_after: Option<Separator>,
     /// 0 at the top level; more inside `if`, `for`, `{ }`, `( )`, functions...
@@ -264,6 +271,30 @@ impl SimpleCommand {
         })
     }
 
+    /// What stands in front of the effective program, as written in `text` (the
+    /// analysed text): assignments and wrappers such as `DEBIAN_FRONTEND=x sudo `,
+    /// with redirections (`2>/dev/null `) left out, so it can be repeated in front
+    /// of another command.
+    pub fn text_before_program(&self, text: &str) -> String {
+        let program_start = self
+            .effective_argv()
+            .first()
+            .map_or(self.range.end, |w| w.range.start);
+        let mut out = String::new();
+        let mut pos = self.range.start;
+        for r in &self.redirects {
+            if r.start >= program_start {
+                break;
+            }
+            out.push_str(&text[pos..r.start]);
+            // Drop the blanks after the redirection too.
+            pos = r.end + text[r.end..program_start].len()
+                - text[r.end..program_start].trim_start().len();
+        }
+        out.push_str(&text[pos.min(program_start)..program_start]);
+        out
+    }
+
     /// True for a builtin whose effect outlives the command (`cd`, `export`,
     /// `set`, `exit`...) or a bare `NAME=value` assignment.
     pub fn changes_shell_state(&self) -> bool {
@@ -285,7 +316,9 @@ pub struct Script {
     /// top-level `;`, `||` or `&`, no compound commands, nothing after the last
     /// command (such as a comment or a trailing `;`).
     pub plain_and_chain: bool,
-    /// Something runs in the background (`&`).
+    /// Something runs in the background (`&`), or may: bash's `&>`/`&>>`
+    /// (stdout and stderr to a file) reads as `cmd &` then `> file` in a POSIX
+    /// `sh` such as dash, so what follows would no longer wait for `cmd`.
     pub has_background: bool,
     /// Compound commands (if/for/while/case/{ }/( )) or function definitions.
     pub has_compound: bool,
@@ -581,9 +614,155 @@ impl CharMap {
     }
 }
 
+/// A token of brush-parser's tokenizer, with a byte range.
+struct Tok {
+    text: String,
+    range: Range<usize>,
+    operator: bool,
+}
+
+impl Tok {
+    fn is_redirect_operator(&self) -> bool {
+        self.operator
+            && matches!(
+                self.text.as_str(),
+                "<" | ">" | ">>" | "<&" | ">&" | "<>" | ">|" | "&>" | "&>>" | "<<" | "<<-" | "<<<"
+            )
+    }
+    /// A file descriptor number written right before a redirection operator
+    /// (`2` in `2>&1`, `{fd}` in `{fd}>x`).
+    fn is_fd_before(&self, operator: &Tok) -> bool {
+        !self.operator
+            && self.range.end == operator.range.start
+            && operator.is_redirect_operator()
+            && (self.text.bytes().all(|b| b.is_ascii_digit())
+                || (self.text.starts_with('{') && self.text.ends_with('}') && self.text.len() > 2))
+    }
+}
+
+/// The tokens of the analysed text in source order, to find the extent of
+/// redirections, which brush-parser's AST gives no locations for.
+struct Tokens(Vec<Tok>);
+
+impl Tokens {
+    fn new(raw: &[brush_parser::Token], map: &CharMap) -> Self {
+        let mut toks: Vec<Tok> = raw
+            .iter()
+            .map(|t| {
+                let loc = t.location();
+                Tok {
+                    text: t.to_str().to_string(),
+                    range: map.byte(loc.start.index)..map.byte(loc.end.index),
+                    operator: matches!(t, brush_parser::Token::Operator(..)),
+                }
+            })
+            .collect();
+        // Here-document bodies come right after their operator in the token
+        // stream; sort back into source order.
+        toks.sort_by_key(|t| t.range.start);
+        Tokens(toks)
+    }
+
+    /// The redirection that starts at token `i` (`[fd]op target`, or a process
+    /// substitution `<(...)`): its byte range and the index of the token after it.
+    fn redirect_at(&self, i: usize) -> Option<(Range<usize>, usize)> {
+        let toks = &self.0;
+        let first = toks.get(i)?;
+        let op_index = if toks.get(i + 1).is_some_and(|op| first.is_fd_before(op)) {
+            i + 1
+        } else {
+            i
+        };
+        let op = &toks[op_index];
+        if !op.is_redirect_operator() {
+            return None;
+        }
+        let target = toks.get(op_index + 1)?;
+        if target.operator && target.text == "(" {
+            // `<(cmd)` / `>(cmd)`: up to the matching parenthesis.
+            if !matches!(op.text.as_str(), "<" | ">") || op.range.end != target.range.start {
+                return None;
+            }
+            let mut depth = 0usize;
+            for (j, t) in toks.iter().enumerate().skip(op_index + 1) {
+                if t.operator && t.text == "(" {
+                    depth += 1;
+                } else if t.operator && t.text == ")" {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some((first.range.start..t.range.end, j + 1));
+                    }
+                }
+            }
+            return None;
+        }
+        if target.operator {
+            return None;
+        }
+        Some((first.range.start..target.range.end, op_index + 2))
+    }
+
+    /// Index of the first token starting at or after `pos`.
+    fn first_at(&self, pos: usize) -> usize {
+        self.0.partition_point(|t| t.range.start < pos)
+    }
+
+    /// `pos` moved past the redirections that follow it.
+    fn redirects_after(&self, mut pos: usize) -> usize {
+        let mut i = self.first_at(pos);
+        while let Some((range, next)) = self.redirect_at(i) {
+            pos = range.end;
+            i = next;
+        }
+        pos
+    }
+
+    /// `pos` moved back over the redirections that stand before it, or whose
+    /// operator does (`>` in `>log` when `log` starts at `pos`).
+    fn redirects_before(&self, mut pos: usize) -> usize {
+        loop {
+            // The last token ending at or before `pos`.
+            let Some(last) = self
+                .0
+                .partition_point(|t| t.range.end <= pos)
+                .checked_sub(1)
+            else {
+                return pos;
+            };
+            // A redirection covering that token starts at most two tokens earlier
+            // (`2` `>` `/dev/null`).
+            let found = (last.saturating_sub(2)..=last).find_map(|k| {
+                let (range, next) = self.redirect_at(k)?;
+                (next > last).then_some(range.start)
+            });
+            match found {
+                Some(start) if start < pos => pos = start,
+                _ => return pos,
+            }
+        }
+    }
+
+    /// Byte ranges of the redirections inside `range`.
+    fn redirects_within(&self, range: &Range<usize>) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut i = self.first_at(range.start);
+        while self.0.get(i).is_some_and(|t| t.range.end <= range.end) {
+            match self.redirect_at(i) {
+                Some((r, next)) if r.end <= range.end => {
+                    out.push(r);
+                    i = next;
+                }
+                _ => i += 1,
+            }
+        }
+        out
+    }
+}
+
 struct Walker<'a> {
     text: &'a str,
     map: CharMap,
+    tokens: Tokens,
     commands: Vec<SimpleCommand>,
     has_background: bool,
     has_compound: bool,
@@ -699,56 +878,100 @@ impl Walker<'_> {
     fn simple(&mut self, sc: &ast::SimpleCommand, depth: usize, in_pipeline: bool) {
         let mut assignments = Vec::new();
         let mut argv = Vec::new();
-        if let Some(prefix) = &sc.prefix {
-            for item in &prefix.0 {
-                match item {
-                    ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
-                        if let Some(w) = self.word(w) {
-                            assignments.push(w);
-                        }
-                    }
-                    ast::CommandPrefixOrSuffixItem::Word(w) => {
-                        if let Some(w) = self.word(w) {
-                            argv.push(w);
-                        }
-                    }
-                    _ => {}
+        // Located redirection targets: they bound the command like its words.
+        let mut targets = Vec::new();
+        let mut has_here_document = false;
+        let items = sc
+            .prefix
+            .iter()
+            .flat_map(|p| p.0.iter().map(|item| (true, item)))
+            .chain(
+                sc.suffix
+                    .iter()
+                    .flat_map(|p| p.0.iter().map(|item| (false, item))),
+            );
+        let mut program_seen = false;
+        for (in_prefix, item) in items {
+            if !in_prefix && !program_seen {
+                // The program word sits between prefix and suffix.
+                program_seen = true;
+                if let Some(w) = sc.word_or_name.as_ref().and_then(|w| self.word(w)) {
+                    argv.push(w);
                 }
             }
+            match item {
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) if in_prefix => {
+                    if let Some(w) = self.word(w) {
+                        assignments.push(w);
+                    }
+                }
+                // An assignment-looking word after the program is an argument.
+                ast::CommandPrefixOrSuffixItem::Word(w)
+                | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+                    if let Some(w) = self.word(w) {
+                        argv.push(w);
+                    }
+                }
+                ast::CommandPrefixOrSuffixItem::IoRedirect(redirect) => {
+                    use ast::{IoFileRedirectTarget as T, IoRedirect as R};
+                    let target = match redirect {
+                        R::File(_, _, T::Filename(w) | T::Duplicate(w))
+                        | R::HereString(_, w)
+                        | R::OutputAndError(w, _) => Some(w),
+                        R::HereDocument(..) => {
+                            has_here_document = true;
+                            None
+                        }
+                        R::File(_, _, T::Fd(_) | T::ProcessSubstitution(..)) => None,
+                    };
+                    if let Some(w) = target.and_then(|w| self.word(w)) {
+                        targets.push(w.range);
+                    }
+                }
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {}
+            }
         }
-        if let Some(w) = &sc.word_or_name {
-            if let Some(w) = self.word(w) {
+        if !program_seen {
+            if let Some(w) = sc.word_or_name.as_ref().and_then(|w| self.word(w)) {
                 argv.push(w);
             }
         }
-        if let Some(suffix) = &sc.suffix {
-            for item in &suffix.0 {
-                match item {
-                    // An assignment-looking word after the program is an argument.
-                    ast::CommandPrefixOrSuffixItem::Word(w)
-                    | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
-                        if let Some(w) = self.word(w) {
-                            argv.push(w);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let Some(loc) = sc.location() else {
+        let mut bounds = assignments
+            .iter()
+            .chain(&argv)
+            .map(|w| w.range.clone())
+            .chain(targets)
+            .chain(sc.location().map(|loc| self.range(&loc)));
+        let Some(mut range) = bounds.next() else {
             self.failed = true;
             return;
         };
-        let mut range = self.range(&loc);
         // Widen to the words in case a location is narrower than its words.
-        for w in assignments.iter().chain(&argv) {
-            range.start = range.start.min(w.range.start);
-            range.end = range.end.max(w.range.end);
+        for r in bounds {
+            range.start = range.start.min(r.start);
+            range.end = range.end.max(r.end);
+        }
+        // Then over the redirections before and after them (`2>/dev/null cmd`,
+        // `cmd > /etc/x 2>&1`), which the AST has no locations for. A
+        // here-document's body follows on later lines: such a command keeps the
+        // range of its words.
+        if !has_here_document {
+            range.start = self.tokens.redirects_before(range.start);
+            range.end = self.tokens.redirects_after(range.end);
+        }
+        let redirects = self.tokens.redirects_within(&range);
+        // `{fd}>file` keeps the descriptor open and sets `fd` in the shell (bash).
+        if redirects
+            .iter()
+            .any(|r| self.text[r.clone()].starts_with('{'))
+        {
+            self.changes_state = true;
         }
         let cmd = SimpleCommand {
             assignments,
             argv,
             range: range.clone(),
+            redirects,
             separator_after: separator_at(self.text, range.end),
             depth,
             in_pipeline,
@@ -781,9 +1004,9 @@ fn separator_at(text: &str, pos: usize) -> Option<Separator> {
 }
 
 /// Moves `end` past closing words of compound commands (`fi`, `done`, `esac`,
-/// `}`, `)`) and the `;`/`;;` between them; a `;` with no closer after it stays
-/// out.
-fn extend_over_closers(text: &str, mut end: usize) -> usize {
+/// `}`, `)`), the redirections after them (`{ a; b; } > log`) and the `;`/`;;`
+/// between them; a `;` with no closer after it stays out.
+fn extend_over_closers(text: &str, tokens: &Tokens, mut end: usize) -> usize {
     const CLOSERS: &[&str] = &["fi", "done", "esac", "}", ")"];
     let closer_at = |pos: usize| -> Option<usize> {
         let rest = &text[pos..];
@@ -802,7 +1025,7 @@ fn extend_over_closers(text: &str, mut end: usize) -> usize {
     loop {
         pos = skip_ws(pos);
         if let Some(next) = closer_at(pos) {
-            pos = next;
+            pos = tokens.redirects_after(next);
             end = pos;
             continue;
         }
@@ -817,11 +1040,17 @@ fn extend_over_closers(text: &str, mut end: usize) -> usize {
 
 fn parse_with_brush(text: &str) -> Option<Script> {
     let options = brush_parser::ParserOptions::default();
-    let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
-    let program = parser.parse_program().ok()?;
+    // Tokenize here (as `Parser::parse_program` would) to keep the tokens: the
+    // AST has no locations for redirection operators.
+    let raw_tokens =
+        brush_parser::uncached_tokenize_str(text, &options.tokenizer_options()).ok()?;
+    let program = brush_parser::parse_tokens(&raw_tokens, &options).ok()?;
+    let map = CharMap::new(text);
+    let tokens = Tokens::new(&raw_tokens, &map);
     let mut w = Walker {
         text,
-        map: CharMap::new(text),
+        map,
+        tokens,
         commands: Vec::new(),
         has_background: false,
         has_compound: false,
@@ -834,6 +1063,13 @@ fn parse_with_brush(text: &str) -> Option<Script> {
     if w.failed {
         return None;
     }
+    if w.tokens
+        .0
+        .iter()
+        .any(|t| t.operator && t.text.starts_with("&>"))
+    {
+        w.has_background = true;
+    }
     w.commands.sort_by_key(|c| c.range.start);
     let mut range = match (w.commands.first(), w.commands.last()) {
         (Some(f), Some(_)) => f.range.start..w.commands.iter().map(|c| c.range.end).max()?,
@@ -845,7 +1081,7 @@ fn parse_with_brush(text: &str) -> Option<Script> {
     // parsed, so its first non-blank character starts the first command.
     if w.has_compound {
         range.start = range.start.min(text.len() - text.trim_start().len());
-        range.end = extend_over_closers(text, range.end);
+        range.end = extend_over_closers(text, &w.tokens, range.end);
     }
     let trailing = text[range.end..].trim().to_string();
     let top_level_and_only = program.complete_commands.len() == 1
@@ -913,6 +1149,7 @@ fn fallback(text: &str) -> Script {
                 assignments: assignments.to_vec(),
                 argv: argv.to_vec(),
                 range,
+                redirects: Vec::new(),
                 separator_after: sep,
                 depth: 0,
                 in_pipeline: sep == Some(Separator::Pipe),
@@ -1124,12 +1361,16 @@ mod tests {
     proptest::proptest! {
         /// Any text: no panic, and every range lies on char boundaries inside it.
         #[test]
-        fn ranges_are_always_valid(text in "[a-z \\\\'\"&|;()$<>#é{}\n-]{0,40}") {
+        fn ranges_are_always_valid(text in "[a-z12 \\\\'\"&|;()$<>#é{}\n-]{0,40}") {
             if let Some(s) = analyze(&text) {
                 proptest::prop_assert!(s.range.start <= s.range.end && s.range.end <= text.len());
                 proptest::prop_assert!(text.is_char_boundary(s.range.start) && text.is_char_boundary(s.range.end));
                 for c in &s.commands {
                     proptest::prop_assert!(text.get(c.range.clone()).is_some());
+                    for r in &c.redirects {
+                        proptest::prop_assert!(text.get(r.clone()).is_some());
+                        proptest::prop_assert!(c.range.start <= r.start && r.end <= c.range.end);
+                    }
                     for w in c.argv.iter().chain(&c.assignments) {
                         proptest::prop_assert_eq!(text.get(w.range.clone()), Some(w.text.as_str()));
                     }
@@ -1148,6 +1389,124 @@ mod tests {
                 assert_eq!(&text[w.range.clone()], w.text);
             }
         }
+    }
+
+    /// The text of each command's range and of its redirections.
+    fn extents(text: &str) -> Vec<(&str, Vec<&str>)> {
+        let s = analyze(text).unwrap();
+        assert!(s.parse_ok, "{text}");
+        s.commands
+            .iter()
+            .map(|c| {
+                (
+                    &text[c.range.clone()],
+                    c.redirects.iter().map(|r| &text[r.clone()]).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn command_ranges_include_redirections() {
+        assert_eq!(
+            extents("echo x > /etc/foo"),
+            [("echo x > /etc/foo", vec!["> /etc/foo"])]
+        );
+        assert_eq!(
+            extents("cat a >> b 2>&1"),
+            [("cat a >> b 2>&1", vec![">> b", "2>&1"])]
+        );
+        assert_eq!(
+            extents("a && echo x 2>/dev/null | tee y >/dev/null; b"),
+            [
+                ("a", vec![]),
+                ("echo x 2>/dev/null", vec!["2>/dev/null"]),
+                ("tee y >/dev/null", vec![">/dev/null"]),
+                ("b", vec![]),
+            ]
+        );
+        // Before the program, between the words, here-strings, `&>`, fds by name.
+        assert_eq!(
+            extents(">log 2>&1 FOO=1 cmd <in arg <<< \"here str\" &>> all {fd}>&-"),
+            [(
+                ">log 2>&1 FOO=1 cmd <in arg <<< \"here str\" &>> all {fd}>&-",
+                vec![
+                    ">log",
+                    "2>&1",
+                    "<in",
+                    "<<< \"here str\"",
+                    "&>> all",
+                    "{fd}>&-"
+                ]
+            )]
+        );
+        assert_eq!(
+            extents("diff <(sort a) >(cat) > out"),
+            [(
+                "diff <(sort a) >(cat) > out",
+                vec!["<(sort a)", ">(cat)", "> out"]
+            )]
+        );
+        // A bare redirection is a command of its own.
+        assert_eq!(extents(": && >/x"), [(":", vec![]), (">/x", vec![">/x"])]);
+        assert_eq!(extents("then=1 >x a"), [("then=1 >x a", vec![">x"])]);
+        // In compound commands: the script ends after the group's redirection.
+        let text = "if a; then b >x; fi >y";
+        assert_eq!(extents(text), [("a", vec![]), ("b >x", vec![">x"])]);
+        let s = analyze(text).unwrap();
+        assert_eq!((s.range.clone(), s.trailing.as_str()), (0..text.len(), ""));
+        let s = analyze("{ a; b; } > log 2>&1 && c").unwrap();
+        assert!(s.trailing.is_empty() && s.has_compound);
+    }
+
+    #[test]
+    fn bash_redirections_that_sh_reads_differently() {
+        // dash reads `a &> f` as `a &` and `> f`.
+        for text in ["a &> f", "a &>> f && b", "{ a; } &>/dev/null"] {
+            let s = analyze(text).unwrap();
+            assert!(s.has_background && !s.plain_and_chain, "{text}");
+        }
+        assert!(!analyze("a >f 2>&1 && b >&2").unwrap().has_background);
+        // `{fd}>x` sets a variable and keeps the descriptor open.
+        assert!(analyze("a {fd}>x").unwrap().changes_shell_state);
+        assert!(!analyze("a 3>x").unwrap().changes_shell_state);
+    }
+
+    #[test]
+    fn redirections_fix_separators_and_the_script_end() {
+        let s =
+            analyze("apt-get update > /dev/null && apt-get install -y x 2>&1 | tee log").unwrap();
+        assert!(s.plain_and_chain);
+        let seps: Vec<_> = s.commands.iter().map(|c| c.separator_after).collect();
+        assert_eq!(seps, [Some(Separator::And), Some(Separator::Pipe), None]);
+        let text = "echo x >> /etc/foo";
+        let s = analyze(text).unwrap();
+        assert_eq!((s.range.clone(), s.trailing.as_str()), (0..text.len(), ""));
+        assert!(s.plain_and_chain);
+        // A comment after a redirection stays out.
+        assert_eq!(analyze("echo x > f # note").unwrap().trailing, "# note");
+    }
+
+    #[test]
+    fn here_documents_keep_the_command_words() {
+        let text = "cat <<EOF\nbody\nEOF\n";
+        let s = analyze(text).unwrap();
+        assert_eq!(&text[s.commands[0].range.clone()], "cat");
+        assert!(!s.trailing.is_empty());
+    }
+
+    #[test]
+    fn text_before_program_leaves_redirections_out() {
+        let text =
+            "2>/dev/null DEBIAN_FRONTEND=noninteractive >log sudo apt-get install -y x >/dev/null";
+        let s = analyze(text).unwrap();
+        assert_eq!(
+            s.commands[0].text_before_program(text),
+            "DEBIAN_FRONTEND=noninteractive sudo "
+        );
+        let text = "X=1 apt-get install";
+        let s = analyze(text).unwrap();
+        assert_eq!(s.commands[0].text_before_program(text), "X=1 ");
     }
 
     #[test]
