@@ -13,9 +13,10 @@
 //!   a missing path is explained when the optimized Dockerfile does such an install
 //!   and the path lies in a package that the project's npm lockfile marks `"dev":
 //!   true` (`package-lock.json`, or the `node_modules/.package-lock.json` npm writes
-//!   itself), or, without a lockfile, that `package.json` lists under
-//!   `devDependencies` only. The manifests are read from the original image, next to
-//!   the `node_modules` folder, so they describe what was really installed.
+//!   itself), or, without a lockfile (yarn), that the installed dependency tree
+//!   reaches from `devDependencies` only. The manifests are read from the original
+//!   image, in and next to the `node_modules` folder, so they describe what was
+//!   really installed.
 //!
 //! A link in `node_modules/.bin` is explained with the package it points to, and a
 //! missing directory when everything the original had below it is explained.
@@ -55,16 +56,30 @@ pub(crate) struct TreeListing {
 }
 
 /// Whether the listing keeps the contents of this file: a project's `package.json`
-/// or `package-lock.json` (not those of installed packages), or the hidden lockfile
-/// `node_modules/.package-lock.json` of a project.
+/// or `package-lock.json`, the hidden lockfile `node_modules/.package-lock.json` of
+/// a project, or the `package.json` at the root of an installed package (for the
+/// dependency tree, when there is no lockfile).
 pub(crate) fn is_manifest(path: &str) -> bool {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     match name {
-        "package.json" | "package-lock.json" => !has_component(dir, NODE_MODULES),
+        "package-lock.json" => !has_component(dir, NODE_MODULES),
+        "package.json" => !has_component(dir, NODE_MODULES) || is_package_dir(dir),
         ".package-lock.json" => {
             dir.strip_suffix(NODE_MODULES)
                 .is_some_and(|parent| parent.is_empty() || parent.ends_with('/'))
                 && !has_component(&dir[..dir.len() - NODE_MODULES.len()], NODE_MODULES)
+        }
+        _ => false,
+    }
+}
+
+/// `…node_modules/<name>` or `…node_modules/@scope/<name>`.
+fn is_package_dir(dir: &str) -> bool {
+    let mut parts = dir.rsplit('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), Some(NODE_MODULES), _) => !name.starts_with(['.', '@']),
+        (Some(name), Some(scope), Some(NODE_MODULES)) => {
+            scope.starts_with('@') && !name.starts_with('.')
         }
         _ => false,
     }
@@ -280,16 +295,10 @@ fn bin_link_target(path: &str, original: &TreeListing) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// What one project's manifests say is a dev-only package.
-#[derive(Debug, Default)]
-struct ProjectDevs {
-    /// From a lockfile: package paths below the project (`node_modules/a`,
-    /// `node_modules/a/node_modules/b`) and whether they are dev-only.
-    lock: Option<(String, HashMap<String, bool>)>,
-    /// From `package.json` (used without a lockfile): names listed under
-    /// `devDependencies` and not under `dependencies` or `optionalDependencies`.
-    dev_only: Option<(String, BTreeSet<String>)>,
-}
+/// What one project's manifests say: the manifest relied on, and for installed
+/// package paths below the project (`node_modules/a`,
+/// `node_modules/a/node_modules/@s/b`) whether they are dev-only.
+type ProjectDevs = Option<(String, HashMap<String, bool>)>;
 
 /// `(manifest, package)` when `path` lies in a dev-only package of its project.
 fn dev_package(
@@ -322,34 +331,31 @@ fn dev_package(
         packages.push(parts[..i + width].join("/"));
         i += width;
     }
-    let name_of = |package: &str| {
-        package
-            .rsplit_once("node_modules/")
-            .map_or(package, |(_, n)| n)
-            .to_string()
-    };
-    if let Some((manifest, lock)) = &devs.lock {
-        // A package pruned as dev takes everything below it along.
-        return packages
-            .iter()
-            .find(|package| lock.get(*package) == Some(&true))
-            .map(|package| (manifest.clone(), name_of(package)));
-    }
-    let (manifest, dev_only) = devs.dev_only.as_ref()?;
-    let top = packages.first()?;
-    let name = name_of(top);
-    dev_only.contains(&name).then(|| (manifest.clone(), name))
+    let (manifest, dev) = devs.as_ref()?;
+    // A package pruned as dev takes everything below it along.
+    packages
+        .iter()
+        .find(|package| dev.get(*package) == Some(&true))
+        .map(|package| {
+            let name = package
+                .rsplit_once("node_modules/")
+                .map_or(package.as_str(), |(_, n)| n);
+            (manifest.clone(), name.to_string())
+        })
 }
 
+/// The lockfile's `dev` flags when there is a lockfile; else what the installed
+/// dependency tree says (see [`tree_devs`]).
 fn read_project(project: &str, original: &TreeListing) -> ProjectDevs {
-    let mut devs = ProjectDevs::default();
+    let json_of = |manifest: &str| {
+        original
+            .manifests
+            .get(manifest)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+    };
     for lockfile in ["package-lock.json", "node_modules/.package-lock.json"] {
         let manifest = format!("{project}{lockfile}");
-        let Some(json) = original
-            .manifests
-            .get(&manifest)
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-        else {
+        let Some(json) = json_of(&manifest) else {
             continue;
         };
         let mut dev = HashMap::new();
@@ -366,31 +372,97 @@ fn read_project(project: &str, original: &TreeListing) -> ProjectDevs {
             lock_v1(deps, NODE_MODULES, &mut dev);
         }
         if !dev.is_empty() {
-            devs.lock = Some((manifest, dev));
-            return devs;
+            return Some((manifest, dev));
         }
     }
     let manifest = format!("{project}package.json");
-    if let Some(json) = original
-        .manifests
-        .get(&manifest)
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-    {
-        let names = |section: &str| -> BTreeSet<String> {
-            json.get(section)
-                .and_then(|d| d.as_object())
-                .map(|o| o.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        let mut dev_only = names("devDependencies");
-        for section in ["dependencies", "optionalDependencies", "peerDependencies"] {
-            for name in names(section) {
-                dev_only.remove(&name);
+    let root = json_of(&manifest)?;
+    let dev = tree_devs(project, &root, original, &json_of)?;
+    Some((manifest, dev))
+}
+
+/// Without a lockfile (yarn, `npm install` of old npm), the installed tree decides:
+/// follows `dependencies`, `optionalDependencies` and `peerDependencies` from the
+/// project's production sections and from its `devDependencies`, resolving each
+/// name as Node does (the nearest `node_modules/<name>` upwards). Dev-only: reached
+/// from the devDependencies only. None when a reached package has no readable
+/// `package.json` (the tree cannot be told then).
+fn tree_devs(
+    project: &str,
+    root: &serde_json::Value,
+    original: &TreeListing,
+    json_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+) -> Option<HashMap<String, bool>> {
+    const RUNTIME: &[&str] = &["dependencies", "optionalDependencies", "peerDependencies"];
+    let names = |json: &serde_json::Value, sections: &[&str]| -> Vec<String> {
+        sections
+            .iter()
+            .filter_map(|section| json.get(section).and_then(|d| d.as_object()))
+            .flat_map(|deps| deps.keys().cloned())
+            .collect()
+    };
+    let closure = |roots: Vec<String>| -> Option<BTreeSet<String>> {
+        let mut seen = BTreeSet::new();
+        let mut queue: Vec<(String, String)> = roots
+            .into_iter()
+            .map(|name| (String::new(), name))
+            .collect();
+        while let Some((from, name)) = queue.pop() {
+            // Not installed (an optional or peer dependency npm skipped): nothing to follow.
+            let Some(package) = resolve(project, &from, &name, original) else {
+                continue;
+            };
+            if !seen.insert(package.clone()) {
+                continue;
             }
+            let json = json_of(&format!("{project}{package}/package.json"))?;
+            queue.extend(
+                names(&json, RUNTIME)
+                    .into_iter()
+                    .map(|n| (package.clone(), n)),
+            );
         }
-        devs.dev_only = Some((manifest, dev_only));
+        Some(seen)
+    };
+    let production = closure(names(root, RUNTIME))?;
+    let development = closure(names(root, &["devDependencies"]))?;
+    Some(
+        production
+            .iter()
+            .map(|p| (p.clone(), false))
+            .chain(
+                development
+                    .difference(&production)
+                    .map(|p| (p.clone(), true)),
+            )
+            .collect(),
+    )
+}
+
+/// Where Node finds `name` when required from the package at `from` (relative to
+/// the project; `""` is the project itself): `from/node_modules/name`, then the
+/// same in each enclosing package, up to the project's `node_modules/name`.
+fn resolve(project: &str, from: &str, name: &str, original: &TreeListing) -> Option<String> {
+    let mut base = from;
+    loop {
+        let candidate = if base.is_empty() {
+            format!("{NODE_MODULES}/{name}")
+        } else {
+            format!("{base}/{NODE_MODULES}/{name}")
+        };
+        if original
+            .entries
+            .contains_key(&format!("{project}{candidate}"))
+        {
+            return Some(candidate);
+        }
+        if base.is_empty() {
+            return None;
+        }
+        base = base
+            .rfind(&format!("/{NODE_MODULES}/"))
+            .map_or("", |at| &base[..at]);
     }
-    devs
 }
 
 fn lock_v1(
@@ -445,63 +517,102 @@ mod tests {
         production_install: true,
     };
 
+    /// `debug` is listed as a devDependency but `express` needs it at run time.
     const PACKAGE_JSON: &str = r#"{"name":"app","dependencies":{"express":"^4"},
-        "devDependencies":{"typescript":"^5","@types/node":"^20","express":"^4"}}"#;
+        "devDependencies":{"typescript":"^5","@types/node":"^20","jest":"^29","debug":"^4"}}"#;
 
     #[test]
-    fn manifests_are_those_of_projects_not_of_installed_packages() {
+    fn manifests_are_those_of_projects_and_package_roots() {
         assert!(is_manifest("package.json"));
         assert!(is_manifest("web/package-lock.json"));
         assert!(is_manifest("node_modules/.package-lock.json"));
         assert!(is_manifest("web/node_modules/.package-lock.json"));
-        assert!(!is_manifest("node_modules/express/package.json"));
+        assert!(is_manifest("node_modules/express/package.json"));
+        assert!(is_manifest("node_modules/@types/node/package.json"));
+        assert!(is_manifest("node_modules/a/node_modules/b/package.json"));
+        assert!(!is_manifest("node_modules/express/lib/package.json"));
+        assert!(!is_manifest("node_modules/express/package-lock.json"));
         assert!(!is_manifest(
             "node_modules/a/node_modules/.package-lock.json"
         ));
         assert!(!is_manifest("src/index.js"));
     }
 
-    #[test]
-    fn dev_dependencies_from_package_json_are_explained_only_with_a_production_install() {
-        let mut tree = listing(&[
-            "package.json",
-            "server.js",
-            "node_modules/",
-            "node_modules/typescript/",
-            "node_modules/typescript/lib/tsc.js",
-            "node_modules/@types/",
-            "node_modules/@types/node/",
-            "node_modules/@types/node/index.d.ts",
-            "node_modules/express/",
-            "node_modules/express/index.js",
-            "node_modules/.bin/",
-            "node_modules/.bin/tsc -> ../typescript/bin/tsc",
-            "node_modules/.bin/mystery -> ../mystery/cli.js",
-        ]);
+    /// A project installed without a lockfile: each package with its `package.json`
+    /// (`deps` are its dependencies).
+    fn installed(packages: &[(&str, &str)], other: &[&str]) -> TreeListing {
+        let mut paths: Vec<String> = other.iter().map(|p| p.to_string()).collect();
+        for (package, _) in packages {
+            paths.push(format!("{package}/"));
+            paths.push(format!("{package}/package.json"));
+            paths.push(format!("{package}/index.js"));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let mut tree = listing(&refs);
         tree.manifests
             .insert("package.json".into(), PACKAGE_JSON.into());
-        let missing = set(&[
-            "node_modules/typescript/",
-            "node_modules/typescript/lib/tsc.js",
-            "node_modules/@types/",
-            "node_modules/@types/node/",
-            "node_modules/@types/node/index.d.ts",
-            "node_modules/.bin/tsc",
-            // Listed under both sections: a production install keeps it.
-            "node_modules/express/index.js",
-            "node_modules/.bin/mystery",
-            "server.js",
-        ]);
-        let classified = classify(&missing, &tree, &PRODUCTION_INSTALL);
-        assert_eq!(
-            classified.unexplained,
-            vec![
-                "node_modules/.bin/mystery",
-                "node_modules/express/index.js",
-                "server.js"
-            ]
+        for (package, deps) in packages {
+            let deps: Vec<String> = deps
+                .split_whitespace()
+                .map(|d| format!("\"{d}\":\"*\""))
+                .collect();
+            tree.manifests.insert(
+                format!("{package}/package.json"),
+                format!(r#"{{"dependencies":{{{}}}}}"#, deps.join(",")),
+            );
+        }
+        tree
+    }
+
+    #[test]
+    fn without_a_lockfile_the_installed_tree_decides() {
+        let tree = installed(
+            &[
+                ("node_modules/express", "debug"),
+                ("node_modules/debug", "ms"),
+                ("node_modules/ms", ""),
+                ("node_modules/typescript", ""),
+                ("node_modules/@types/node", ""),
+                ("node_modules/jest", "chalk"),
+                ("node_modules/chalk", ""),
+                // jest's own copy of ms (another version) is dev-only.
+                ("node_modules/jest/node_modules/ms", ""),
+                // In no dependency list: not a devDependency, just there.
+                ("node_modules/stale", ""),
+            ],
+            &[
+                "server.js",
+                "node_modules/",
+                "node_modules/@types/",
+                "node_modules/.bin/",
+                "node_modules/.bin/tsc -> ../typescript/bin/tsc",
+                "node_modules/.bin/mystery -> ../mystery/cli.js",
+            ],
         );
-        assert_eq!(classified.explained_total, 6);
+        let missing: BTreeSet<String> = tree
+            .entries
+            .keys()
+            .filter(|p| !["node_modules", "node_modules/.bin"].contains(&p.as_str()))
+            .cloned()
+            .collect();
+        let classified = classify(&missing, &tree, &PRODUCTION_INSTALL);
+        let unexplained_roots: BTreeSet<&str> = classified
+            .unexplained
+            .iter()
+            .map(|p| p.split("/index.js").next().unwrap())
+            .map(|p| p.split("/package.json").next().unwrap())
+            .collect();
+        assert_eq!(
+            unexplained_roots,
+            BTreeSet::from([
+                "node_modules/.bin/mystery",
+                "node_modules/debug",
+                "node_modules/express",
+                "node_modules/ms",
+                "node_modules/stale",
+                "server.js",
+            ])
+        );
         let group = &classified.explained[0];
         assert_eq!(
             group.cause,
@@ -509,13 +620,25 @@ mod tests {
                 manifest: "package.json".into()
             }
         );
-        assert_eq!(group.packages, vec!["@types/node", "typescript"]);
-        assert_eq!(group.paths_total, 6);
+        assert_eq!(
+            group.packages,
+            vec!["@types/node", "chalk", "jest", "typescript"]
+        );
+        // 5 packages (jest's own ms too) x 3 entries, `@types`, `.bin/tsc`.
+        assert_eq!(group.paths_total, 5 * 3 + 2);
 
         // Without a production-only install the same paths are not explained.
         let classified = classify(&missing, &tree, &RemovalEvidence::default());
         assert_eq!(classified.explained_total, 0);
         assert_eq!(classified.unexplained.len(), missing.len());
+
+        // A reached package without a readable package.json: nothing is explained.
+        let mut unreadable = tree.clone();
+        unreadable
+            .manifests
+            .remove("node_modules/chalk/package.json");
+        let classified = classify(&missing, &unreadable, &PRODUCTION_INSTALL);
+        assert_eq!(classified.explained_total, 0);
     }
 
     #[test]
