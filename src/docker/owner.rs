@@ -4,8 +4,10 @@
 //! A run removes its images and containers when it ends, and on Ctrl-C; a process
 //! killed outright (SIGKILL, a CI job's timeout, the machine's OOM killer) cannot.
 //! So every image a run builds and every container it starts carries its run id,
-//! this machine's host name and its process id; each new run first removes the
-//! images and containers of this host whose process is gone. Runs with
+//! this machine's host name and boot id, and its process id; each new run first
+//! removes the images and containers of this machine and boot whose process is
+//! gone. (Leftovers from before a reboot stay: they cannot be told from another
+//! machine's.) Runs with
 //! `keep_images` are not labelled with their process: their images are meant to
 //! outlive it.
 
@@ -19,7 +21,7 @@ use super::engine::Engine;
 
 /// The run id (`dopt-…`, also the tags' repository).
 pub(crate) const RUN_LABEL: &str = "org.dopt.run";
-/// The host name of the machine that ran dopt.
+/// The machine and boot that ran dopt (`<host name>/<boot id>`).
 pub(crate) const HOST_LABEL: &str = "org.dopt.run.host";
 /// The id of the dopt process.
 pub(crate) const PID_LABEL: &str = "org.dopt.run.pid";
@@ -39,12 +41,22 @@ pub(crate) fn is_owner_label(key: &str) -> bool {
     key == RUN_LABEL || key.starts_with("org.dopt.run.")
 }
 
-/// This machine's host name; None where there is no `/proc` to tell live
+/// This machine and boot: `<host name>/<boot id>` (host names repeat across
+/// machines that may share an engine; a boot id does not, and a process id means
+/// something only within one boot). None where there is no `/proc` to tell live
 /// processes either (then nothing is labelled for, or removed by, a sweep).
 fn this_host() -> Option<String> {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let host = host.trim();
-    (!host.is_empty()).then(|| host.to_string())
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    Some(format!(
+        "{}/{}",
+        read("/proc/sys/kernel/hostname")?,
+        read("/proc/sys/kernel/random/boot_id")?
+    ))
 }
 
 /// Whether the labels name a dopt process of this host that no longer runs.
