@@ -411,10 +411,10 @@ fn physical_instruction(
     base: usize,
 ) -> PhysicalInstruction {
     let end = base + pair.as_span().end();
-    let mut text = String::new();
+    let mut text = String::with_capacity(pair.as_span().end() - pair.as_span().start());
     // (logical_start, source_start, len); contiguous runs are merged so that a
     // piece is always a maximal run of source bytes.
-    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::with_capacity(4);
     let mut previous_end: Option<usize> = None;
     for inner in pair.into_inner() {
         if !matches!(
@@ -1280,7 +1280,7 @@ mod limit_tests {
     #[test]
     fn long_lines_and_many_continuations() {
         let mut src = String::from("FROM a\nRUN x");
-        for _ in 0..20_000 {
+        for _ in 0..30_000 {
             src.push_str(" \\\n  && y");
         }
         src.push('\n');
@@ -1293,6 +1293,32 @@ mod limit_tests {
 #[cfg(test)]
 mod chunk_tests {
     use super::*;
+
+    /// `ws_char` spells Unicode's White_Space minus "\n" as single-character
+    /// matches; check it against the Unicode property (Rust's `is_whitespace`)
+    /// for every character up to U+3100 (all white space is below U+3001), as
+    /// an indent and as the indent of a comment line inside a continuation.
+    #[test]
+    fn indent_characters_are_unicode_white_space() {
+        for c in (0..0x3100u32).filter_map(char::from_u32) {
+            if c == '\n' {
+                continue;
+            }
+            let src = format!("FROM a\n{c}RUN x\n");
+            let indent = parse(&src)
+                .is_ok_and(|df| df.instructions.len() == 2 && df.instructions[1].keyword == "RUN");
+            assert_eq!(indent, c.is_whitespace(), "{c:?} as an indent");
+            same(&src);
+            let src = format!("RUN a \\\n{c}# note\n b\n");
+            let skipped = parse(&src).is_ok_and(|df| df.instructions[0].logical.text == "a  b");
+            assert_eq!(
+                skipped,
+                c.is_whitespace() || c == '#',
+                "{c:?} before a skipped comment"
+            );
+            same(&src);
+        }
+    }
 
     fn same(text: &str) {
         let a = parse(text);
@@ -1350,9 +1376,20 @@ mod chunk_tests {
             "x \\ \n",
             "RUN <\\\n<E\n",
             "E\n",
+            "\\\\\\",
+            "\\ \r\n",
+            "\\\t\n",
+            "``",
+            "` \n",
+            "\r\r\n",
+            "  # c \\\n",
+            "\u{2028}",
+            "\u{3000}",
+            "\u{85}",
+            "\x0B",
         ];
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..20_000 {
+        for _ in 0..30_000 {
             let mut text = String::new();
             state ^= state << 13;
             state ^= state >> 7;
