@@ -74,12 +74,12 @@ impl Runner {
     /// The findings of every selected pass on a parsed file, minus suppressed ones,
     /// sorted by position.
     pub fn analyze(&self, file: &Dockerfile) -> Vec<Finding> {
-        let ctx = PassContext {
+        let ctx = PassContext::new(
             file,
-            profiles: &self.profiles,
-            build_context: self.build_context.as_ref(),
-            options: &self.options,
-        };
+            &self.profiles,
+            self.build_context.as_ref(),
+            &self.options,
+        );
         let mut findings: Vec<Finding> = self
             .passes
             .iter()
@@ -143,6 +143,57 @@ mod tests {
             span: Span::new(0, 0),
             fix: None,
         }
+    }
+
+    /// Adds a stage while the model it is given has fewer than three, and counts
+    /// how many times it ran.
+    struct GrowStages(std::sync::atomic::AtomicUsize);
+
+    impl Pass for GrowStages {
+        fn code(&self) -> &'static str {
+            "DOP999"
+        }
+        fn name(&self) -> &'static str {
+            "grow-stages"
+        }
+        fn summary(&self) -> &'static str {
+            ""
+        }
+        fn docs(&self) -> &'static str {
+            ""
+        }
+        fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // The same model for every call within one context.
+            assert!(std::ptr::eq(ctx.model(), ctx.model()));
+            if ctx.model().stages.len() >= 3 {
+                return Vec::new();
+            }
+            let end = ctx.file.source.len();
+            vec![Finding {
+                fix: Some(crate::fix::Fix::safe(vec![crate::fix::Edit::insert(
+                    end,
+                    "FROM scratch\n",
+                )])),
+                ..finding("DOP999", "grow-stages")
+            }]
+        }
+    }
+
+    #[test]
+    fn the_fix_loop_sees_a_fresh_model_after_each_round() {
+        let runner = Runner {
+            passes: vec![Box::new(GrowStages(Default::default()))],
+            profiles: Profiles::embedded(),
+            build_context: None,
+            options: Default::default(),
+            fix: FixOptions::default(),
+        };
+        // A model cached across rounds would keep saying one stage and never stop.
+        let outcome = runner.run("FROM debian\n").unwrap();
+        assert!(outcome.converged);
+        assert_eq!(outcome.fixed, "FROM debian\nFROM scratch\nFROM scratch\n");
+        assert_eq!(outcome.rounds, 2);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! and which stage is final. Also the WORKDIR/USER in force before every
 //! instruction, so passes can resolve relative paths.
 //!
-//! Build it once per file with [`Model::build`]; it never fails (unknowns are
-//! `None` / [`OsFamily::Unknown`]).
+//! Passes get it from `PassContext::model`, which builds it once per parsed file
+//! with [`Model::build`]; it never fails (unknowns are `None` /
+//! [`OsFamily::Unknown`]).
 
 pub mod commands;
 pub mod image;

@@ -32,12 +32,7 @@ pub fn check(pass: &dyn Pass, source: &str, context_files: Option<&[(&str, &str)
     let context = BuildContext::new(dir.path());
     let build_context = context_files.map(|_| &context);
     let analyze = |file: &crate::syntax::Dockerfile| {
-        pass.run(&PassContext {
-            file,
-            profiles: &profiles,
-            build_context,
-            options: &options,
-        })
+        pass.run(&PassContext::new(file, &profiles, build_context, &options))
     };
     let outcome = fix_until_stable(
         source,
@@ -130,12 +125,7 @@ fn structural_passes_on_corpus() {
         }
         for (i, pass) in passes.iter().enumerate() {
             let analyze = |file: &crate::syntax::Dockerfile| {
-                pass.run(&PassContext {
-                    file,
-                    profiles: &profiles,
-                    build_context: None,
-                    options: &options,
-                })
+                pass.run(&PassContext::new(file, &profiles, None, &options))
             };
             let outcome = fix_until_stable(
                 &source,

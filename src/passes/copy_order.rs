@@ -75,11 +75,11 @@ impl Pass for CopyOrder {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         model
             .stages
             .iter()
-            .filter_map(|stage| check_stage(ctx, file, &model, stage))
+            .filter_map(|stage| check_stage(ctx, file, model, stage))
             .collect()
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::docker::dockerignore::DockerIgnore;
 use crate::fix::{Finding, Fix};
-use crate::model::{commands, Model};
+use crate::model::commands;
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{InstructionKind, Span};
 
@@ -66,7 +66,7 @@ impl Pass for Dockerignore {
             return Vec::new();
         };
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         let Some(copy) = model
             .stages
             .iter()

@@ -1,7 +1,7 @@
 //! DOP021 `exec-form`: shell-form CMD/ENTRYPOINT.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::{Model, OsFamily};
+use crate::model::OsFamily;
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{Command, InstructionKind, Span};
 
@@ -61,7 +61,7 @@ impl Pass for ExecForm {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         let mut findings = Vec::new();
         for (idx, inst) in file.instructions.iter().enumerate() {
             let (command, is_entrypoint) = match &inst.kind {

@@ -1,7 +1,7 @@
 //! DOP012 `healthcheck`: a server image without a HEALTHCHECK.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::{text, ExposedPort, Model, OsFamily, StageModel};
+use crate::model::{text, ExposedPort, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{Command, Dockerfile, InstructionKind, Span};
 
@@ -83,7 +83,7 @@ impl Pass for Healthcheck {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         let Some(stage) = model.final_stage() else {
             return Vec::new();
         };

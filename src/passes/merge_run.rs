@@ -329,12 +329,7 @@ mod tests {
         let file = crate::syntax::parse(src).expect("parses");
         let profiles = Profiles::embedded();
         let options = serde_yaml::Mapping::new();
-        let ctx = PassContext {
-            file: &file,
-            profiles: &profiles,
-            build_context: None,
-            options: &options,
-        };
+        let ctx = PassContext::new(&file, &profiles, None, &options);
         MergeRun.run(&ctx)
     }
 

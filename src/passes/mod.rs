@@ -27,10 +27,14 @@ pub mod split_stages;
 pub mod yarn;
 
 use crate::fix::Finding;
+use crate::model::Model;
 use crate::syntax::Dockerfile;
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
-/// What a pass gets to look at.
+/// What a pass gets to look at. Make one per parsed file with
+/// [`PassContext::new`] and give it to every pass: the semantic model is built
+/// at most once per context.
 pub struct PassContext<'a> {
     pub file: &'a Dockerfile,
     /// Ecosystem knowledge loaded from `profiles/` (embedded + user overrides).
@@ -40,9 +44,33 @@ pub struct PassContext<'a> {
     pub build_context: Option<&'a BuildContext>,
     /// Per-pass options from `.dopt.yaml` (`options: { <pass-name>: {...} }`).
     pub options: &'a serde_yaml::Mapping,
+    /// `Model::build(file)`, built by the first pass that asks. The context
+    /// borrows `file`, so the file cannot change under it: the fix loop parses
+    /// again after each round and makes a new context for the new parse.
+    model: OnceCell<Model>,
 }
 
-impl PassContext<'_> {
+impl<'a> PassContext<'a> {
+    pub fn new(
+        file: &'a Dockerfile,
+        profiles: &'a crate::profiles::Profiles,
+        build_context: Option<&'a BuildContext>,
+        options: &'a serde_yaml::Mapping,
+    ) -> Self {
+        PassContext {
+            file,
+            profiles,
+            build_context,
+            options,
+            model: OnceCell::new(),
+        }
+    }
+
+    /// The semantic model of `file`, shared by all passes run with this context.
+    pub fn model(&self) -> &Model {
+        self.model.get_or_init(|| Model::build(self.file))
+    }
+
     /// Options for one pass, or an empty mapping.
     pub fn options_for(&self, pass: &str) -> Option<&serde_yaml::Value> {
         self.options

@@ -73,11 +73,11 @@ impl Pass for NonRootUser {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         let Some(stage) = model.final_stage() else {
             return Vec::new();
         };
-        check_stage(ctx, file, &model, stage).into_iter().collect()
+        check_stage(ctx, file, model, stage).into_iter().collect()
     }
 }
 

@@ -503,12 +503,7 @@ pub(crate) mod testing {
         let file = crate::syntax::parse(src).expect("test input parses");
         let profiles = Profiles::embedded();
         let options = serde_yaml::Mapping::new();
-        let ctx = PassContext {
-            file: &file,
-            profiles: &profiles,
-            build_context: bc.as_ref(),
-            options: &options,
-        };
+        let ctx = PassContext::new(&file, &profiles, bc.as_ref(), &options);
         pass.run(&ctx)
     }
 

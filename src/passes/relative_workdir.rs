@@ -1,7 +1,7 @@
 //! DOP025 `relative-workdir`: WORKDIR with a relative path.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::{unquote, Model, OsFamily};
+use crate::model::{unquote, OsFamily};
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{InstructionKind, Span};
 
@@ -56,7 +56,7 @@ impl Pass for RelativeWorkdir {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let model = Model::build(file);
+        let model = ctx.model();
         let mut findings = Vec::new();
         for (idx, inst) in file.instructions.iter().enumerate() {
             let InstructionKind::Workdir(word) = &inst.kind else {

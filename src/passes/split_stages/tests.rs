@@ -17,12 +17,7 @@ fn run_with(source: &str, context: Option<&Path>) -> (Vec<Finding>, Option<Strin
     let profiles = Profiles::embedded();
     let ctx_dir = context.map(BuildContext::new);
     let options = serde_yaml::Mapping::new();
-    let ctx = PassContext {
-        file: &file,
-        profiles: &profiles,
-        build_context: ctx_dir.as_ref(),
-        options: &options,
-    };
+    let ctx = PassContext::new(&file, &profiles, ctx_dir.as_ref(), &options);
     let findings = SplitStages.run(&ctx);
     let fixed = findings
         .first()
@@ -32,12 +27,7 @@ fn run_with(source: &str, context: Option<&Path>) -> (Vec<Finding>, Option<Strin
         // The output parses, is multi-stage, and the pass does not fire again.
         let again = crate::syntax::parse(out).expect("output parses");
         assert!(again.stages().len() == 2, "{out}");
-        let ctx2 = PassContext {
-            file: &again,
-            profiles: &profiles,
-            build_context: ctx_dir.as_ref(),
-            options: &options,
-        };
+        let ctx2 = PassContext::new(&again, &profiles, ctx_dir.as_ref(), &options);
         assert!(SplitStages.run(&ctx2).is_empty(), "fires again on:\n{out}");
     }
     (findings, fixed)
