@@ -1280,7 +1280,7 @@ mod limit_tests {
     #[test]
     fn long_lines_and_many_continuations() {
         let mut src = String::from("FROM a\nRUN x");
-        for _ in 0..30_000 {
+        for _ in 0..20_000 {
             src.push_str(" \\\n  && y");
         }
         src.push('\n');
