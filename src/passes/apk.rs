@@ -67,8 +67,8 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
         return findings;
     }
     let cache_dirs = ["/var/cache/apk".to_string(), "/etc/apk/cache".to_string()];
-    for inst in &file.instructions {
-        let Some((run_text, script)) = shell::run_shell(file, inst) else {
+    for (idx, inst) in file.instructions.iter().enumerate() {
+        let Some((run_text, script)) = ctx.run_shell(idx) else {
             continue;
         };
         if !script.parse_ok || package_hygiene::cache_mount_covers(inst, &cache_dirs) {

@@ -94,7 +94,7 @@ impl Pass for MergeRun {
             }
             let mut group: Vec<Part> = Vec::new();
             for idx in stage.instructions.clone() {
-                match Part::new(file, idx) {
+                match Part::new(ctx, idx) {
                     // A part that turns on `set -e` must stay last: chained with
                     // `&&` after it, -e would be ignored for its commands.
                     Some(part)
@@ -126,7 +126,7 @@ impl Pass for MergeRun {
 struct Part<'a> {
     idx: usize,
     inst: &'a Instruction,
-    script: Script,
+    script: &'a Script,
     /// `(name, value)` of its flags, compared between parts.
     flags: Vec<(String, Option<String>)>,
     /// Source offset of the first command.
@@ -138,9 +138,10 @@ struct Part<'a> {
 }
 
 impl<'a> Part<'a> {
-    fn new(file: &'a Dockerfile, idx: usize) -> Option<Part<'a>> {
+    fn new(ctx: &'a PassContext, idx: usize) -> Option<Part<'a>> {
+        let file = ctx.file;
         let inst = &file.instructions[idx];
-        let script = shell::run_script(inst)?;
+        let script = ctx.run_script(idx)?;
         let text = &inst.logical.text;
         let ok = script.parse_ok
             && !script.has_background

@@ -28,6 +28,7 @@ pub mod yarn;
 
 use crate::fix::Finding;
 use crate::model::Model;
+use crate::shell;
 use crate::syntax::Dockerfile;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,10 @@ pub struct PassContext<'a> {
     /// borrows `file`, so the file cannot change under it: the fix loop parses
     /// again after each round and makes a new context for the new parse.
     model: OnceCell<Model>,
+    /// `shell::run_shell` of each instruction (by index), made on first use:
+    /// the package-hygiene passes alone would otherwise analyse every RUN eight
+    /// times per round.
+    shells: Vec<OnceCell<Option<shell::Script>>>,
 }
 
 impl<'a> PassContext<'a> {
@@ -63,12 +68,34 @@ impl<'a> PassContext<'a> {
             build_context,
             options,
             model: OnceCell::new(),
+            shells: (0..file.instructions.len())
+                .map(|_| OnceCell::new())
+                .collect(),
         }
     }
 
     /// The semantic model of `file`, shared by all passes run with this context.
     pub fn model(&self) -> &Model {
         self.model.get_or_init(|| Model::build(self.file))
+    }
+
+    /// [`shell::run_shell`] of instruction `idx`, analysed once per context: the
+    /// shell text of a shell-form RUN (or of its `RUN <<EOF` script) and its
+    /// analysis.
+    pub fn run_shell(&self, idx: usize) -> Option<(shell::RunText<'a>, &shell::Script)> {
+        let text = shell::run_text(self.file, self.file.instructions.get(idx)?)?;
+        let script = self.shells[idx]
+            .get_or_init(|| shell::analyze(text.text))
+            .as_ref()?;
+        Some((text, script))
+    }
+
+    /// [`shell::run_script`] of instruction `idx`, from the same cache: the
+    /// analysis of a shell-form RUN without heredocs.
+    pub fn run_script(&self, idx: usize) -> Option<&shell::Script> {
+        self.run_shell(idx)
+            .filter(|(text, _)| !text.is_heredoc())
+            .map(|(_, script)| script)
     }
 
     /// Options for one pass, or an empty mapping.
@@ -146,4 +173,33 @@ pub fn all() -> Vec<Box<dyn Pass>> {
         Box::new(relative_workdir::RelativeWorkdir),
         Box::new(split_stages::SplitStages),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_analysis_is_made_once_per_context() {
+        let file = crate::syntax::parse(
+            "FROM debian\nRUN apt-get update > /dev/null\nRUN <<EOF\necho hi\nEOF\nCMD x\n",
+        )
+        .unwrap();
+        let profiles = crate::profiles::Profiles::embedded();
+        let options = serde_yaml::Mapping::new();
+        let ctx = PassContext::new(&file, &profiles, None, &options);
+        let (text, script) = ctx.run_shell(1).unwrap();
+        assert_eq!(text.text, "apt-get update > /dev/null");
+        assert!(std::ptr::eq(script, ctx.run_shell(1).unwrap().1));
+        assert!(std::ptr::eq(script, ctx.run_script(1).unwrap()));
+        assert_eq!(
+            Some(script),
+            crate::shell::run_script(&file.instructions[1]).as_ref()
+        );
+        // A heredoc script: run_shell sees its body, run_script does not.
+        assert_eq!(ctx.run_shell(2).unwrap().0.text, "echo hi\n");
+        assert!(ctx.run_script(2).is_none());
+        assert!(ctx.run_shell(0).is_none() && ctx.run_shell(3).is_none());
+        assert!(ctx.run_shell(99).is_none());
+    }
 }

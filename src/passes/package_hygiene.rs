@@ -34,7 +34,7 @@ pub fn check(
         .collect();
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
-        let Some((run_text, script)) = shell::run_shell(file, inst) else {
+        let Some((run_text, script)) = ctx.run_shell(idx) else {
             continue;
         };
         if !script.parse_ok {
@@ -47,7 +47,7 @@ pub fn check(
                     idx,
                     inst,
                     run_text,
-                    &script,
+                    script,
                     profile,
                     rule,
                     code,

@@ -441,19 +441,24 @@ pub fn run_shell<'a>(
     file: &'a crate::syntax::Dockerfile,
     inst: &'a crate::syntax::Instruction,
 ) -> Option<(RunText<'a>, Script)> {
+    let text = run_text(file, inst)?;
+    Some((text, analyze(text.text)?))
+}
+
+/// The shell text [`run_shell`] analyses, without analysing it.
+pub fn run_text<'a>(
+    file: &'a crate::syntax::Dockerfile,
+    inst: &'a crate::syntax::Instruction,
+) -> Option<RunText<'a>> {
     use crate::syntax::{Command, InstructionKind};
     let InstructionKind::Run(Command::Shell { .. }) = &inst.kind else {
         return None;
     };
     if inst.heredocs.is_empty() {
-        let text = inst.logical.text.as_str();
-        return Some((
-            RunText {
-                text,
-                mapping: Mapping::Logical(&inst.logical),
-            },
-            analyze(text)?,
-        ));
+        return Some(RunText {
+            text: inst.logical.text.as_str(),
+            mapping: Mapping::Logical(&inst.logical),
+        });
     }
     let [doc] = inst.heredocs.as_slice() else {
         return None;
@@ -485,13 +490,10 @@ pub fn run_shell<'a>(
             return None;
         }
     }
-    Some((
-        RunText {
-            text,
-            mapping: Mapping::Verbatim(start),
-        },
-        analyze(text)?,
-    ))
+    Some(RunText {
+        text,
+        mapping: Mapping::Verbatim(start),
+    })
 }
 
 /// True if shell-form RUNs of this file run in a POSIX shell: no SHELL
