@@ -142,6 +142,16 @@ mod tests {
             ),
             "FROM alpine\nRUN set -x; apk add --no-cache curl\n"
         );
+        // The update goes with its redirections; the add keeps its own.
+        assert_eq!(
+            fix(
+                &ApkHygiene,
+                "FROM alpine\nRUN apk update > /dev/null 2>&1 && apk add curl >/dev/null\n",
+                None,
+                false
+            ),
+            "FROM alpine\nRUN apk add --no-cache curl >/dev/null\n"
+        );
         // `apk upgrade` needs the index: the update stays.
         assert_eq!(
             fix(
