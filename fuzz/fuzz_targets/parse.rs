@@ -1,6 +1,7 @@
 //! Fuzzes the Dockerfile parser: any input must parse or fail cleanly (never
 //! panic), an accepted input must print back byte for byte, every span must be
-//! inside the source on char boundaries, and rendering an error must not panic.
+//! inside the source on char boundaries, rendering an error must not panic, and
+//! the chunked parse must equal the item-by-item parse.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +11,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok((text, _)) = dopt::syntax::decode(data) else {
         return;
     };
-    match dopt::syntax::parse(&text) {
+    let parsed = dopt::syntax::parse(&text);
+    // The chunk rules are a copy of the single-item rules shaped for speed:
+    // both must build the same tree (or the same error).
+    let reference = dopt::syntax::parse_item_by_item(&text);
+    assert_eq!(format!("{parsed:?}"), format!("{reference:?}"));
+    match parsed {
         Ok(df) => {
             assert_eq!(df.print(), text);
             let _ = dopt::syntax::dump::buildkit_dump(&df);

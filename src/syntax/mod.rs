@@ -38,3 +38,10 @@ pub use error::ParseError;
 pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     parser::parse(source)
 }
+
+/// [`parse`] with one grammar call per item: the reference that tests and the
+/// fuzzer compare the (faster) chunked parse with. Not for general use.
+#[doc(hidden)]
+pub fn parse_item_by_item(source: &str) -> Result<Dockerfile, ParseError> {
+    parser::parse_item_by_item(source)
+}

@@ -19,10 +19,10 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     Driver::new(source).run()
 }
 
-/// Parses with one grammar call per item (no multi-item chunks): slower, used
-/// to check that chunking does not change the result.
-#[cfg(test)]
-fn parse_item_by_item(source: &str) -> Result<Dockerfile, ParseError> {
+/// Parses with one grammar call per item (no multi-item chunks), i.e. with the
+/// single-item rules only: slower, used by tests and the fuzzer to check that
+/// the chunk rules (shaped for speed) build the same tree.
+pub fn parse_item_by_item(source: &str) -> Result<Dockerfile, ParseError> {
     let mut driver = Driver::new(source);
     driver.chunked = false;
     driver.run()
@@ -274,8 +274,11 @@ impl<'s> Driver<'s> {
         }
         let len = end - self.pos;
         match pair.as_rule() {
-            Rule::blank_line | Rule::blank_line_nl => self.push_item(ItemKind::Blank, len),
-            Rule::comment_line | Rule::comment_line_nl => self.push_item(ItemKind::Comment, len),
+            // The chunk rules' comment and blank lines end with their only "\n".
+            Rule::blank_line_nl => self.push_item_with_newlines(ItemKind::Blank, len, 1),
+            Rule::comment_line_nl => self.push_item_with_newlines(ItemKind::Comment, len, 1),
+            Rule::blank_line => self.push_item(ItemKind::Blank, len),
+            Rule::comment_line => self.push_item(ItemKind::Comment, len),
             Rule::instruction_bs
             | Rule::instruction_bt
             | Rule::instruction_nl_bs
