@@ -8,6 +8,11 @@ use std::path::Path;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
+// The `dopt` binary's allocator (see src/main.rs), so that the bench measures
+// what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> Vec<String> {
     let dir = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),

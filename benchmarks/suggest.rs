@@ -3,6 +3,11 @@
 //! file (see benchmarks/README.md).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+// The `dopt` binary's allocator (see src/main.rs), so that the bench measures
+// what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use dopt::fix::apply::FixOptions;
 use dopt::profiles::Profiles;
 use dopt::runner::{Runner, Selection};
