@@ -332,6 +332,10 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
 
     let started = Instant::now();
     let mut failure = None;
+    // The progress stream can break without the build failing (seen on CI:
+    // "bytes remaining on stream" after the last step's output). Whether the
+    // image exists decides then, not the broken stream.
+    let mut stream_lost = None;
     let mut printer = BuildKitPrinter::default();
     {
         let body = bollard::body_full(spec.context_tar.into());
@@ -368,7 +372,11 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
                         bollard::errors::Error::DockerResponseServerError { message, .. } => {
                             message
                         }
-                        other => other.to_string(),
+                        other => {
+                            // Not an error the engine reported: the stream itself broke.
+                            stream_lost = Some(other.to_string());
+                            break;
+                        }
                     };
                     sink.push(&format!("ERROR: {message}"));
                     failure = Some(message);
@@ -381,13 +389,25 @@ pub(crate) async fn build(engine: &Engine, spec: BuildSpec<'_>, bar: &ProgressBa
     if failure.is_none() {
         // A stream that ends without an error but without an image (the engine hung
         // up) is still a failure; check that the tag exists.
-        if let Err(e) = engine.docker.inspect_image(&spec.tag).await {
-            let message = format!(
-                "the build finished but produced no image `{}`: {e}",
+        match (engine.docker.inspect_image(&spec.tag).await, stream_lost) {
+            (Ok(_), None) => {}
+            (Ok(_), Some(lost)) => sink.push(&format!(
+                "note: the build's progress stream broke ({lost}), but the image `{}` was built",
                 spec.tag
-            );
-            sink.push(&message);
-            failure = Some(message);
+            )),
+            (Err(_), Some(lost)) => {
+                let message = format!("the build's progress stream broke: {lost}");
+                sink.push(&format!("ERROR: {message}"));
+                failure = Some(message);
+            }
+            (Err(e), None) => {
+                let message = format!(
+                    "the build finished but produced no image `{}`: {e}",
+                    spec.tag
+                );
+                sink.push(&message);
+                failure = Some(message);
+            }
         }
     }
     BuildOutcome {
