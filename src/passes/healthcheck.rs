@@ -3,7 +3,7 @@
 use crate::fix::{Edit, Finding, Fix};
 use crate::model::{text, ExposedPort, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
-use crate::syntax::{Command, Dockerfile, InstructionKind, Span};
+use crate::syntax::{Dockerfile, InstructionKind, Span};
 
 macro_rules! docs {
     () => {
@@ -167,11 +167,8 @@ fn runs_interactive_shell(file: &Dockerfile, stage: &StageModel) -> bool {
     let Some(cmd) = stage.cmd.filter(|_| stage.entrypoint.is_none()) else {
         return false;
     };
-    let argv: Vec<String> = match &file.instructions[cmd].kind {
-        InstructionKind::Cmd(Command::Exec { args, .. }) => args.clone(),
-        InstructionKind::Cmd(Command::Shell { text, .. }) => {
-            text.split_whitespace().map(str::to_string).collect()
-        }
+    let argv = match &file.instructions[cmd].kind {
+        InstructionKind::Cmd(command) => command.rough_argv(),
         _ => return false,
     };
     argv.len() == 1

@@ -3,7 +3,7 @@
 use crate::fix::{Edit, Finding, Fix};
 use crate::model::{text, BaseRef, Model, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
-use crate::syntax::{Command, Dockerfile, InstructionKind};
+use crate::syntax::{Dockerfile, InstructionKind};
 
 macro_rules! docs {
     () => {
@@ -236,11 +236,8 @@ fn runs_interactive_tool(file: &Dockerfile, stage: &StageModel) -> bool {
     let Some(cmd) = stage.cmd else {
         return false;
     };
-    let argv: Vec<String> = match &file.instructions[cmd].kind {
-        InstructionKind::Cmd(Command::Exec { args, .. }) => args.clone(),
-        InstructionKind::Cmd(Command::Shell { text, .. }) => {
-            text.split_whitespace().map(str::to_string).collect()
-        }
+    let argv = match &file.instructions[cmd].kind {
+        InstructionKind::Cmd(command) => command.rough_argv(),
         _ => return false,
     };
     let Some(program) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {

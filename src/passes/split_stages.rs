@@ -1638,10 +1638,7 @@ impl Planner<'_> {
     /// The program CMD/ENTRYPOINT starts, as an absolute path, when it is a path.
     fn start_program_path(&self) -> Option<String> {
         let (idx, c) = self.start_command()?;
-        let args = match c {
-            Command::Exec { args, .. } => args.clone(),
-            Command::Shell { text, .. } => text.split_whitespace().map(str::to_string).collect(),
-        };
+        let args = c.rough_argv();
         let prog = args.first()?;
         if !prog.contains('/') || prog.contains('$') {
             return None;
@@ -2009,12 +2006,7 @@ impl Planner<'_> {
         if !matches!(self.family, Family::Node | Family::Python) {
             if let Some((idx, c)) = self.start_command() {
                 let cwd = (self.workdir_at)(idx).unwrap_or_else(|| "/".into());
-                let words: Vec<String> = match c {
-                    Command::Exec { args, .. } => args.clone(),
-                    Command::Shell { text, .. } => {
-                        text.split_whitespace().map(str::to_string).collect()
-                    }
-                };
+                let words = c.rough_argv();
                 let trees = self.build_cwds();
                 for w in words
                     .iter()

@@ -405,6 +405,14 @@ impl Command {
     pub fn is_exec(&self) -> bool {
         matches!(self, Command::Exec { .. })
     }
+    /// The argument vector: exec-form strings, or the shell text split at white
+    /// space (a rough view, enough to name the program and its plain arguments).
+    pub fn rough_argv(&self) -> Vec<String> {
+        match self {
+            Command::Exec { args, .. } => args.clone(),
+            Command::Shell { text, .. } => text.split_whitespace().map(str::to_string).collect(),
+        }
+    }
 }
 
 /// A `key=value` (or legacy `key value`) pair of ENV or LABEL.
