@@ -37,6 +37,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../profiles/distroless.yaml"),
     ),
     ("curl.yaml", include_str!("../../profiles/curl.yaml")),
+    (
+        "base-images.yaml",
+        include_str!("../../profiles/base-images.yaml"),
+    ),
     ("wget.yaml", include_str!("../../profiles/wget.yaml")),
 ];
 

@@ -93,6 +93,10 @@ pub struct Profile {
     /// A HEALTHCHECK command that needs only this profile's programs.
     #[serde(default)]
     pub health_probe: Option<HealthProbe>,
+    /// What families of base images serve and how they are meant to be used
+    /// (read by the non-root-user pass).
+    #[serde(default)]
+    pub image_facts: Vec<ImageFacts>,
 }
 
 /// A dependency manifest such as `package.json` or a lockfile such as `go.sum`.
@@ -245,4 +249,21 @@ pub struct HealthProbe {
     /// Programs the probe needs in the image.
     #[serde(default)]
     pub programs: Vec<String>,
+}
+
+/// Facts about a family of base images.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageFacts {
+    /// Image patterns.
+    pub images: Vec<String>,
+    /// TCP ports the image's own server listens on when its CMD is kept
+    /// (`80` for `httpd` and `php:*-apache`).
+    #[serde(default)]
+    pub serves_ports: Vec<u16>,
+    /// Programs (argv[0] basenames) of the image's own CMD: an image that runs
+    /// one of these and copies no application of its own is a base for other
+    /// images, used as root by the Dockerfiles that extend it.
+    #[serde(default)]
+    pub own_commands: Vec<String>,
 }

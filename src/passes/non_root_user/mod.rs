@@ -1,7 +1,10 @@
 //! DOP011 `non-root-user`: the final stage runs as root.
 
-use crate::fix::{Edit, Finding, Fix};
-use crate::model::{text, BaseRef, Model, OsFamily, StageModel};
+mod evidence;
+mod fix;
+
+use crate::fix::{Finding, Fix};
+use crate::model::{BaseRef, Model, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{Dockerfile, InstructionKind};
 
@@ -29,23 +32,47 @@ Use instead:
 ```dockerfile
 FROM node:20-slim
 WORKDIR /app
-COPY --chown=node:node . .
+COPY . .
 RUN npm ci
 RUN chown node:node /app
 USER node
 CMD ["node", "server.js"]
 ```
 
-The user is one the image already has (`node` in node images, `nonroot` in
-distroless), one the Dockerfile creates but never switches to, or a new one made
-with the base image's own tools (`useradd` on Debian/Ubuntu, `adduser` on Alpine,
-uid 10001). Files copied into the WORKDIR get `--chown`, and the WORKDIR itself is
-handed to the user (a non-recursive `chown`), so the app can still write there. `USER` goes after the last `RUN` (which may need root) and before `CMD`.
+The user is one the image already has (the base image's service user from the
+profiles: `node`, `www-data`, `nginx`, `nonroot`), one the Dockerfile creates but
+never switches to, or a new one made with the base image's own tools (`useradd`
+on Debian/Ubuntu, `adduser` on Alpine, uid 10001). The user owns only what the
+app writes: the WORKDIR and folders a RUN makes with `mkdir` (a non-recursive
+`chown`, never a system folder such as `/`, `/tmp`, `/usr/**` or `/etc`), and
+each VOLUME (chowned before the VOLUME instruction, since the classic builder
+discards later changes). Application code stays owned by root. `USER` goes after
+the last `RUN` (which may need root) and the last `USER`, before `CMD`.
 
-No fix is offered when the image `EXPOSE`s a port below 1024 (a non-root user
-cannot bind it without extra capabilities), when the base image's OS is unknown,
-or when the image drops privileges itself (`gosu`, `su-exec`). Stages whose process
-is the base image's own entrypoint (e.g. `FROM postgres`) are left alone.
+The fix is made only when dopt can see enough. It reads the scripts that
+`ENTRYPOINT`/`CMD` run when they come from the build context, and gives a
+finding without a fix, naming what it found or could not check, when:
+- a script comes from the context but the context does not hold it (or there is
+  no context, as for stdin): dopt cannot know what it does;
+- the start-up runs a daemon that starts as root by design (`sshd`, `cron`,
+  `apache2`/`httpd`, the `nginx` master, `pcscd`, `dockerd`, `supervisord`,
+  syslog daemons, `postfix`) or a root-only action (installing packages,
+  `crontab`, writing under `/etc` or `/var/log`, `mount`, `modprobe`, `chown`);
+- it binds a port below 1024: `EXPOSE`, the port the base image's own server
+  serves (profiles: `httpd`, `nginx`, `php:*-apache`), `--port`/`-p`/`--bind`/
+  `listen` arguments, `ENV PORT`, or a program's well-known default (`coredns`
+  53, `sshd` 22, `nginx` 80);
+- state lives in `/root` (an ENV or the WORKDIR there);
+- a VOLUME cannot be handed to the user (declared in an earlier stage, a system
+  folder, or before the user exists);
+- the OS of the base image is unknown.
+
+No finding at all when the image manages its user itself (`su`, `gosu`,
+`su-exec`, `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `chpst`,
+or a process supervisor, in the Dockerfile or in its start-up scripts), when it
+is a base for other images (its CMD is a REPL, a shell or the base image's own
+server such as `php-fpm` or `catalina.sh`, with no files of its own copied in),
+or when the process is the base image's own entrypoint (e.g. `FROM postgres`).
 
 ## Fix safety
 Unsafe: the application may write to paths it no longer owns, or rely on root."#
@@ -134,6 +161,14 @@ fn check_stage(
     if drops_privileges_itself(file, model, stage) {
         return None;
     }
+    let startup = evidence::Startup::gather(ctx, file, model, stage);
+    // The entrypoint (or a script it runs) switches users itself.
+    if startup.dropper().is_some() {
+        return None;
+    }
+    if is_meant_as_base(ctx, file, stage) {
+        return None;
+    }
     let from = &file.instructions[stage.from_instruction];
     let span = match stage.user_instruction {
         Some(u) if u >= stage.from_instruction => {
@@ -163,68 +198,196 @@ fn check_stage(
         );
         return Some(finding);
     }
-    let low_ports: Vec<String> = stage
-        .exposed
-        .iter()
-        .filter_map(|p| p.port.filter(|n| *n < 1024))
-        .map(|n| n.to_string())
-        .collect();
-    if !low_ports.is_empty() {
+    let reasons = no_fix_reasons(ctx, file, stage, &startup);
+    if !reasons.is_empty() {
         finding.message = format!(
-            "the final stage runs as root; no USER added because it EXPOSEs port {} below 1024, which a non-root user cannot bind without CAP_NET_BIND_SERVICE (move the app to a port >= 1024, then add USER)",
-            low_ports.join(", ")
+            "the final stage runs as root; no USER added because {}",
+            reasons.join("; ")
         );
         return Some(finding);
     }
-    // A VOLUME outside the WORKDIR is where the app keeps data; it is created
-    // root-owned, so the new user could not write to it.
-    let workdir = stage.workdir.clone().unwrap_or_default();
-    if let Some(volume) = volumes(file, model, stage).into_iter().find(|v| {
-        let in_workdir =
-            workdir.len() > 1 && (v == &workdir || v.starts_with(&format!("{workdir}/")));
-        !in_workdir && !chowned_by_a_run(file, stage, v)
-    }) {
-        finding.message = format!(
-            "the final stage runs as root; no USER added because VOLUME {volume} would stay owned by root (chown it to the new user, then add USER)"
-        );
-        return Some(finding);
-    }
-    // State kept under /root (e.g. `MAVEN_CONFIG=/root/.m2`) is unreadable for
-    // another user.
-    if let Some((name, _)) = stage
-        .env
-        .iter()
-        .find(|(_, v)| v == "/root" || v.starts_with("/root/"))
-    {
-        finding.message = format!(
-            "the final stage runs as root; no USER added because ENV {name} points into /root, which another user cannot use"
-        );
-        return Some(finding);
-    }
-    let choice = choose_user(ctx, file, stage);
-    let Some(choice) = choice else {
+    let Some(choice) = fix::choose_user(ctx, file, stage) else {
         let family = stage.family.as_str();
         finding.message = format!(
             "the final stage runs as root; add a non-root USER (no fix: cannot tell how to create a user on a `{family}` base)"
         );
         return Some(finding);
     };
+    let edits = match fix::build_edits(file, stage, &choice) {
+        Ok(edits) => edits,
+        Err(why) => {
+            finding.message = format!("the final stage runs as root; no USER added because {why}");
+            return Some(finding);
+        }
+    };
+    if !fix::takes_effect(&file.source, &edits) {
+        finding.message = "the final stage runs as root; no USER added because dopt could not place one that takes effect".to_string();
+        return Some(finding);
+    }
+    let checked = if startup.scripts.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = startup
+            .scripts
+            .iter()
+            .map(|s| format!("`{}`", s.context_path))
+            .collect();
+        format!(
+            " ({} read: no privilege changes, root-only actions or low ports)",
+            names.join(", ")
+        )
+    };
     finding.message = match &choice.create {
         Some(_) => format!(
-            "the final stage runs as root; create user `{}` and switch to it before the container starts",
+            "the final stage runs as root; create user `{}` and switch to it before the container starts{checked}",
             choice.name
         ),
         None if choice.name.contains(':') => format!(
-            "the final stage runs as root; switch to the unprivileged uid:gid `{}`, which needs no entry in /etc/passwd",
+            "the final stage runs as root; switch to the unprivileged uid:gid `{}`, which needs no entry in /etc/passwd{checked}",
             choice.name
         ),
         None => format!(
-            "the final stage runs as root; switch to the existing non-root user `{}`",
+            "the final stage runs as root; switch to the existing non-root user `{}`{checked}",
             choice.name
         ),
     };
-    finding.fix = Some(Fix::unsafe_(build_edits(file, stage, &choice)));
+    finding.fix = Some(Fix::unsafe_(edits));
     Some(finding)
+}
+
+/// Why the image may need root at run time, or what dopt could not check.
+fn no_fix_reasons(
+    ctx: &PassContext,
+    file: &Dockerfile,
+    stage: &StageModel,
+    startup: &evidence::Startup,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for s in startup.unreadable() {
+        reasons.push(match ctx.build_context {
+            Some(_) => format!(
+                "`{}` runs `{}`, copied from `{}`, which the build context does not hold: cannot check whether it needs root or switches users itself",
+                startup_instruction(stage), s.image_path, s.context_path
+            ),
+            None => format!(
+                "`{}` runs `{}` from the build context, and dopt was given no build context: cannot check whether it needs root or switches users itself",
+                startup_instruction(stage), s.image_path
+            ),
+        });
+    }
+    if let Some((w, d)) = startup.root_daemon() {
+        reasons.push(format!("{w} starts `{d}`, which runs as root by design"));
+    }
+    if let Some((w, a)) = startup.root_action() {
+        reasons.push(format!("{w} runs {a}, which needs root at run time"));
+    }
+    // Ports below 1024.
+    let mut ports: Vec<(u16, String)> = stage
+        .exposed
+        .iter()
+        .filter_map(|p| p.port.filter(|n| *n < 1024))
+        .map(|n| (n, format!("it EXPOSEs port {n}")))
+        .collect();
+    ports.extend(startup.low_ports());
+    let keeps_base_cmd = stage.cmd.is_none();
+    let cmd_program = stage.cmd.and_then(|c| match &file.instructions[c].kind {
+        InstructionKind::Cmd(c) => c
+            .rough_argv()
+            .first()
+            .map(|p| p.rsplit('/').next().unwrap_or(p).to_string()),
+        _ => None,
+    });
+    for facts in evidence::image_facts(ctx, stage) {
+        let runs_server = keeps_base_cmd
+            || cmd_program
+                .as_deref()
+                .is_some_and(|p| facts.own_commands.iter().any(|c| c == p));
+        if runs_server {
+            for &port in facts.serves_ports.iter().filter(|p| **p < 1024) {
+                ports.push((
+                    port,
+                    format!("the base image's server listens on port {port}"),
+                ));
+            }
+        }
+    }
+    for (name, value) in &stage.env {
+        if matches!(
+            name.as_str(),
+            "PORT" | "HTTP_PORT" | "LISTEN_PORT" | "SERVER_PORT" | "APP_PORT"
+        ) {
+            if let Ok(n) = crate::model::unquote(value).parse::<u16>() {
+                if n < 1024 {
+                    ports.push((n, format!("ENV {name}={n}")));
+                }
+            }
+        }
+    }
+    if let Some((_, why)) = ports.first() {
+        let mut whys: Vec<&str> = ports.iter().map(|(_, w)| w.as_str()).collect();
+        whys.dedup();
+        let _ = why;
+        reasons.push(format!(
+            "it binds a port below 1024 ({}), which a non-root user cannot bind without CAP_NET_BIND_SERVICE (move the app to a port >= 1024, then add USER)",
+            whys.join(", ")
+        ));
+    }
+    // State kept under /root (e.g. `MAVEN_CONFIG=/root/.m2`, a tool meant to
+    // have files bind-mounted into /root) is unusable for another user.
+    let in_root = |v: &str| v == "/root" || v.starts_with("/root/");
+    if let Some((name, _)) = stage.env.iter().find(|(_, v)| in_root(v)) {
+        reasons.push(format!(
+            "ENV {name} points into /root, which another user cannot use"
+        ));
+    } else if stage.workdir.as_deref().is_some_and(in_root) {
+        reasons.push("the WORKDIR is in /root, which another user cannot use".to_string());
+    }
+    // VOLUMEs of the stages this one is built on: their chown would have to be
+    // made there, before the user exists.
+    let own: Vec<String> = fix::stage_volumes(file, stage)
+        .into_iter()
+        .flat_map(|(_, v)| v)
+        .collect();
+    if let Some(v) = volumes(file, ctx.model(), stage)
+        .into_iter()
+        .find(|v| !own.contains(v) && !chowned_by_a_run(file, stage, v))
+    {
+        reasons.push(format!(
+            "VOLUME {v} is declared in an earlier stage and would stay owned by root (chown it before the VOLUME, then add USER)"
+        ));
+    }
+    reasons
+}
+
+/// `ENTRYPOINT` if the stage has one, else `CMD`.
+fn startup_instruction(stage: &StageModel) -> &'static str {
+    if stage.entrypoint.is_some() {
+        "ENTRYPOINT"
+    } else {
+        "CMD"
+    }
+}
+
+/// An image that is a base for others: its CMD is the base image's own server
+/// (`php-fpm`, `catalina.sh`) and it copies no application of its own.
+fn is_meant_as_base(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> bool {
+    if stage.entrypoint.is_some() {
+        return false;
+    }
+    let Some(cmd) = stage.cmd else {
+        return false;
+    };
+    let InstructionKind::Cmd(command) = &file.instructions[cmd].kind else {
+        return false;
+    };
+    let argv = command.rough_argv();
+    let Some(p) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
+        return false;
+    };
+    let own = evidence::image_facts(ctx, stage)
+        .iter()
+        .any(|f| f.own_commands.iter().any(|c| c == p));
+    own && stage.copies.is_empty()
 }
 
 /// True when the container starts a bare interpreter or shell (`python3`,
@@ -365,201 +528,6 @@ fn volumes(file: &Dockerfile, model: &Model, stage: &StageModel) -> Vec<String> 
     out
 }
 
-struct UserChoice {
-    /// Name (or `uid:gid`) for `USER` and `--chown`.
-    name: String,
-    /// Shell command that creates the user, when it must be created.
-    create: Option<String>,
-    /// The instruction after which the user exists (`--chown` needs it).
-    exists_after: usize,
-}
-
-fn choose_user(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<UserChoice> {
-    let is_root = |u: &str| {
-        let n = u.split(':').next().unwrap_or("");
-        n == "root" || n == "0" || n.is_empty() || u.contains('$')
-    };
-    // 1. A non-root user this stage switched to before going back to root.
-    let earlier = file.instructions[stage.instructions.clone()]
-        .iter()
-        .filter_map(|i| match &i.kind {
-            InstructionKind::User(w) => Some(crate::model::unquote(&w.value)),
-            _ => None,
-        })
-        .rfind(|u| !is_root(u));
-    if let Some(name) = earlier {
-        let exists_after = stage
-            .find_user(name.split(':').next().unwrap_or(""))
-            .and_then(|u| u.created_by)
-            .unwrap_or(stage.from_instruction);
-        return Some(UserChoice {
-            name,
-            create: None,
-            exists_after,
-        });
-    }
-    // 2. A user the Dockerfile creates but never switches to.
-    if let Some(u) = stage
-        .users
-        .iter()
-        .rev()
-        .find(|u| u.created_by.is_some() && !is_root(&u.name))
-    {
-        return Some(UserChoice {
-            name: u.name.clone(),
-            create: None,
-            exists_after: u.created_by.unwrap_or(stage.from_instruction),
-        });
-    }
-    let image = stage.root_image.as_ref()?;
-    // 3. A user the base image ships.
-    if let Some(u) = ctx.profiles.user_for_image(&image.raw) {
-        return Some(UserChoice {
-            name: u.name.clone(),
-            create: None,
-            exists_after: stage.from_instruction,
-        });
-    }
-    if let Some(u) = stage.users.iter().find(|u| u.created_by.is_none()) {
-        return Some(UserChoice {
-            name: u.name.clone(),
-            create: None,
-            exists_after: stage.from_instruction,
-        });
-    }
-    // 4. scratch has no /etc/passwd: a numeric uid:gid needs none.
-    if stage.family == OsFamily::Scratch {
-        return Some(UserChoice {
-            name: "65534:65534".into(),
-            create: None,
-            exists_after: stage.from_instruction,
-        });
-    }
-    // 5. Create one with the OS's own tools.
-    if !matches!(
-        stage.family,
-        OsFamily::Debian | OsFamily::Ubuntu | OsFamily::Alpine
-    ) {
-        return None;
-    }
-    let taken =
-        |n: &str| stage.users.iter().any(|u| u.name == n) || stage.groups.iter().any(|g| g == n);
-    let name = ["app", "appuser", "dopt-app"]
-        .into_iter()
-        .find(|n| !taken(n))?;
-    // The OS profile of the image, else the one of the family we recognised.
-    let create = ctx
-        .profiles
-        .user_creation_for(&image.raw, name)
-        .or_else(|| {
-            let os = if stage.family == OsFamily::Alpine {
-                "apk"
-            } else {
-                "apt"
-            };
-            let creation = ctx.profiles.get(os)?.user_creation.as_ref()?;
-            Some(creation.command.replace("{user}", name))
-        })?;
-    Some(UserChoice {
-        name: name.to_string(),
-        create: Some(create),
-        exists_after: stage.from_instruction,
-    })
-}
-
-fn build_edits(file: &Dockerfile, stage: &StageModel, choice: &UserChoice) -> Vec<Edit> {
-    let mut edits = Vec::new();
-    let from = &file.instructions[stage.from_instruction];
-    let ind = text::indent(file, from).to_string();
-    if let Some(create) = &choice.create {
-        let line = text::line(
-            file,
-            &ind,
-            &format!("{} {create}", text::keyword(file, "RUN")),
-        );
-        let (at, content) = text::insert_lines_after(file, stage.from_instruction, &line);
-        edits.push(Edit::insert(at, content));
-    }
-    // Let the app write where it lives: chown what is copied into the WORKDIR.
-    if let Some(workdir) = stage.workdir.as_deref().filter(|w| *w != "/") {
-        let owner = if choice.name.contains(':') {
-            choice.name.clone()
-        } else {
-            format!("{0}:{0}", choice.name)
-        };
-        for copy in &stage.copies {
-            let inside = copy
-                .dest_resolved
-                .as_deref()
-                .is_some_and(|d| d == workdir || d.starts_with(&format!("{workdir}/")));
-            if !inside || copy.chown.is_some() || copy.instruction <= choice.exists_after {
-                continue;
-            }
-            let inst = &file.instructions[copy.instruction];
-            // After the existing flags: `COPY --from=build --chown=app:app ...`.
-            let at = inst
-                .flags
-                .last()
-                .map(|f| f.span.end)
-                .unwrap_or(inst.keyword_span.end);
-            edits.push(Edit::insert(at, format!(" --chown={owner}")));
-        }
-    }
-    // USER after the last RUN and before the CMD/ENTRYPOINT that follows it.
-    let last_run = stage.runs.last().copied().unwrap_or(stage.from_instruction);
-    let start_cmd = (last_run + 1..stage.instructions.end).find(|&i| {
-        matches!(
-            file.instructions[i].kind,
-            InstructionKind::Cmd(_) | InstructionKind::Entrypoint(_)
-        )
-    });
-    let user_kw = text::keyword(file, "USER");
-    let insert_index = start_cmd.unwrap_or(stage.instructions.end);
-    let mut lines = Vec::new();
-    // The WORKDIR itself was created by root: let the app create files in it
-    // (a non-recursive chown, so no file is copied into a new layer).
-    if let Some(workdir) = stage.workdir.as_deref().filter(|w| *w != "/") {
-        let has_shell = !matches!(
-            stage.family,
-            OsFamily::Scratch | OsFamily::Distroless | OsFamily::Unknown | OsFamily::Windows
-        );
-        let set_here = (stage.from_instruction..insert_index)
-            .any(|i| matches!(file.instructions[i].kind, InstructionKind::Workdir(_)));
-        if has_shell
-            && set_here
-            && !workdir.contains(char::is_whitespace)
-            && !chowned_by_a_run(file, stage, workdir)
-        {
-            let owner = if choice.name.contains(':') {
-                choice.name.clone()
-            } else {
-                format!("{0}:{0}", choice.name)
-            };
-            lines.push(format!(
-                "{} chown {owner} {workdir}",
-                text::keyword(file, "RUN")
-            ));
-        }
-    }
-    lines.push(format!("{user_kw} {}", choice.name));
-    match start_cmd {
-        Some(i) => {
-            let ind = text::indent(file, &file.instructions[i]);
-            let at = text::insertion_before(file, i);
-            let block: String = lines.iter().map(|l| text::line(file, ind, l)).collect();
-            edits.push(Edit::insert(at, block));
-        }
-        None => {
-            let last = stage.instructions.end - 1;
-            let ind = text::indent(file, &file.instructions[last]);
-            let block: String = lines.iter().map(|l| text::line(file, ind, l)).collect();
-            let (at, content) = text::insert_lines_after(file, last, &block);
-            edits.push(Edit::insert(at, content));
-        }
-    }
-    edits
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,13 +538,13 @@ mod tests {
     }
 
     #[test]
-    fn node_image_uses_node_user_and_chowns_workdir_copies() {
+    fn node_image_uses_node_user_and_owns_only_the_workdir() {
         let src = "FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n# start\nCMD [\"node\", \"server.js\"]\n";
         let c = check(&NonRootUser, src, None);
         assert_eq!(c.findings.len(), 1);
         assert_eq!(
             c.fixed,
-            "FROM node:20-slim\nWORKDIR /app\nCOPY --chown=node:node package*.json ./\nRUN npm ci\nCOPY --chown=node:node . .\nRUN chown node:node /app\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
+            "FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN chown node:node /app\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
         );
     }
 
@@ -585,7 +553,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY --chown=app:app app.py .\r\nRUN pip install flask\r\nRUN chown app:app /srv\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
         );
     }
 
@@ -601,10 +569,10 @@ mod tests {
     #[test]
     fn uses_a_user_created_but_never_switched_to() {
         let src =
-            "FROM debian:12\nRUN useradd -r web\nCOPY app /app\nRUN true\nENTRYPOINT [\"/app\"]";
+            "FROM debian:12\nRUN useradd -r web\nCOPY app.jar /app.jar\nRUN true\nENTRYPOINT [\"java\", \"-jar\", \"/app.jar\"]";
         assert_eq!(
             fixed(src),
-            "FROM debian:12\nRUN useradd -r web\nCOPY app /app\nRUN true\nUSER web\nENTRYPOINT [\"/app\"]"
+            "FROM debian:12\nRUN useradd -r web\nCOPY app.jar /app.jar\nRUN true\nUSER web\nENTRYPOINT [\"java\", \"-jar\", \"/app.jar\"]"
         );
     }
 
@@ -615,9 +583,18 @@ mod tests {
             "COPY --from=build /out/app /app\nUSER 65534:65534\nENTRYPOINT [\"/app\"]\n"
         ));
         let src = "FROM gcr.io/distroless/static-debian12\nCOPY app /\nCMD [\"/app\"]\n";
+        let c = check(&NonRootUser, src, Some(&[("app", "\u{7f}ELF\0binary")]));
         assert_eq!(
-            fixed(src),
+            c.fixed,
             "FROM gcr.io/distroless/static-debian12\nCOPY app /\nUSER nonroot\nCMD [\"/app\"]\n"
+        );
+        // Without the context, `/app` could be a script that needs root.
+        let c = check(&NonRootUser, src, None);
+        assert!(c.findings[0].fix.is_none());
+        assert!(
+            c.findings[0].message.contains("no build context"),
+            "{}",
+            c.findings[0].message
         );
     }
 
@@ -654,8 +631,17 @@ mod tests {
             "FROM debian:12\nVOLUME /var/lib/data\nENTRYPOINT [\"/app\"]\n",
             None,
         );
+        assert_eq!(
+            c.fixed,
+            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nUSER app\nENTRYPOINT [\"/app\"]\n"
+        );
+        let c = check(
+            &NonRootUser,
+            "FROM debian:12 AS base\nVOLUME /data\nFROM base\nENTRYPOINT [\"/app\"]\n",
+            None,
+        );
         assert!(c.findings[0].fix.is_none());
-        assert!(c.findings[0].message.contains("/var/lib/data"));
+        assert!(c.findings[0].message.contains("earlier stage"));
         let c = check(
             &NonRootUser,
             "FROM node:20\nWORKDIR /app\nVOLUME /app/data\nCMD node x\n",
