@@ -41,6 +41,47 @@ const ROOT_DAEMONS: &[&str] = &[
     "syslog-ng",
     "syslogd",
     "postfix",
+    "radiusd",
+    "freeradius",
+    "named",
+    "vsftpd",
+    "smbd",
+    "openvpn",
+];
+
+/// Programs that need root for what they do: raw sockets, devices, the Docker
+/// socket.
+const ROOT_TOOLS: &[&str] = &[
+    "nmap",
+    "masscan",
+    "tcpdump",
+    "tshark",
+    "hping3",
+    "iftop",
+    "arp-scan",
+    "docker",
+    "watchtower",
+];
+
+/// Packages of desktop applications (display, sound, GPU): such images run
+/// with the caller's uid and devices, not a fixed user.
+const DESKTOP_PACKAGES: &[&str] = &[
+    "libgtk",
+    "libx11",
+    "libxss",
+    "libxtst",
+    "libgl1",
+    "libvulkan",
+    "mesa-",
+    "libasound",
+    "pulseaudio",
+    "libpulse",
+    "xauth",
+    "xdotool",
+    "xdg-utils",
+    "libqt5gui",
+    "libqt6gui",
+    "libnotify",
 ];
 
 /// Well-known default ports (below 1024) of programs, when no port is given.
@@ -162,7 +203,21 @@ impl Startup {
                     None => {
                         let name = context_path.rsplit('/').next().unwrap_or("");
                         let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-                        if !matches!(ext, "" | "sh" | "bash") {
+                        let scriptish = matches!(ext, "sh" | "bash")
+                            || (ext.is_empty()
+                                && [
+                                    "entrypoint",
+                                    "start",
+                                    "run",
+                                    "init",
+                                    "boot",
+                                    "launch",
+                                    "docker-",
+                                    "wrapper",
+                                ]
+                                .iter()
+                                .any(|w| name.to_ascii_lowercase().contains(w)));
+                        if !scriptish {
                             continue;
                         }
                     }
@@ -208,6 +263,15 @@ impl Startup {
             }?;
             let name = started.rsplit('/').next().unwrap_or(started);
             Some((w.as_str(), format!("{p} {name}")))
+        })
+    }
+
+    /// The first program that needs root for raw sockets, devices or the
+    /// Docker socket.
+    pub fn root_tool(&self) -> Option<(&str, String)> {
+        self.commands.iter().find_map(|(w, c)| {
+            let p = program(c);
+            ROOT_TOOLS.contains(&p).then(|| (w.as_str(), p.to_string()))
         })
     }
 
@@ -308,6 +372,15 @@ fn looks_like_shell_script(path: &str, text: &str) -> bool {
 /// file's name), when a `COPY`/`ADD` from the context put it there. The last
 /// copy wins, as in the image.
 fn context_source(model: &Model, stage: &StageModel, path: &str) -> Option<String> {
+    context_source_in(model, stage, path, 0)
+}
+
+fn context_source_in(
+    model: &Model,
+    stage: &StageModel,
+    path: &str,
+    depth: usize,
+) -> Option<String> {
     let bare = !path.contains('/');
     let abs = if path.starts_with('/') {
         Some(normalize(path))
@@ -328,12 +401,57 @@ fn context_source(model: &Model, stage: &StageModel, path: &str) -> Option<Strin
     }
     for &s in &chain {
         for copy in model.stages[s].copies.iter().rev() {
-            if copy.from.is_some() {
-                continue;
-            }
             let Some(dest) = copy.dest_resolved.as_deref().map(normalize) else {
                 continue;
             };
+            if copy.from.is_some() {
+                // A file copied from an earlier stage: where it came from there.
+                let Some(from) = copy.from_stage else {
+                    continue;
+                };
+                if depth >= 4 || from >= stage.index {
+                    continue;
+                }
+                for src in copy.sources.iter().filter(|s| s.starts_with('/')) {
+                    let src = normalize(src);
+                    let base = src.rsplit('/').next().unwrap_or("");
+                    let Some(abs) = &abs else {
+                        // A program name: the copied file with that name.
+                        let lands_as = if copy.dest_is_dir || copy.sources.len() > 1 {
+                            base
+                        } else {
+                            dest.rsplit('/').next().unwrap_or("")
+                        };
+                        if lands_as == path {
+                            if let Some(found) =
+                                context_source_in(model, &model.stages[from], &src, depth + 1)
+                            {
+                                return Some(found);
+                            }
+                        }
+                        continue;
+                    };
+                    let there = if *abs == dest && !copy.dest_is_dir {
+                        Some(src.clone())
+                    } else if let Some(rel) =
+                        abs.strip_prefix(&format!("{}/", dest.trim_end_matches('/')))
+                    {
+                        if rel == base {
+                            Some(src.clone())
+                        } else {
+                            Some(format!("{}/{rel}", src.trim_end_matches('/')))
+                        }
+                    } else {
+                        None
+                    };
+                    if let Some(found) = there
+                        .and_then(|t| context_source_in(model, &model.stages[from], &t, depth + 1))
+                    {
+                        return Some(found);
+                    }
+                }
+                continue;
+            }
             for src in copy.sources.iter().rev() {
                 if src.contains("://") || src.contains('$') || src.starts_with("<<") {
                     continue;
@@ -520,6 +638,14 @@ fn root_action(argv: &[String]) -> Option<String> {
     ) {
         return Some(format!("`{p}`"));
     }
+    // `ulimit -n 65536` raises the hard limit: root only.
+    if p == "ulimit"
+        && argv[1..]
+            .iter()
+            .any(|a| a.parse::<u64>().is_ok() || a == "unlimited")
+    {
+        return Some("`ulimit` (raises a limit)".to_string());
+    }
     if p == "sysctl" && argv.iter().any(|a| a == "-w" || a.contains('=')) {
         return Some("`sysctl -w`".to_string());
     }
@@ -556,6 +682,24 @@ fn root_action(argv: &[String]) -> Option<String> {
         .iter()
         .find(|a| system(a))
         .map(|a| format!("`{p}` on `{a}`"))
+}
+
+/// A desktop package the stage installs, if any.
+pub fn desktop_package(stage: &StageModel) -> Option<&str> {
+    stage
+        .packages
+        .iter()
+        .find(|p| DESKTOP_PACKAGES.iter().any(|d| p.starts_with(d)))
+        .map(String::as_str)
+}
+
+/// Programs of base images' own CMDs, from every profile (`php-fpm`,
+/// `catalina.sh`): the official images themselves are built `FROM` an OS image.
+pub fn own_commands<'p>(ctx: &'p PassContext) -> impl Iterator<Item = &'p str> {
+    ctx.profiles
+        .iter()
+        .flat_map(|p| p.image_facts.iter())
+        .flat_map(|f| f.own_commands.iter().map(String::as_str))
 }
 
 /// Profile facts that match the stage's base image.

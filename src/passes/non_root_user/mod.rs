@@ -278,6 +278,20 @@ fn no_fix_reasons(
     if let Some((w, d)) = startup.root_daemon() {
         reasons.push(format!("{w} starts `{d}`, which runs as root by design"));
     }
+    if let Some((w, t)) = startup.root_tool() {
+        reasons.push(format!(
+            "{w} runs `{t}`, which needs root (raw sockets, devices or the Docker socket)"
+        ));
+    }
+    if let Some(why) = runs_as_the_caller(file, stage) {
+        reasons.push(why);
+    }
+    if let Some(e) = stage.exposed.iter().find(|p| p.port.is_none()) {
+        reasons.push(format!(
+            "EXPOSE {} does not resolve to a number: cannot check that the port is >= 1024",
+            e.raw
+        ));
+    }
     if let Some((w, a)) = startup.root_action() {
         reasons.push(format!("{w} runs {a}, which needs root at run time"));
     }
@@ -359,6 +373,35 @@ fn no_fix_reasons(
     reasons
 }
 
+/// Images meant to run with the caller's uid: command-line tools that work on
+/// files mounted from the host (`CMD ["--help"]`), desktop applications.
+fn runs_as_the_caller(file: &Dockerfile, stage: &StageModel) -> Option<String> {
+    if let Some(cmd) = stage.cmd {
+        if let InstructionKind::Cmd(c) = &file.instructions[cmd].kind {
+            let argv = c.rough_argv();
+            let help = !argv.is_empty()
+                && argv.iter().all(|a| {
+                    matches!(
+                        a.as_str(),
+                        "--help" | "-h" | "help" | "--version" | "-version" | "version" | "-help"
+                    )
+                });
+            let usage = argv.first().is_some_and(|p| p == "echo");
+            if help || usage {
+                return Some(format!(
+                    "CMD `{}` shows a command-line tool run with the caller's arguments, often on files mounted from the host that a fixed user may not be able to write (such images are run with `docker run --user`)",
+                    argv.join(" ")
+                ));
+            }
+        }
+    }
+    evidence::desktop_package(stage).map(|p| {
+        format!(
+            "it installs `{p}`: a desktop application using the host's display and devices, meant to run with the caller's uid (`docker run --user`)"
+        )
+    })
+}
+
 /// `ENTRYPOINT` if the stage has one, else `CMD`.
 fn startup_instruction(stage: &StageModel) -> &'static str {
     if stage.entrypoint.is_some() {
@@ -368,12 +411,10 @@ fn startup_instruction(stage: &StageModel) -> &'static str {
     }
 }
 
-/// An image that is a base for others: its CMD is the base image's own server
-/// (`php-fpm`, `catalina.sh`) and it copies no application of its own.
+/// An image that is a base for others: its CMD is a base image's own server
+/// (`php-fpm`, `catalina.sh`) and it copies no application of its own (only
+/// programs, entrypoint scripts and configuration).
 fn is_meant_as_base(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> bool {
-    if stage.entrypoint.is_some() {
-        return false;
-    }
     let Some(cmd) = stage.cmd else {
         return false;
     };
@@ -384,10 +425,30 @@ fn is_meant_as_base(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) ->
     let Some(p) = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else {
         return false;
     };
-    let own = evidence::image_facts(ctx, stage)
-        .iter()
-        .any(|f| f.own_commands.iter().any(|c| c == p));
-    own && stage.copies.is_empty()
+    if !evidence::own_commands(ctx).any(|c| c == p) {
+        return false;
+    }
+    stage.copies.iter().all(|c| {
+        let Some(dest) = c.dest_resolved.as_deref() else {
+            return false;
+        };
+        let dest = dest.trim_end_matches('/');
+        let parent = dest.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        !c.whole_context
+            && (parent.is_empty()
+                || [
+                    "/usr/local/bin",
+                    "/usr/local/sbin",
+                    "/usr/bin",
+                    "/usr/sbin",
+                    "/bin",
+                    "/sbin",
+                    "/etc",
+                    "/usr/local/etc",
+                ]
+                .iter()
+                .any(|d| dest == *d || dest.starts_with(&format!("{d}/"))))
+    })
 }
 
 /// True when the container starts a bare interpreter or shell (`python3`,
