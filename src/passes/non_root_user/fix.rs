@@ -136,7 +136,6 @@ pub(super) fn is_system_dir(path: &str) -> bool {
             | "/var/www"
             | "/home"
             | "/opt"
-            | "/srv"
             | "/mnt"
             | "/media"
             | "/run"

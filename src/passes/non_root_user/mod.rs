@@ -649,7 +649,8 @@ mod tests {
             c.fixed,
             "FROM gcr.io/distroless/static-debian12\nCOPY app /\nUSER nonroot\nCMD [\"/app\"]\n"
         );
-        // Without the context, `/app` could be a script that needs root.
+        // Without the context, a start script could need root.
+        let src = "FROM debian:12\nCOPY start.sh /\nCMD [\"/start.sh\"]\n";
         let c = check(&NonRootUser, src, None);
         assert!(c.findings[0].fix.is_none());
         assert!(
