@@ -614,7 +614,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nRUN chown app:app /srv\r\nUSER app\r\nCMD python app.py\r\n"
         );
     }
 
