@@ -395,11 +395,57 @@ fn runs_as_the_caller(file: &Dockerfile, stage: &StageModel) -> Option<String> {
             }
         }
     }
+    if let Some(why) = documented_usage(file) {
+        return Some(why);
+    }
     evidence::desktop_package(stage).map(|p| {
         format!(
             "it installs `{p}`: a desktop application using the host's display and devices, meant to run with the caller's uid (`docker run --user`)"
         )
     })
+}
+
+/// What a usage comment (`# docker run ...`, with its continuation lines) says
+/// about the user the image is meant to run as.
+fn documented_usage(file: &Dockerfile) -> Option<String> {
+    let mut usage = String::new();
+    let mut inside = false;
+    for line in file.source.lines() {
+        let Some(comment) = line.trim_start().strip_prefix('#') else {
+            inside = false;
+            continue;
+        };
+        let comment = comment.trim();
+        if comment.contains("docker run") {
+            inside = true;
+        }
+        if inside {
+            usage.push_str(comment);
+            usage.push(' ');
+            inside = comment.ends_with('\\') || comment.contains("\\ #");
+        }
+    }
+    let words: Vec<&str> = usage.split_whitespace().collect();
+    if let Some(w) = words
+        .iter()
+        .find(|w| w.contains(":/root/") || w.ends_with(":/root") || w.contains(":/root:"))
+    {
+        return Some(format!(
+            "its usage comment bind-mounts into /root (`{w}`), which another user cannot use"
+        ));
+    }
+    let flag = words.iter().find(|w| {
+        matches!(
+            **w,
+            "--privileged" | "--device" | "--cap-add" | "-u" | "--user"
+        ) || w.starts_with("--device=")
+            || w.starts_with("--cap-add=")
+            || w.starts_with("--user=")
+            || w.contains(".X11-unix")
+    })?;
+    Some(format!(
+        "its usage comment runs it with `{flag}`: it needs the host's devices, capabilities or the caller's uid"
+    ))
 }
 
 /// `ENTRYPOINT` if the stage has one, else `CMD`.
