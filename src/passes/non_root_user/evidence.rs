@@ -146,22 +146,23 @@ impl Startup {
                 InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => c,
                 _ => continue,
             };
-            let commands = if command.is_exec() {
-                let argv = command.rough_argv();
-                let mut cmds = vec![argv.clone()];
-                // `sh -c "..."`: the string is a script.
-                if let Some(i) = argv.iter().position(|a| a == "-c") {
-                    if is_shell(program(&argv)) {
-                        if let Some(s) = argv.get(i + 1) {
-                            cmds.extend(simple_commands(s));
-                        }
-                    }
-                }
-                cmds
+            let mut commands = if command.is_exec() {
+                vec![command.rough_argv()]
             } else {
                 let text = crate::model::run_script(command, &file.instructions[idx]);
                 simple_commands(&text)
             };
+            // `sh -c "..."`: the string is a script.
+            let inner: Vec<Vec<String>> = commands
+                .iter()
+                .filter(|argv| is_shell(program(argv)))
+                .filter_map(|argv| {
+                    let i = argv.iter().position(|a| a == "-c")?;
+                    argv.get(i + 1).map(|s| simple_commands(s))
+                })
+                .flatten()
+                .collect();
+            commands.extend(inner);
             for c in commands {
                 let c = strip_wrappers(&c);
                 if c.is_empty() {

@@ -811,4 +811,98 @@ mod tests {
             "FROM node:20\nUSER node\nRUN npm ci\nUSER root\nRUN apt-get update\nUSER node\nCMD node x\n"
         );
     }
+
+    #[test]
+    fn reads_scripts_copied_through_stages_and_globs() {
+        let src = "FROM alpine:3.19 AS builder\nCOPY . /src\nRUN true\nFROM alpine:3.19\nCOPY --from=builder /src/scripts/entrypoint.sh /\nENTRYPOINT [\"/entrypoint.sh\"]\n";
+        // The context holds it and it is harmless: fix, naming the script read.
+        let c = check(
+            &NonRootUser,
+            src,
+            Some(&[("scripts/entrypoint.sh", "#!/bin/sh\nexec /app \"$@\"\n")]),
+        );
+        assert!(c.findings[0].fix.is_some(), "{:#?}", c.findings);
+        assert!(c.findings[0]
+            .message
+            .contains("`scripts/entrypoint.sh` read"));
+        // It drops privileges itself: no finding.
+        let c = check(
+            &NonRootUser,
+            src,
+            Some(&[(
+                "scripts/entrypoint.sh",
+                "#!/bin/sh\nexec su-exec app /app\n",
+            )]),
+        );
+        assert!(c.findings.is_empty(), "{:#?}", c.findings);
+        // The context does not hold it: no fix, and the message says which file.
+        let c = check(&NonRootUser, src, Some(&[("other", "")]));
+        assert!(c.findings[0].fix.is_none());
+        assert!(
+            c.findings[0].message.contains("`scripts/entrypoint.sh`"),
+            "{}",
+            c.findings[0].message
+        );
+        // A glob source, a program found by name, a daemon in the script.
+        let src = "FROM debian:12\nCOPY bin/*.sh /usr/local/bin/\nENTRYPOINT [\"run.sh\"]\n";
+        let c = check(
+            &NonRootUser,
+            src,
+            Some(&[("bin/run.sh", "#!/bin/bash\ncron\nexec node /app/x.js\n")]),
+        );
+        assert!(c.findings[0].fix.is_none());
+        assert!(
+            c.findings[0].message.contains("`cron`"),
+            "{}",
+            c.findings[0].message
+        );
+    }
+
+    #[test]
+    fn root_only_start_up_and_unresolved_ports() {
+        for (src, needle) in [
+            (
+                "FROM node:20\nCMD sh -c \"echo 1 > /etc/app.conf && node x\"\n",
+                "/etc/app.conf",
+            ),
+            ("FROM node:20\nARG P\nEXPOSE $P\nCMD node x\n", "EXPOSE $P"),
+            ("FROM node:20\nENV PORT=443\nCMD node x\n", "PORT=443"),
+            ("FROM debian:12\nCMD [\"nmap\"]\n", "`nmap`"),
+            (
+                "FROM debian:12\nCOPY --from=b /x /x\nCMD [\"/x\", \"--listen\", \":53\"]\n",
+                "port 53",
+            ),
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert_eq!(c.findings.len(), 1, "{src}");
+            assert!(c.findings[0].fix.is_none(), "{src}");
+            assert!(
+                c.findings[0].message.contains(needle),
+                "{src}: {}",
+                c.findings[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn system_folders_are_never_chowned() {
+        for dir in ["/", "/tmp", "/usr/src/app", "/etc/app", "/var", "/root"] {
+            assert!(fix::is_system_dir(dir), "{dir}");
+        }
+        for dir in [
+            "/app",
+            "/srv/app",
+            "/home/node/app",
+            "/var/lib/app",
+            "/data",
+        ] {
+            assert!(!fix::is_system_dir(dir), "{dir}");
+        }
+        let src = "FROM python:3.12-slim\nWORKDIR /tmp\nRUN mkdir -p /usr/share/x /data\nCOPY app.py .\nCMD python app.py\n";
+        let fixed = fixed(src);
+        assert!(
+            fixed.contains("RUN chown app:app /data\nUSER app\n"),
+            "{fixed}"
+        );
+    }
 }
