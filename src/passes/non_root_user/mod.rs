@@ -312,7 +312,14 @@ fn no_fix_reasons(
         _ => None,
     });
     for facts in evidence::image_facts(ctx, stage) {
-        let runs_server = keeps_base_cmd
+        // Images without a server of their own (a runtime's default port) serve
+        // their port whatever the CMD, unless the file sets the URLs itself.
+        let overridden = stage
+            .env
+            .iter()
+            .any(|(k, _)| k == "ASPNETCORE_URLS" || k == "ASPNETCORE_HTTP_PORTS");
+        let runs_server = (facts.own_commands.is_empty() && !overridden)
+            || keeps_base_cmd
             || cmd_program
                 .as_deref()
                 .is_some_and(|p| facts.own_commands.iter().any(|c| c == p));
@@ -326,21 +333,33 @@ fn no_fix_reasons(
         }
     }
     for (name, value) in &stage.env {
-        if matches!(
+        let names_a_port = matches!(
             name.as_str(),
             "PORT" | "HTTP_PORT" | "LISTEN_PORT" | "SERVER_PORT" | "APP_PORT"
-        ) {
-            if let Ok(n) = crate::model::unquote(value).parse::<u16>() {
-                if n < 1024 {
-                    ports.push((n, format!("ENV {name}={n}")));
-                }
-            }
+        ) || name == "ASPNETCORE_URLS"
+            || name == "ASPNETCORE_HTTP_PORTS";
+        if !names_a_port {
+            continue;
+        }
+        // `80`, `http://+:80;https://+:443`, `80;8080`
+        let value = crate::model::unquote(value);
+        let low = value
+            .split(';')
+            .filter_map(|u| {
+                u.rsplit(':')
+                    .next()?
+                    .trim_end_matches('/')
+                    .parse::<u16>()
+                    .ok()
+            })
+            .find(|n| *n < 1024);
+        if let Some(n) = low {
+            ports.push((n, format!("ENV {name}={value}")));
         }
     }
-    if let Some((_, why)) = ports.first() {
+    if !ports.is_empty() {
         let mut whys: Vec<&str> = ports.iter().map(|(_, w)| w.as_str()).collect();
         whys.dedup();
-        let _ = why;
         reasons.push(format!(
             "it binds a port below 1024 ({}), which a non-root user cannot bind without CAP_NET_BIND_SERVICE (move the app to a port >= 1024, then add USER)",
             whys.join(", ")
