@@ -5,7 +5,7 @@
 //! 1024.
 
 use crate::model::commands::{program, simple_commands};
-use crate::model::{BaseRef, Model, StageModel};
+use crate::model::{Model, StageModel};
 use crate::passes::PassContext;
 use crate::syntax::{Dockerfile, InstructionKind};
 
@@ -390,17 +390,7 @@ fn context_source_in(
     } else {
         crate::model::join_path(stage.workdir.as_deref(), path).map(|p| normalize(&p))
     };
-    // The stage and the stages it is built on, latest first.
-    let mut chain = vec![stage.index];
-    let mut cur = stage;
-    while let BaseRef::Stage(p) = cur.base {
-        if chain.contains(&p) {
-            break;
-        }
-        chain.push(p);
-        cur = &model.stages[p];
-    }
-    for &s in &chain {
+    for s in super::stage_chain(model, stage) {
         for copy in model.stages[s].copies.iter().rev() {
             let Some(dest) = copy.dest_resolved.as_deref().map(normalize) else {
                 continue;
@@ -508,18 +498,9 @@ fn context_source_in(
     None
 }
 
+/// `path` (absolute) without `.`, `..` and a trailing slash.
 fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::model::join_path(Some("/"), path).unwrap_or_else(|| path.to_string())
 }
 
 /// Ports named by `--port N`, `--port=N`, `-p N`, `--bind host:N`, `-b host:N`,

@@ -296,8 +296,7 @@ pub(super) fn build_edits(
     let last_user = stage
         .instructions
         .clone()
-        .filter(|&i| matches!(file.instructions[i].kind, InstructionKind::User(_)))
-        .next_back()
+        .rfind(|&i| matches!(file.instructions[i].kind, InstructionKind::User(_)))
         .unwrap_or(stage.from_instruction);
     let anchor = last_run.max(last_user);
     let start_cmd = (anchor + 1..stage.instructions.end).find(|&i| {

@@ -584,13 +584,7 @@ fn drops_privileges_itself(file: &Dockerfile, model: &Model, stage: &StageModel)
         return true;
     }
     // Look through every stage this one is built on.
-    let mut chain = vec![stage.index];
-    let mut cur = stage;
-    while let BaseRef::Stage(p) = cur.base {
-        chain.push(p);
-        cur = &model.stages[p];
-    }
-    chain.iter().any(|&s| {
+    stage_chain(model, stage).iter().any(|&s| {
         let st = &model.stages[s];
         file.instructions[st.instructions.clone()]
             .iter()
@@ -627,18 +621,26 @@ fn chowned_by_a_run(file: &Dockerfile, stage: &StageModel, path: &str) -> bool {
     })
 }
 
-/// Absolute paths declared with VOLUME in the stage (and the stages it builds on).
-fn volumes(file: &Dockerfile, model: &Model, stage: &StageModel) -> Vec<String> {
-    let mut out = Vec::new();
+/// The stage and the stages it is built on (`FROM <stage>`), latest first.
+fn stage_chain(model: &Model, stage: &StageModel) -> Vec<usize> {
     let mut chain = vec![stage.index];
     let mut cur = stage;
     while let BaseRef::Stage(p) = cur.base {
+        if chain.contains(&p) {
+            break;
+        }
         chain.push(p);
         cur = &model.stages[p];
     }
-    let instructions = chain
-        .iter()
-        .flat_map(|&s| &file.instructions[model.stages[s].instructions.clone()]);
+    chain
+}
+
+/// Absolute paths declared with VOLUME in the stage (and the stages it builds on).
+fn volumes(file: &Dockerfile, model: &Model, stage: &StageModel) -> Vec<String> {
+    let mut out = Vec::new();
+    let instructions = stage_chain(model, stage)
+        .into_iter()
+        .flat_map(|s| &file.instructions[model.stages[s].instructions.clone()]);
     for inst in instructions {
         if let InstructionKind::Volume(words) = &inst.kind {
             for w in words {
