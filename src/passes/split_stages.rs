@@ -39,17 +39,30 @@ impl Pass for SplitStages {
         &["docker docs: multi-stage builds"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
-        let Some(found) = analyze(ctx) else {
-            return Vec::new();
-        };
-        let (message, fix) = match found.plan {
+        ctx.split_plan().map(finding).into_iter().collect()
+    }
+}
+
+/// The split of `ctx.file`, planned on the model before any pass changes the
+/// stage: None when the pass has nothing to say, else the build step found and
+/// either the edits or the reason there are none. Cached on the context
+/// ([`PassContext::split_plan`]) so that the passes that harden the final stage
+/// can wait for the runtime stage ([`PassContext::split_pending`]).
+pub fn plan(ctx: &PassContext) -> Option<Found> {
+    analyze(ctx)
+}
+
+/// The DOP013 finding for a planned split.
+pub fn finding(found: &Found) -> Finding {
+    {
+        let (message, fix) = match &found.plan {
             Ok(plan) => (
                 format!(
                     "{} builds on {} and the toolchain ships with the app; \
                      split into a build stage and a runtime stage on {}{}",
                     found.step, found.base, plan.runtime, plan.note
                 ),
-                Some(Fix::unsafe_(plan.edits)),
+                Some(Fix::unsafe_(plan.edits.clone())),
             ),
             Err(reason) => (
                 format!(
@@ -60,13 +73,13 @@ impl Pass for SplitStages {
                 None,
             ),
         };
-        vec![Finding {
+        Finding {
             code: CODE,
             name: NAME,
             message,
             span: found.span,
             fix,
-        }]
+        }
     }
 }
 
@@ -84,12 +97,19 @@ enum Family {
 
 /// What the pass found: a build step on a build image, and either a plan or the
 /// reason there is none.
-struct Found {
+pub struct Found {
     span: Span,
     /// "`npm ci` (line 5)".
     step: String,
     base: String,
     plan: Result<Plan, String>,
+}
+
+impl Found {
+    /// True if the split comes with a fix.
+    pub fn has_fix(&self) -> bool {
+        self.plan.is_ok()
+    }
 }
 
 struct Plan {
