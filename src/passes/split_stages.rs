@@ -1,5 +1,6 @@
 #![doc = include_str!("split_stages/docs.md")]
 
+mod c;
 mod node;
 mod paths;
 mod script;
@@ -127,6 +128,18 @@ enum Carry {
     /// Repeated verbatim in the runtime stage (ENV, WORKDIR, metadata, runtime
     /// packages, user creation).
     Repeat,
+}
+
+/// The run-time part of RUNs that also install build tools, made anew for the
+/// runtime stage: `apt-get install gcc libpq-dev curl && useradd app` becomes
+/// an install of `curl libpq5` and the `useradd`.
+#[derive(Default)]
+struct Rebuilt {
+    packages: Vec<String>,
+    /// User and group creation commands, as shell text.
+    users: Vec<String>,
+    /// The users and groups they create.
+    created: Vec<String>,
 }
 
 /// One RUN, read.
@@ -1041,6 +1054,7 @@ impl Planner<'_> {
         // Carry each instruction before the split.
         let mut carry: Vec<(usize, Carry)> = Vec::new();
         let mut runtime_packages: Vec<String> = Vec::new();
+        let mut rebuilt = Rebuilt::default();
         let mut repeats_run = false;
         let build_cwds = self.build_cwds();
         // Where build steps may write freely: what is copied, its parent folders,
@@ -1053,7 +1067,7 @@ impl Planner<'_> {
             let inst = &file.instructions[idx];
             let c = match &inst.kind {
                 InstructionKind::Run(_) => {
-                    let (c, pkgs) = self.carry_run(idx, &build_area)?;
+                    let (c, pkgs) = self.carry_run(idx, &build_area, &mut rebuilt)?;
                     runtime_packages.extend(pkgs);
                     repeats_run |= c == Carry::Repeat;
                     c
@@ -1106,12 +1120,18 @@ impl Planner<'_> {
         }
 
         // Runtime-stage programs: post-split RUNs and the start commands.
-        let needs_shell = repeats_run || self.post_split_needs_shell();
+        let needs_shell = repeats_run
+            || !rebuilt.users.is_empty()
+            || !rebuilt.packages.is_empty()
+            || self.post_split_needs_shell();
         let runtime = self.runtime_image(needs_shell)?;
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
-        let tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
-        self.check_users(&runtime, &carry)?;
+        let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        for p in &rebuilt.packages {
+            push_unique(&mut tools, p.clone());
+        }
+        self.check_users(&runtime, &carry, &rebuilt.created)?;
 
         // Render.
         let le = file.line_ending.as_str();
@@ -1152,8 +1172,21 @@ impl Planner<'_> {
                     tools.join(" ")
                 )
             };
+            if !matches!(os, Some("apk" | "apt")) {
+                return Err(format!(
+                    "the runtime stage needs {}, and {runtime} has no known package manager",
+                    tools.join(", ")
+                ));
+            }
             text.push_str(&format!("{} {install}{le}", self.kw("RUN")));
             note.push_str(&format!("; installs {} there", tools.join(", ")));
+        }
+        if !rebuilt.users.is_empty() {
+            text.push_str(&format!(
+                "{} {}{le}",
+                self.kw("RUN"),
+                rebuilt.users.join(" && ")
+            ));
         }
         for (idx, c) in &carry {
             if Some(*idx) == venv_at {
@@ -1382,6 +1415,9 @@ impl Planner<'_> {
         let mut out: Vec<Artefact> = Vec::new();
         let mut javac_dirs: Vec<Artefact> = Vec::new();
         let mut unknown: Option<String> = None;
+        let all_commands: Vec<&SimpleCommand> =
+            self.runs.values().flat_map(|i| &i.commands).collect();
+        let mut installed_prefix = false;
         let push = |out: &mut Vec<Artefact>, path: String| {
             if !out.iter().any(|a| a.source == path) {
                 // A glob copies into its folder (`/app/target/*.jar` → `/app/target/`).
@@ -1564,12 +1600,17 @@ impl Planner<'_> {
                                     }
                                 }
                             }
-                        } else if p == "make"
-                            && c.operands(&["-C", "-f", "-j"]).contains(&"install")
-                        {
-                            return Err(format!(
-                                "`make install` at line {line} installs files the pass cannot list"
-                            ));
+                        } else if let Some(prefix) = c::install_prefix(c, &all_commands, line)? {
+                            if self.image.repository == "gcc" && prefix == "/usr/local" {
+                                return Err(format!(
+                                    "`{p} install` at line {line} installs into /usr/local, where the gcc \
+                                     image keeps its compiler; install with a prefix such as /opt/app"
+                                ));
+                            }
+                            installed_prefix = true;
+                            push(&mut out, prefix);
+                        } else if installed_prefix {
+                            continue;
                         } else if let Some(prog) = self.start_program_path() {
                             push(&mut out, prog);
                         } else {
@@ -1583,6 +1624,14 @@ impl Planner<'_> {
                 }
             }
         }
+        // A program `make` built and `make install` copied under the prefix is
+        // copied with the prefix.
+        let sources: Vec<String> = out.iter().map(|a| a.source.clone()).collect();
+        out.retain(|a| {
+            !sources
+                .iter()
+                .any(|s| *s != a.source && !s.contains('*') && inside(&a.source, s))
+        });
         if out.is_empty() {
             out = javac_dirs;
         }
@@ -1681,16 +1730,25 @@ impl Planner<'_> {
         find(true).or_else(|| find(false))
     }
 
-    /// How a RUN before the split is carried, and the packages it installs for
-    /// the runtime stage.
-    fn carry_run(&self, idx: usize, build_area: &[String]) -> Result<(Carry, Vec<String>), String> {
+    /// How a RUN before the split is carried, the packages it installs for
+    /// the runtime stage, and what the runtime stage must get instead when the
+    /// RUN also installs build tools (see [`Rebuilt`]).
+    fn carry_run(
+        &self,
+        idx: usize,
+        build_area: &[String],
+        rebuilt: &mut Rebuilt,
+    ) -> Result<(Carry, Vec<String>), String> {
         let line = self.line(idx);
         let info = &self.runs[&idx];
         let roles = &self.roles[&idx];
         let is_build = roles.iter().any(|r| matches!(r, Role::Build(_)));
         let mut build_pkgs = Vec::new();
         let mut run_pkgs = Vec::new();
+        let mut runtime_libs = Vec::new();
+        let mut users: Vec<Vec<String>> = Vec::new();
         let mut repeat_reasons = false;
+        let mut other_reasons = false;
         let mut writes_inside = false;
         for (n, r) in roles.iter().enumerate() {
             match r {
@@ -1701,6 +1759,28 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
+                        if self.family == Family::C
+                            && is_dev_package(name)
+                            && !is_toolchain_header_package(name)
+                        {
+                            let runtime = c::runtime_image(self.image, self.base);
+                            match c::runtime_library(name, &runtime) {
+                                Some(lib) => {
+                                    if !lib.is_empty() {
+                                        push_unique(&mut runtime_libs, lib.to_string());
+                                    }
+                                    build_pkgs.push(p.clone());
+                                    continue;
+                                }
+                                None => {
+                                    return Err(format!(
+                                        "line {line} installs `{name}`, and which runtime library of {runtime} \
+                                         the program then needs is not in the mapping; install that library in \
+                                         the runtime stage by hand"
+                                    ))
+                                }
+                            }
+                        }
                         if is_dev_package(name) && !is_toolchain_header_package(name) {
                             return Err(format!(
                                 "line {line} installs `{name}`: what is built against it needs the matching \
@@ -1714,7 +1794,14 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Role::GlobalTool | Role::Users => repeat_reasons = true,
+                Role::Users => {
+                    repeat_reasons = true;
+                    users.push(info.commands[n].argv.clone());
+                }
+                Role::GlobalTool => {
+                    repeat_reasons = true;
+                    other_reasons = true;
+                }
                 Role::Writes(paths) => {
                     let Some(paths) = paths else {
                         return Err(format!(
@@ -1730,6 +1817,7 @@ impl Planner<'_> {
                             writes_inside = true;
                         } else {
                             repeat_reasons = true;
+                            other_reasons = true;
                             if is_build {
                                 return Err(format!(
                                     "line {line} writes {p}, outside what the runtime stage copies"
@@ -1744,6 +1832,30 @@ impl Planner<'_> {
                     info.commands[n].program()
                 ))
                 }
+            }
+        }
+        if !build_pkgs.is_empty() && !is_build && !other_reasons && !writes_inside {
+            // Build tools and what runs (packages, users) in one RUN: the build
+            // stage keeps the RUN, the runtime stage gets only the run-time part.
+            for p in run_pkgs.iter().chain(&runtime_libs) {
+                push_unique(&mut rebuilt.packages, p.clone());
+            }
+            for argv in users {
+                if let Some(change) = crate::model::commands::account_change(&argv) {
+                    match change {
+                        crate::model::commands::AccountChange::User { name, .. }
+                        | crate::model::commands::AccountChange::Group { name, .. } => {
+                            rebuilt.created.push(name)
+                        }
+                    }
+                }
+                rebuilt.users.push(c::shell_words(&argv));
+            }
+            return Ok((Carry::Stay, run_pkgs));
+        }
+        if !runtime_libs.is_empty() {
+            for p in &runtime_libs {
+                push_unique(&mut rebuilt.packages, p.clone());
             }
         }
         if !build_pkgs.is_empty() && !run_pkgs.is_empty() {
@@ -1852,13 +1964,7 @@ impl Planner<'_> {
                 }
                 Ok(mapped)
             }
-            Family::C => {
-                if self.image.repository == "gcc" {
-                    Ok(debian_slim_for(&self.image.tag))
-                } else {
-                    Ok(self.base.to_string())
-                }
-            }
+            Family::C => Ok(c::runtime_image(self.image, self.base)),
         }
     }
 
@@ -2052,7 +2158,12 @@ impl Planner<'_> {
     }
 
     /// USER and `--chown` names in the runtime stage must exist there.
-    fn check_users(&self, runtime: &str, carry: &[(usize, Carry)]) -> Result<(), String> {
+    fn check_users(
+        &self,
+        runtime: &str,
+        carry: &[(usize, Carry)],
+        rebuilt: &[String],
+    ) -> Result<(), String> {
         // Users and groups that RUNs of the runtime stage create.
         let runtime_runs = carry
             .iter()
@@ -2095,7 +2206,8 @@ impl Planner<'_> {
                 )
                 || image_user.as_deref() == Some(name.as_str())
                 || name.contains('$')
-                || created.contains(&name);
+                || created.contains(&name)
+                || rebuilt.contains(&name);
             if !known {
                 return Err(format!(
                     "line {line} uses the user `{name}`, which {runtime} does not have"
