@@ -1,6 +1,7 @@
 #![doc = include_str!("split_stages/docs.md")]
 
 mod c;
+mod go;
 mod node;
 mod paths;
 mod script;
@@ -140,6 +141,19 @@ struct Rebuilt {
     users: Vec<String>,
     /// The users and groups they create.
     created: Vec<String>,
+}
+
+/// What a Go build does about cgo.
+#[derive(Debug)]
+enum Cgo {
+    /// CGO_ENABLED=0 is set for every `go build`.
+    Off,
+    /// The sources in the build context use no cgo: the split sets CGO_ENABLED=0.
+    NotUsed(go::Source),
+    /// The program needs cgo (why).
+    Used(String),
+    /// No sources to tell (or not a Go build).
+    Unknown,
 }
 
 /// One RUN, read.
@@ -1049,6 +1063,29 @@ impl Planner<'_> {
                 note = format!("; copies only {}", list.join(", "));
             }
         }
+        let cgo = self.cgo();
+        if let Cgo::NotUsed(_) = &cgo {
+            // No cgo in the sources: build a static binary.
+            let first_build = self
+                .roles
+                .iter()
+                .find(|(_, rs)| rs.contains(&Role::Build(BuildKind::GoBuild)))
+                .map(|(&i, _)| i)
+                .ok_or("no go build")?;
+            let le = file.line_ending.as_str();
+            pre_edits.push(Edit::insert(
+                file.instructions[first_build].span.start,
+                format!("{} CGO_ENABLED=0{le}", self.kw("ENV")),
+            ));
+            note.push_str("; builds with CGO_ENABLED=0 (no cgo in the sources)");
+        }
+        match &cgo {
+            Cgo::Used(why) => note.push_str(&format!("; links libc ({why})")),
+            Cgo::Unknown if self.family == Family::Go => note.push_str(
+                "; links libc (no go.mod and .go files in the build context to rule cgo out)",
+            ),
+            _ => {}
+        }
         let covered: Vec<String> = artefacts.iter().map(|a| a.source.clone()).collect();
 
         // Carry each instruction before the split.
@@ -1124,7 +1161,36 @@ impl Planner<'_> {
             || !rebuilt.users.is_empty()
             || !rebuilt.packages.is_empty()
             || self.post_split_needs_shell();
-        let runtime = self.runtime_image(needs_shell)?;
+        let runtime = self.runtime_image(needs_shell, &cgo)?;
+        let mut runtime_user: Option<&str> = None;
+        if runtime == "scratch" {
+            // scratch has no CA certificates, time zones or /etc/passwd.
+            let (tls, tz) = match &cgo {
+                Cgo::NotUsed(src) => (src.tls, src.tz),
+                _ => (true, true),
+            };
+            if (tls || tz) && self.image.tag.contains("alpine") {
+                return Err(format!(
+                    "the program may need CA certificates or time zones, which scratch lacks and {} \
+                     has not installed to copy; use distroless static",
+                    self.base
+                ));
+            }
+            for (wanted, path) in [
+                (tls, "/etc/ssl/certs/ca-certificates.crt"),
+                (tz, "/usr/share/zoneinfo"),
+            ] {
+                if wanted {
+                    artefacts.push(Artefact {
+                        source: path.into(),
+                        dest: path.into(),
+                    });
+                }
+            }
+            if self.user_at(self.body.end).is_none() {
+                runtime_user = Some("65532:65532");
+            }
+        }
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
         let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
@@ -1219,6 +1285,9 @@ impl Planner<'_> {
         let mut edits = pre_edits;
         if let Some(rename) = self.rename_edit() {
             edits.push(rename);
+        }
+        if let Some(u) = runtime_user {
+            text.push_str(&format!("{} {u}{le}", self.kw("USER")));
         }
         edits.push(Edit::insert(insert_at, text));
         Ok(Plan {
@@ -1930,7 +1999,7 @@ impl Planner<'_> {
     }
 
     /// The runtime base image.
-    fn runtime_image(&self, needs_shell: bool) -> Result<String, String> {
+    fn runtime_image(&self, needs_shell: bool, cgo: &Cgo) -> Result<String, String> {
         if self.image.digest.is_some() {
             return Err(
                 "the base image is pinned by digest; pick and pin a runtime image by hand".into(),
@@ -1945,7 +2014,14 @@ impl Planner<'_> {
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
             Family::Go => {
-                let facts: &[&str] = if self.cgo_disabled() {
+                if let Cgo::Used(_) = cgo {
+                    // A binary that links libc: the distribution's slim image.
+                    if self.image.tag.contains("alpine") {
+                        return Ok("alpine".into());
+                    }
+                    return Ok(debian_slim_for(&self.image.tag));
+                }
+                let facts: &[&str] = if matches!(cgo, Cgo::Off | Cgo::NotUsed(_)) {
                     &["cgo-disabled"]
                 } else {
                     &[]
@@ -1959,7 +2035,11 @@ impl Planner<'_> {
                     .any(|p| p.kind == ProfileKind::Image)
                     || mapped == "scratch";
                 if shell_less && (needs_shell || self.needs_named_user()) {
-                    // Distroless/scratch have no shell or user tools.
+                    // Distroless/scratch have no shell or user tools: the
+                    // build image's distribution (alpine's adduser differs).
+                    if self.image.tag.contains("alpine") {
+                        return Ok("alpine".into());
+                    }
                     return Ok(debian_slim_for(&self.image.tag));
                 }
                 Ok(mapped)
@@ -1981,6 +2061,34 @@ impl Planner<'_> {
                 }
                 _ => false,
             })
+    }
+
+    /// What the Go build does about cgo.
+    fn cgo(&self) -> Cgo {
+        if self.family != Family::Go {
+            return Cgo::Unknown;
+        }
+        if self.cgo_disabled() {
+            return Cgo::Off;
+        }
+        let forced = self.body.clone().any(|i| {
+            let text = self.file.text(self.file.instructions[i].span);
+            text.contains("CGO_ENABLED=1") || text.contains("CGO_ENABLED 1")
+        }) || self.runs.values().flat_map(|i| &i.commands).any(|c| {
+            c.program() == "go"
+                && c.subcommand() == Some("build")
+                && c.has_flag(&["-race", "-msan", "-asan"])
+        });
+        if forced {
+            return Cgo::Used("the Dockerfile turns cgo on".into());
+        }
+        match go::scan(self.ctx.build_context) {
+            Some(src) => match &src.cgo {
+                Some(why) => Cgo::Used(why.clone()),
+                None => Cgo::NotUsed(src),
+            },
+            None => Cgo::Unknown,
+        }
     }
 
     /// CGO_ENABLED=0 is in force for every `go build`.

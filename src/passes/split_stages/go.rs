@@ -1,0 +1,172 @@
+//! Go builds: whether the program needs cgo (so whether a static binary on
+//! distroless static or scratch is possible), and whether it makes TLS requests
+//! or loads time zones (so whether scratch needs CA certificates and tzdata).
+
+use crate::passes::BuildContext;
+use std::path::Path;
+
+/// Modules that only build with cgo: a `go.mod` that requires one rules out
+/// `CGO_ENABLED=0`.
+const CGO_MODULES: &[&str] = &[
+    "github.com/mattn/go-sqlite3",
+    "github.com/mattn/go-oci8",
+    "github.com/godror/godror",
+    "github.com/ibmdb/go_ibm_db",
+    "github.com/confluentinc/confluent-kafka-go",
+    "github.com/DataDog/zstd",
+    "github.com/google/gopacket",
+    "github.com/miekg/pkcs11",
+    "github.com/go-gl/",
+    "github.com/veandco/go-sdl2",
+    "github.com/tecbot/gorocksdb",
+    "github.com/linxGnu/grocksdb",
+    "github.com/ceph/go-ceph",
+    "github.com/libgit2/git2go",
+    "github.com/h2non/bimg",
+    "github.com/davidbyttow/govips",
+    "gopkg.in/gographics/",
+    "fyne.io/fyne",
+    "gioui.org",
+    "github.com/hajimehoshi/ebiten",
+    "github.com/bytecodealliance/wasmtime-go",
+    "github.com/wasmerio/wasmer-go",
+    "github.com/ebitengine/purego",
+];
+
+/// At most this many files are read from the build context.
+const MAX_FILES: usize = 5000;
+
+/// What the Go sources in the build context say.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Why the program needs cgo (`import "C"` in a file, a cgo module in
+    /// go.mod); None when it does not.
+    pub cgo: Option<String>,
+    /// It makes TLS connections (`crypto/tls`, an `net/http` client).
+    pub tls: bool,
+    /// It loads time zones (`time.LoadLocation`, `time/tzdata`).
+    pub tz: bool,
+}
+
+/// Reads the `.go` files and `go.mod` of the build context. None when there is
+/// no context, no `go.mod` or no `.go` file: no evidence either way.
+pub fn scan(ctx: Option<&BuildContext>) -> Option<Source> {
+    let ctx = ctx?;
+    let go_mod = ctx.read("go.mod")?;
+    let mut src = Source::default();
+    if let Some(m) = CGO_MODULES.iter().find(|m| go_mod.contains(*m)) {
+        src.cgo = Some(format!(
+            "go.mod requires {}, which needs cgo",
+            m.trim_end_matches('/')
+        ));
+    }
+    let mut files = Vec::new();
+    collect(ctx.path(), &mut files);
+    if files.is_empty() || files.len() >= MAX_FILES {
+        return None;
+    }
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        if src.cgo.is_none() && imports_c(&text) {
+            let rel = f.strip_prefix(ctx.path()).unwrap_or(&f);
+            src.cgo = Some(format!("{} imports \"C\"", rel.display()));
+        }
+        src.tls |= text.contains("\"crypto/tls\"")
+            || (text.contains("\"net/http\"")
+                && [
+                    "http.Get(",
+                    "http.Post(",
+                    "http.Client",
+                    "http.DefaultClient",
+                    "http.NewRequest",
+                ]
+                .iter()
+                .any(|w| text.contains(w)));
+        src.tz |= text.contains("time.LoadLocation") || text.contains("\"time/tzdata\"");
+    }
+    Some(src)
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if out.len() >= MAX_FILES {
+            return;
+        }
+        let p = e.path();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            if e.file_name() != ".git" {
+                collect(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "go") {
+            out.push(p);
+        }
+    }
+}
+
+/// `import "C"` alone or inside an import block.
+fn imports_c(text: &str) -> bool {
+    let mut in_block = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if l == "import \"C\"" {
+            return true;
+        }
+        if l.starts_with("import (") {
+            in_block = true;
+            continue;
+        }
+        if in_block {
+            if l.starts_with(')') {
+                in_block = false;
+            } else if l == "\"C\"" {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgo_tls_and_time_zones_are_read_from_the_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildContext::new(dir.path());
+        assert_eq!(scan(Some(&ctx)), None, "no go.mod: no evidence");
+        std::fs::write(dir.path().join("go.mod"), "module example.com/app\n").unwrap();
+        assert_eq!(scan(Some(&ctx)), None, "no .go file: no evidence");
+        std::fs::write(
+            dir.path().join("main.go"),
+            "package main\nimport (\n\t\"net/http\"\n)\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n",
+        )
+        .unwrap();
+        assert_eq!(scan(Some(&ctx)), Some(Source::default()), "a server only");
+        std::fs::create_dir(dir.path().join("x")).unwrap();
+        std::fs::write(
+            dir.path().join("x/c.go"),
+            "package x\n// #include <stdio.h>\nimport \"C\"\nimport \"time\"\nimport \"net/http\"\nvar _, _ = time.LoadLocation(\"UTC\")\nvar _ = http.Get(\"https://x\")\n",
+        )
+        .unwrap();
+        let s = scan(Some(&ctx)).unwrap();
+        assert_eq!(s.cgo.as_deref(), Some("x/c.go imports \"C\""));
+        assert!(s.tz && s.tls);
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module a\nrequire github.com/mattn/go-sqlite3 v1.14.22\n",
+        )
+        .unwrap();
+        assert!(scan(Some(&ctx))
+            .unwrap()
+            .cgo
+            .unwrap()
+            .contains("go-sqlite3"));
+    }
+}
