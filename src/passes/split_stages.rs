@@ -1600,9 +1600,20 @@ impl Planner<'_> {
                                 source: p,
                             });
                         }
+                        None if cwd != "/" && !c.has_flag(&["-d"]) => {
+                            // Classes are written next to the sources (those of
+                            // packages too): the working directory holds them all.
+                            if !javac_dirs.iter().any(|a| a.source == cwd) {
+                                javac_dirs.push(Artefact {
+                                    dest: cwd.clone(),
+                                    source: cwd.clone(),
+                                });
+                            }
+                        }
                         _ => {
                             unknown = Some(format!(
-                                "`javac` at line {line} writes classes next to the sources"
+                                "`javac` at line {line} writes classes next to the sources in /, \
+                                 which cannot be copied alone; compile with -d DIR or in a WORKDIR"
                             ))
                         }
                     },
@@ -2016,10 +2027,7 @@ impl Planner<'_> {
             Family::Go => {
                 if let Cgo::Used(_) = cgo {
                     // A binary that links libc: the distribution's slim image.
-                    if self.image.tag.contains("alpine") {
-                        return Ok("alpine".into());
-                    }
-                    return Ok(debian_slim_for(&self.image.tag));
+                    return Ok(alpine_or_debian_slim(&self.image.tag));
                 }
                 let facts: &[&str] = if matches!(cgo, Cgo::Off | Cgo::NotUsed(_)) {
                     &["cgo-disabled"]
@@ -2037,10 +2045,7 @@ impl Planner<'_> {
                 if shell_less && (needs_shell || self.needs_named_user()) {
                     // Distroless/scratch have no shell or user tools: the
                     // build image's distribution (alpine's adduser differs).
-                    if self.image.tag.contains("alpine") {
-                        return Ok("alpine".into());
-                    }
-                    return Ok(debian_slim_for(&self.image.tag));
+                    return Ok(alpine_or_debian_slim(&self.image.tag));
                 }
                 Ok(mapped)
             }
@@ -2323,6 +2328,20 @@ impl Planner<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `alpine:3.NN` for a tag naming an Alpine release (`1.22-alpine3.20`),
+/// `alpine:3` for other alpine tags, else [`debian_slim_for`].
+fn alpine_or_debian_slim(tag: &str) -> String {
+    match tag.split_once("alpine") {
+        Some((_, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+        {
+            format!("alpine:{version}")
+        }
+        Some(_) => "alpine:3".into(),
+        None => debian_slim_for(tag),
     }
 }
 
