@@ -571,6 +571,9 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
         Family::C => match program {
             "gcc" | "cc" | "g++" | "c++" | "clang" | "clang++" | "make" | "cmake" | "ninja"
             | "configure" => Some(Some(BuildKind::CBuild)),
+            // Autotools set-up: generates the build files, builds nothing.
+            "autogen.sh" | "bootstrap" | "bootstrap.sh" | "autoreconf" | "aclocal" | "autoconf"
+            | "automake" | "autoheader" | "libtoolize" => Some(Some(BuildKind::Aux)),
             _ => None,
         },
     }
@@ -1845,8 +1848,8 @@ impl Planner<'_> {
                         {
                             let runtime = c::runtime_image(self.image, self.base);
                             match c::runtime_library(name, &runtime) {
-                                Some(lib) => {
-                                    if !lib.is_empty() {
+                                Some(libs) => {
+                                    for lib in libs.split_whitespace() {
                                         push_unique(&mut runtime_libs, lib.to_string());
                                     }
                                     build_pkgs.push(p.clone());

@@ -6,7 +6,8 @@ use super::paths::resolve;
 use super::script::SimpleCommand;
 use crate::profiles::ImageRef;
 
-/// `-dev` package → the runtime library it links, on Debian 12 (bookworm).
+/// `-dev` package → the runtime libraries it links (space-separated), on Debian
+/// 12 (bookworm).
 const APT_BOOKWORM: &[(&str, &str)] = &[
     ("libssl-dev", "libssl3"),
     ("libpq-dev", "libpq5"),
@@ -16,7 +17,10 @@ const APT_BOOKWORM: &[(&str, &str)] = &[
     ("libsqlite3-dev", "libsqlite3-0"),
     ("libpcre3-dev", "libpcre3"),
     ("libpcre2-dev", "libpcre2-8-0"),
-    ("libevent-dev", "libevent-2.1-7"),
+    (
+        "libevent-dev",
+        "libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7",
+    ),
     ("libjson-c-dev", "libjson-c5"),
     ("libjansson-dev", "libjansson4"),
     ("libyaml-dev", "libyaml-0-2"),
