@@ -1729,22 +1729,6 @@ impl Planner<'_> {
         Ok(out)
     }
 
-    fn go_module_name(&self) -> Option<String> {
-        let text = self.ctx.build_context?.read("go.mod")?;
-        let module = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("module "))?
-            .trim()
-            .trim_matches('"');
-        let last = module.rsplit('/').next()?;
-        // `example.com/app/v2` builds `app`.
-        if last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()) && last.len() > 1
-        {
-            return module.rsplit('/').nth(1).map(str::to_string);
-        }
-        Some(last.to_string())
-    }
-
     /// Binary names a cargo command builds (from `--bin` or Cargo.toml).
     fn cargo_binaries(&self, c: &SimpleCommand) -> Result<Vec<String>, String> {
         if let Some(b) = c.option_value(&["--bin"]) {
@@ -2069,88 +2053,6 @@ impl Planner<'_> {
                 }
                 _ => false,
             })
-    }
-
-    /// What the Go build does about cgo.
-    fn cgo(&self) -> Cgo {
-        if self.family != Family::Go {
-            return Cgo::Unknown;
-        }
-        if self.cgo_disabled() {
-            return Cgo::Off;
-        }
-        let forced = self.body.clone().any(|i| {
-            let text = self.file.text(self.file.instructions[i].span);
-            text.contains("CGO_ENABLED=1") || text.contains("CGO_ENABLED 1")
-        }) || self.runs.values().flat_map(|i| &i.commands).any(|c| {
-            c.program() == "go"
-                && c.subcommand() == Some("build")
-                && c.has_flag(&["-race", "-msan", "-asan"])
-        });
-        if forced {
-            return Cgo::Used("the Dockerfile turns cgo on".into());
-        }
-        match go::scan(self.ctx.build_context) {
-            Some(src) => match &src.cgo {
-                Some(why) => Cgo::Used(why.clone()),
-                None => Cgo::NotUsed(src),
-            },
-            None => Cgo::Unknown,
-        }
-    }
-
-    /// CGO_ENABLED=0 is in force for every `go build`.
-    fn cgo_disabled(&self) -> bool {
-        let mut env_off = false;
-        let mut all = true;
-        for idx in self.body.clone() {
-            let inst = &self.file.instructions[idx];
-            match &inst.kind {
-                InstructionKind::Env(kvs) => {
-                    for kv in kvs {
-                        if kv.key == "CGO_ENABLED" {
-                            env_off = unquote(&kv.value) == "0";
-                        }
-                    }
-                }
-                InstructionKind::Arg(decls) => {
-                    for d in decls {
-                        if d.name == "CGO_ENABLED" {
-                            env_off = d.default.as_deref().map(unquote) == Some("0");
-                        }
-                    }
-                }
-                InstructionKind::Run(_) => {
-                    let Some(info) = self.runs.get(&idx) else {
-                        continue;
-                    };
-                    let mut exported = env_off;
-                    for (n, c) in info.commands.iter().enumerate() {
-                        if c.program() == "export" {
-                            for a in c.args() {
-                                if let Some(v) = a.strip_prefix("CGO_ENABLED=") {
-                                    exported = v == "0";
-                                }
-                            }
-                        }
-                        if c.argv.is_empty() {
-                            if let Some(v) = c.env_value("CGO_ENABLED") {
-                                exported = v == "0";
-                            }
-                        }
-                        if self.roles[&idx][n] == Role::Build(BuildKind::GoBuild) {
-                            let off = c
-                                .env_value("CGO_ENABLED")
-                                .map(|v| v == "0")
-                                .unwrap_or(exported);
-                            all &= off;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        all
     }
 
     /// Programs the runtime stage runs must exist in the runtime image.
