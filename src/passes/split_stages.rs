@@ -544,9 +544,12 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
             }
             Some(Some(match sub {
                 "build" => BuildKind::GoBuild,
-                "install" => BuildKind::Unsupported(
-                    "`go install` puts the binary under $GOPATH/bin; use `go build -o`".into(),
+                "install" if cmd.args().iter().any(|a| a.contains('@')) => BuildKind::Unsupported(
+                    "`go install PKG@VERSION` installs a tool the runtime stage may need; \
+                     install it there or build the app with `go build -o`"
+                        .into(),
                 ),
+                "install" => BuildKind::GoBuild,
                 "mod" | "get" | "generate" | "test" | "vet" | "version" | "env" | "list" => {
                     BuildKind::Aux
                 }
@@ -1289,6 +1292,10 @@ impl Planner<'_> {
         if let Some(rename) = self.rename_edit() {
             edits.push(rename);
         }
+        if let Some(dir) = self.start_program_dir(&artefacts) {
+            // The build image found the program on its PATH (`/go/bin` in golang).
+            text.push_str(&format!("{} PATH=\"{dir}:$PATH\"{le}", self.kw("ENV")));
+        }
         if let Some(u) = runtime_user {
             text.push_str(&format!("{} {u}{le}", self.kw("USER")));
         }
@@ -1513,39 +1520,8 @@ impl Planner<'_> {
                 };
                 match kind {
                     BuildKind::GoBuild => {
-                        let output = match c.option_value(&["-o"]) {
-                            Some(o) => o.to_string(),
-                            None => {
-                                let pkgs = c.operands(&[
-                                    "-o", "-tags", "-ldflags", "-gcflags", "-p", "-mod",
-                                ]);
-                                let pkgs: Vec<&str> = pkgs.into_iter().skip(1).collect();
-                                match pkgs.as_slice() {
-                                    [one] if one.ends_with(".go") => {
-                                        one.trim_end_matches(".go").rsplit('/').next().unwrap_or(one).to_string()
-                                    }
-                                    [] | ["."] => match self.go_module_name() {
-                                        Some(m) => m,
-                                        None => {
-                                            return Err(format!(
-                                                "`go build` at line {line} has no -o and go.mod is not readable, so the binary's name is unknown"
-                                            ))
-                                        }
-                                    },
-                                    _ => {
-                                        return Err(format!(
-                                            "`go build` at line {line} has no -o; the binary's name is unknown"
-                                        ))
-                                    }
-                                }
-                            }
-                        };
-                        if output.contains('$') || output.ends_with('/') {
-                            return Err(format!(
-                                "the -o path at line {line} is not a plain file path"
-                            ));
-                        }
-                        push(&mut out, resolve(&cwd, &output));
+                        let path = self.go_binary_path(c, &cwd, line)?;
+                        push(&mut out, path);
                     }
                     BuildKind::Maven => {
                         if !c
@@ -1780,6 +1756,32 @@ impl Planner<'_> {
             return None;
         }
         Some(resolve(&(self.workdir_at)(idx)?, prog))
+    }
+
+    /// The folder of a copied program that CMD/ENTRYPOINT starts by its bare
+    /// name, when the runtime image's PATH does not have that folder.
+    fn start_program_dir(&self, artefacts: &[Artefact]) -> Option<String> {
+        if matches!(self.family, Family::Node | Family::Python) {
+            return None;
+        }
+        let (_, c) = self.start_command()?;
+        let args = c.rough_argv();
+        let prog = args.first()?;
+        if prog.contains('/') || prog.contains('$') {
+            return None;
+        }
+        let (dir, _) = artefacts
+            .iter()
+            .find_map(|a| a.dest.rsplit_once('/').filter(|(_, base)| base == prog))?;
+        const STANDARD: &[&str] = &[
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ];
+        (!STANDARD.contains(&dir)).then(|| dir.to_string())
     }
 
     /// The ENTRYPOINT, else the CMD, that the image ends with.

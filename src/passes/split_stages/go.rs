@@ -2,7 +2,8 @@
 //! distroless static or scratch is possible), and whether it makes TLS requests
 //! or loads time zones (so whether scratch needs CA certificates and tzdata).
 
-use super::paths::unquote;
+use super::paths::{resolve, unquote};
+use super::script::SimpleCommand;
 use super::{BuildKind, Cgo, Family, Planner, Role};
 use crate::passes::BuildContext;
 use crate::syntax::InstructionKind;
@@ -136,6 +137,88 @@ fn imports_c(text: &str) -> bool {
 }
 
 impl Planner<'_> {
+    /// Where `go build` (`-o`, else the package's name in the working
+    /// directory) or `go install` (`$GOPATH/bin`, `/go` in the golang images)
+    /// writes the binary.
+    pub(super) fn go_binary_path(
+        &self,
+        c: &SimpleCommand,
+        cwd: &str,
+        line: usize,
+    ) -> Result<String, String> {
+        let sub = c.subcommand().unwrap_or("");
+        if let Some(o) = c.option_value(&["-o"]) {
+            if o.contains('$') || o.ends_with('/') {
+                return Err(format!(
+                    "the -o path at line {line} is not a plain file path"
+                ));
+            }
+            return Ok(resolve(cwd, o));
+        }
+        let pkgs = c.operands(&[
+            "-o",
+            "-tags",
+            "-ldflags",
+            "-gcflags",
+            "-asmflags",
+            "-p",
+            "-mod",
+            "-installsuffix",
+            "-buildmode",
+            "-modfile",
+            "-overlay",
+            "-pkgdir",
+        ]);
+        let pkgs: Vec<&str> = pkgs.into_iter().skip(1).collect();
+        let name = match pkgs.as_slice() {
+            [one] if one.ends_with(".go") => one
+                .trim_end_matches(".go")
+                .rsplit('/')
+                .next()
+                .unwrap_or(one)
+                .to_string(),
+            [] | ["."] | ["./"] => self.go_module_name().ok_or_else(|| {
+                format!(
+                    "`go {sub}` at line {line} has no -o and go.mod is not readable, so the \
+                     binary's name is unknown"
+                )
+            })?,
+            [one] if one.starts_with("./") && !one.contains("...") && !one.contains('$') => one
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(one)
+                .to_string(),
+            _ => {
+                return Err(format!(
+                    "`go {sub}` at line {line} has no -o; the binary's name is unknown"
+                ))
+            }
+        };
+        if sub != "install" {
+            return Ok(resolve(cwd, &name));
+        }
+        // `go install`: $GOBIN, else $GOPATH/bin; the golang images set GOPATH=/go.
+        let moved = self
+            .body
+            .clone()
+            .any(|i| match &self.file.instructions[i].kind {
+                InstructionKind::Env(kvs) => kvs.iter().any(|kv| {
+                    kv.key == "GOBIN" || (kv.key == "GOPATH" && unquote(&kv.value) != "/go")
+                }),
+                _ => false,
+            })
+            || c.env_value("GOBIN").is_some()
+            || c.env_value("GOPATH").is_some();
+        if moved || !matches!(self.image.repository.as_str(), "golang") {
+            return Err(format!(
+                "`go install` at line {line} writes to $GOBIN or $GOPATH/bin, which is not known \
+                 here; build with `go build -o PATH`"
+            ));
+        }
+        Ok(format!("/go/bin/{name}"))
+    }
+
     /// What the Go build does about cgo.
     pub(super) fn cgo(&self) -> Cgo {
         if self.family != Family::Go {

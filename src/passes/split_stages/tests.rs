@@ -1036,3 +1036,44 @@ fn java_javac_without_d_copies_the_working_directory() {
     let msg = no_fix_reason("FROM eclipse-temurin:17-jdk\nCOPY Main.java /\nRUN javac Main.java\nCMD [\"java\", \"Main\"]\n", None);
     assert!(msg.contains("line 3") && msg.contains("-d DIR"), "{msg}");
 }
+
+#[test]
+fn go_install_and_a_bare_program_name() {
+    let ctx = context(&[
+        ("go.mod", "module example.com/api\n"),
+        ("cmd/api/main.go", GO_SERVER),
+    ]);
+    let out = fixed(
+        "FROM golang:1.21\nWORKDIR /go/src/app\nCOPY . .\nRUN go install -v ./cmd/api\nCMD [\"api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.ends_with("\nCOPY --from=build /go/bin/api /go/bin/api\nENV PATH=\"/go/bin:$PATH\"\nCMD [\"api\"]\n"),
+        "{out}"
+    );
+    // `go build ./cmd/api` writes `api` in the working directory.
+    let out = fixed(
+        "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build ./cmd/api\nCMD [\"/src/api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.contains("\nCOPY --from=build /src/api /src/api\n"),
+        "{out}"
+    );
+    // The README pattern over every package: the binaries are not known.
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nWORKDIR /go/src/app\nCOPY . .\nRUN go get -d -v ./... && go install -v ./...\nCMD [\"app\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("line 4") && msg.contains("no -o"), "{msg}");
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nENV GOBIN=/usr/local/bin\nWORKDIR /src\nCOPY . .\nRUN go install ./cmd/api\nCMD [\"api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("GOBIN"), "{msg}");
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nRUN go install github.com/air-verse/air@latest\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"air\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("@VERSION"), "{msg}");
+}
