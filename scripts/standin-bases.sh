@@ -255,7 +255,8 @@ distroless_body() {
 	esac
 	cat <<BODY
 RUN $APT_INSTALL tzdata && $APT_CLEAN \\
- && mkdir -p /rootfs/etc/ssl/certs /rootfs/usr/share /rootfs/tmp /rootfs/root /rootfs/home/nonroot /rootfs/var/lib/dpkg/status.d \\
+ && mkdir -p /rootfs/etc/ssl/certs /rootfs/usr/share /rootfs/usr/lib /rootfs/usr/lib64 /rootfs/tmp /rootfs/root /rootfs/home/nonroot \\
+ && ln -s usr/lib /rootfs/lib && ln -s usr/lib64 /rootfs/lib64 \\
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \\
  && cp -a /usr/share/zoneinfo /rootfs/usr/share/ \\
  && chmod 1777 /rootfs/tmp && chmod 700 /rootfs/root && chown 65532:65532 /rootfs/home/nonroot \\
@@ -264,7 +265,8 @@ RUN $APT_INSTALL tzdata && $APT_CLEAN \\
  && printf 'hosts: files dns\\n' >/rootfs/etc/nsswitch.conf \\
  && cp /etc/os-release /rootfs/etc/os-release \\
  && for p in true $pkgs; do [ "\$p" = true ] || dpkg -L "\$p" | while read -r f; do \\
-      if [ -f "\$f" ] || [ -L "\$f" ]; then case "\$f" in /usr/share/doc/*|/usr/share/lintian/*|/usr/share/man/*|/usr/share/locale/*) ;; *) cp -a --parents "\$f" /rootfs/ ;; esac; fi; \\
+      if [ -f "\$f" ] || [ -L "\$f" ]; then case "\$f" in /usr/share/doc/*|/usr/share/lintian/*|/usr/share/man/*|/usr/share/locale/*) ;; \\
+        *) d=\$(readlink -f "\$(dirname "\$f")"); mkdir -p "/rootfs\$d"; cp -a "\$f" "/rootfs\$d/" ;; esac; fi; \\
     done; done
 FROM scratch
 COPY --from=0 /rootfs/ /
