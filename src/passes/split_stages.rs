@@ -462,11 +462,89 @@ fn role(ctx: &PassContext, family: Family, cmd: &SimpleCommand, cwd: Option<&str
         }
         return Role::Writes(Some(targets.iter().map(|t| resolve(cwd, t)).collect()));
     }
+    if program == "git" {
+        return git_role(cmd, cwd);
+    }
     // Cache cleanup of the family's package managers.
     if matches!(program, "npm" | "yarn" | "pnpm" | "pip" | "pip3") && sub == "cache" {
         return Role::Harmless;
     }
     Role::Unknown
+}
+
+/// What a `git` command writes: `git clone URL [DIR]` the clone (DIR, else
+/// the repository's name in the working directory), other subcommands the
+/// repository they run in (`-C DIR`, else the working directory); `git config`
+/// and read-only subcommands nothing that matters at run time.
+fn git_role(cmd: &SimpleCommand, cwd: Option<&str>) -> Role {
+    let args = cmd.args();
+    let mut dir = cwd.map(str::to_string);
+    let mut i = 0;
+    // Global options before the subcommand.
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "-C" => {
+                let Some(d) = args.get(i + 1) else {
+                    return Role::Writes(None);
+                };
+                dir = dir.filter(|_| !d.contains('$')).map(|cur| resolve(&cur, d));
+                i += 2;
+            }
+            "-c" => i += 2,
+            a if a.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    let Some(sub) = args.get(i).map(String::as_str) else {
+        return Role::Harmless;
+    };
+    let rest = SimpleCommand {
+        env: Vec::new(),
+        argv: args[i..].to_vec(),
+    };
+    match sub {
+        "config" | "describe" | "log" | "rev-parse" | "status" | "show" | "version"
+        | "ls-remote" | "diff" => Role::Harmless,
+        "clone" => {
+            let ops = rest.operands(&[
+                "--depth",
+                "--branch",
+                "-b",
+                "--origin",
+                "-o",
+                "--config",
+                "-c",
+                "--reference",
+                "--separate-git-dir",
+                "--jobs",
+                "-j",
+                "--filter",
+                "--shallow-since",
+                "--shallow-exclude",
+                "--template",
+                "-u",
+                "--upload-pack",
+            ]);
+            let target = match ops.as_slice() {
+                [url] => url
+                    .trim_end_matches('/')
+                    .trim_end_matches(".git")
+                    .rsplit(['/', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                [_, d] => d.to_string(),
+                _ => return Role::Writes(None),
+            };
+            match dir {
+                Some(cur) if !target.is_empty() && !target.contains('$') => {
+                    Role::Writes(Some(vec![resolve(&cur, &target)]))
+                }
+                _ => Role::Writes(None),
+            }
+        }
+        _ => Role::Writes(dir.map(|d| vec![d])),
+    }
 }
 
 /// Some(Some(kind)) for a toolchain command, Some(None) for a global tool install,

@@ -1077,3 +1077,32 @@ fn go_install_and_a_bare_program_name() {
     );
     assert!(msg.contains("@VERSION"), "{msg}");
 }
+
+#[test]
+fn git_writes_its_clone_or_its_repository() {
+    let cmd = |text: &str| script::commands(text).0.remove(0);
+    let writes = |text: &str| git_role(&cmd(text), Some("/src"));
+    assert_eq!(
+        writes("git clone --depth 1 --branch v1 https://github.com/a/b.git"),
+        Role::Writes(Some(vec!["/src/b".into()]))
+    );
+    assert_eq!(
+        writes("git clone -b v1 https://github.com/a/b /go/src/b"),
+        Role::Writes(Some(vec!["/go/src/b".into()]))
+    );
+    assert_eq!(
+        writes("git -C /opt/x checkout v2"),
+        Role::Writes(Some(vec!["/opt/x".into()]))
+    );
+    assert_eq!(
+        writes("git config --global advice.detachedHead false"),
+        Role::Harmless
+    );
+    assert_eq!(writes("git clone $REPO"), Role::Writes(None));
+    // A clone into the source tree the build runs in stays in the build stage.
+    let out = fixed(
+        "FROM golang:1.22\nRUN git clone https://github.com/a/tool /go/src/tool\nWORKDIR /go/src/tool\nRUN CGO_ENABLED=0 go build -o /usr/local/bin/tool .\nENTRYPOINT [\"tool\"]\n",
+        None,
+    );
+    assert!(out.ends_with("\nFROM gcr.io/distroless/static-debian12\nWORKDIR /go/src/tool\nCOPY --from=build /usr/local/bin/tool /usr/local/bin/tool\nENTRYPOINT [\"tool\"]\n"), "{out}");
+}
