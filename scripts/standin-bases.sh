@@ -245,6 +245,38 @@ DOCKERFILE
 APT_INSTALL='apt-get update && apt-get install -y --no-install-recommends'
 APT_CLEAN='rm -rf /var/lib/apt/lists/*'
 
+# The body of a distroless stand-in: a root filesystem assembled in the Debian stage, then
+# copied onto scratch. $1: static, base or cc; $2: root or nonroot (the default user).
+distroless_body() {
+	local variant=$1 user=$2 pkgs=""
+	case $variant in
+	base) pkgs="libc6 libssl3" ;;
+	cc) pkgs="libc6 libssl3 libgcc-s1 libstdc++6 libgomp1" ;;
+	esac
+	cat <<BODY
+RUN $APT_INSTALL tzdata && $APT_CLEAN \\
+ && mkdir -p /rootfs/etc/ssl/certs /rootfs/usr/share /rootfs/usr/lib /rootfs/usr/lib64 /rootfs/tmp /rootfs/root /rootfs/home/nonroot \\
+ && ln -s usr/lib /rootfs/lib && ln -s usr/lib64 /rootfs/lib64 \\
+ && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \\
+ && cp -a /usr/share/zoneinfo /rootfs/usr/share/ \\
+ && chmod 1777 /rootfs/tmp && chmod 700 /rootfs/root && chown 65532:65532 /rootfs/home/nonroot \\
+ && printf 'root:x:0:0:root:/root:/sbin/nologin\\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\\n' >/rootfs/etc/passwd \\
+ && printf 'root:x:0:\\nnobody:x:65534:\\ntty:x:5:\\nstaff:x:50:\\nnonroot:x:65532:\\n' >/rootfs/etc/group \\
+ && printf 'hosts: files dns\\n' >/rootfs/etc/nsswitch.conf \\
+ && cp /etc/os-release /rootfs/etc/os-release \\
+ && for p in true $pkgs; do [ "\$p" = true ] || dpkg -L "\$p" | while read -r f; do \\
+      if [ -f "\$f" ] || [ -L "\$f" ]; then case "\$f" in /usr/share/doc/*|/usr/share/lintian/*|/usr/share/man/*|/usr/share/locale/*) ;; \\
+        *) d=\$(readlink -f "\$(dirname "\$f")"); mkdir -p "/rootfs\$d"; cp -a "\$f" "/rootfs\$d/" ;; esac; fi; \\
+    done; done
+FROM scratch
+COPY --from=0 /rootfs/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+BODY
+	if [ "$user" = nonroot ]; then
+		printf 'USER 65532\nWORKDIR /home/nonroot\n'
+	fi
+}
+
 # --- step 3: a Dockerfile frontend image for `# syntax=` lines and heredocs ------------------
 
 # Debian trixie's docker.io source ships BuildKit (v0.13) as an extra upstream tarball; its Go
@@ -439,6 +471,30 @@ RUN mkdir -p /usr/share/man/man1 && $APT_INSTALL openjdk-17-jdk-headless && $APT
 ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 CMD ["jshell"]
 BODY
+
+	# eclipse-temurin JRE: Debian's OpenJDK 17 runtime (headless) at the official JAVA_HOME.
+	build_flavor jre dopt-standin/debian-ca:$SUITE "Debian $SUITE openjdk-17-jre-headless" \
+		"eclipse-temurin:17-jre eclipse-temurin:17-jre-jammy eclipse-temurin:17-jre-noble" <<BODY
+RUN mkdir -p /usr/share/man/man1 /opt/java && $APT_INSTALL openjdk-17-jre-headless && $APT_CLEAN \\
+ && ln -s /usr/lib/jvm/java-17-openjdk-amd64 /opt/java/openjdk
+ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+BODY
+
+	# distroless: no shell, no package manager; /etc/passwd with root, nobody and nonroot
+	# (65532), CA certificates, tzdata; base adds glibc and libssl, cc adds libgcc and
+	# libstdc++. The `:nonroot` tags run as 65532 like the official ones.
+	local variant user tags
+	for variant in static base cc; do
+		for user in root nonroot; do
+			tags="gcr.io/distroless/$variant-debian12 gcr.io/distroless/$variant"
+			if [ "$user" = nonroot ]; then
+				tags="gcr.io/distroless/$variant-debian12:nonroot gcr.io/distroless/$variant:nonroot"
+			fi
+			distroless_body "$variant" "$user" |
+				build_flavor "distroless-$variant-$user" dopt-standin/debian-ca:$SUITE \
+					"distroless $variant ($user) from Debian $SUITE packages" "$tags"
+		done
+	done
 
 	frontend_image
 

@@ -74,12 +74,14 @@ impl Runner {
     /// The findings of every selected pass on a parsed file, minus suppressed ones,
     /// sorted by position.
     pub fn analyze(&self, file: &Dockerfile) -> Vec<Finding> {
-        let ctx = PassContext::new(
+        let mut ctx = PassContext::new(
             file,
             &self.profiles,
             self.build_context.as_ref(),
             &self.options,
         );
+        ctx.split_applies =
+            self.fix.unsafe_fixes && self.passes.iter().any(|p| p.code() == "DOP013");
         let mut findings: Vec<Finding> = self
             .passes
             .iter()

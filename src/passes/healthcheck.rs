@@ -82,6 +82,9 @@ impl Pass for Healthcheck {
         &["trivy DS026", "checkov CKV_DOCKER_2"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        if ctx.split_pending() {
+            return Vec::new(); // acts on the runtime stage once DOP013 has made it
+        }
         let file = ctx.file;
         let model = ctx.model();
         let Some(stage) = model.final_stage() else {

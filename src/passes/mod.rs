@@ -53,6 +53,11 @@ pub struct PassContext<'a> {
     /// the package-hygiene passes alone would otherwise analyse every RUN eight
     /// times per round.
     shells: Vec<OnceCell<Option<shell::Script>>>,
+    /// True when the split-stages fix will be applied by this run (the pass is
+    /// selected and unsafe fixes are on). Set by the runner; false by default.
+    pub split_applies: bool,
+    /// [`split_stages::plan`] of `file`, made on first use.
+    split: OnceCell<Option<split_stages::Found>>,
 }
 
 impl<'a> PassContext<'a> {
@@ -71,7 +76,27 @@ impl<'a> PassContext<'a> {
             shells: (0..file.instructions.len())
                 .map(|_| OnceCell::new())
                 .collect(),
+            split_applies: false,
+            split: OnceCell::new(),
         }
+    }
+
+    /// The stage split DOP013 finds on this file (with its fix, or the reason
+    /// there is none), computed once per context.
+    pub fn split_plan(&self) -> Option<&split_stages::Found> {
+        self.split.get_or_init(|| split_stages::plan(self)).as_ref()
+    }
+
+    /// True when this run will split the (single) stage into a build stage and a
+    /// runtime stage: passes that harden the final stage (USER, HEALTHCHECK)
+    /// wait for the next fix-loop round, when the runtime stage exists, instead
+    /// of changing the stage the build keeps.
+    pub fn split_pending(&self) -> bool {
+        self.split_applies
+            && self.split_plan().is_some_and(|found| {
+                found.has_fix()
+                    && !crate::runner::is_suppressed(self.file, &split_stages::finding(found))
+            })
     }
 
     /// The semantic model of `file`, shared by all passes run with this context.

@@ -1,5 +1,7 @@
 #![doc = include_str!("split_stages/docs.md")]
 
+mod c;
+mod go;
 mod node;
 mod paths;
 mod script;
@@ -39,17 +41,30 @@ impl Pass for SplitStages {
         &["docker docs: multi-stage builds"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
-        let Some(found) = analyze(ctx) else {
-            return Vec::new();
-        };
-        let (message, fix) = match found.plan {
+        ctx.split_plan().map(finding).into_iter().collect()
+    }
+}
+
+/// The split of `ctx.file`, planned on the model before any pass changes the
+/// stage: None when the pass has nothing to say, else the build step found and
+/// either the edits or the reason there are none. Cached on the context
+/// ([`PassContext::split_plan`]) so that the passes that harden the final stage
+/// can wait for the runtime stage ([`PassContext::split_pending`]).
+pub fn plan(ctx: &PassContext) -> Option<Found> {
+    analyze(ctx)
+}
+
+/// The DOP013 finding for a planned split.
+pub fn finding(found: &Found) -> Finding {
+    {
+        let (message, fix) = match &found.plan {
             Ok(plan) => (
                 format!(
                     "{} builds on {} and the toolchain ships with the app; \
                      split into a build stage and a runtime stage on {}{}",
                     found.step, found.base, plan.runtime, plan.note
                 ),
-                Some(Fix::unsafe_(plan.edits)),
+                Some(Fix::unsafe_(plan.edits.clone())),
             ),
             Err(reason) => (
                 format!(
@@ -60,13 +75,13 @@ impl Pass for SplitStages {
                 None,
             ),
         };
-        vec![Finding {
+        Finding {
             code: CODE,
             name: NAME,
             message,
             span: found.span,
             fix,
-        }]
+        }
     }
 }
 
@@ -84,12 +99,19 @@ enum Family {
 
 /// What the pass found: a build step on a build image, and either a plan or the
 /// reason there is none.
-struct Found {
+pub struct Found {
     span: Span,
     /// "`npm ci` (line 5)".
     step: String,
     base: String,
     plan: Result<Plan, String>,
+}
+
+impl Found {
+    /// True if the split comes with a fix.
+    pub fn has_fix(&self) -> bool {
+        self.plan.is_ok()
+    }
 }
 
 struct Plan {
@@ -107,6 +129,31 @@ enum Carry {
     /// Repeated verbatim in the runtime stage (ENV, WORKDIR, metadata, runtime
     /// packages, user creation).
     Repeat,
+}
+
+/// The run-time part of RUNs that also install build tools, made anew for the
+/// runtime stage: `apt-get install gcc libpq-dev curl && useradd app` becomes
+/// an install of `curl libpq5` and the `useradd`.
+#[derive(Default)]
+struct Rebuilt {
+    packages: Vec<String>,
+    /// User and group creation commands, as shell text.
+    users: Vec<String>,
+    /// The users and groups they create.
+    created: Vec<String>,
+}
+
+/// What a Go build does about cgo.
+#[derive(Debug)]
+enum Cgo {
+    /// CGO_ENABLED=0 is set for every `go build`.
+    Off,
+    /// The sources in the build context use no cgo: the split sets CGO_ENABLED=0.
+    NotUsed(go::Source),
+    /// The program needs cgo (why).
+    Used(String),
+    /// No sources to tell (or not a Go build).
+    Unknown,
 }
 
 /// One RUN, read.
@@ -415,11 +462,89 @@ fn role(ctx: &PassContext, family: Family, cmd: &SimpleCommand, cwd: Option<&str
         }
         return Role::Writes(Some(targets.iter().map(|t| resolve(cwd, t)).collect()));
     }
+    if program == "git" {
+        return git_role(cmd, cwd);
+    }
     // Cache cleanup of the family's package managers.
     if matches!(program, "npm" | "yarn" | "pnpm" | "pip" | "pip3") && sub == "cache" {
         return Role::Harmless;
     }
     Role::Unknown
+}
+
+/// What a `git` command writes: `git clone URL [DIR]` the clone (DIR, else
+/// the repository's name in the working directory), other subcommands the
+/// repository they run in (`-C DIR`, else the working directory); `git config`
+/// and read-only subcommands nothing that matters at run time.
+fn git_role(cmd: &SimpleCommand, cwd: Option<&str>) -> Role {
+    let args = cmd.args();
+    let mut dir = cwd.map(str::to_string);
+    let mut i = 0;
+    // Global options before the subcommand.
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "-C" => {
+                let Some(d) = args.get(i + 1) else {
+                    return Role::Writes(None);
+                };
+                dir = dir.filter(|_| !d.contains('$')).map(|cur| resolve(&cur, d));
+                i += 2;
+            }
+            "-c" => i += 2,
+            a if a.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    let Some(sub) = args.get(i).map(String::as_str) else {
+        return Role::Harmless;
+    };
+    let rest = SimpleCommand {
+        env: Vec::new(),
+        argv: args[i..].to_vec(),
+    };
+    match sub {
+        "config" | "describe" | "log" | "rev-parse" | "status" | "show" | "version"
+        | "ls-remote" | "diff" => Role::Harmless,
+        "clone" => {
+            let ops = rest.operands(&[
+                "--depth",
+                "--branch",
+                "-b",
+                "--origin",
+                "-o",
+                "--config",
+                "-c",
+                "--reference",
+                "--separate-git-dir",
+                "--jobs",
+                "-j",
+                "--filter",
+                "--shallow-since",
+                "--shallow-exclude",
+                "--template",
+                "-u",
+                "--upload-pack",
+            ]);
+            let target = match ops.as_slice() {
+                [url] => url
+                    .trim_end_matches('/')
+                    .trim_end_matches(".git")
+                    .rsplit(['/', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                [_, d] => d.to_string(),
+                _ => return Role::Writes(None),
+            };
+            match dir {
+                Some(cur) if !target.is_empty() && !target.contains('$') => {
+                    Role::Writes(Some(vec![resolve(&cur, &target)]))
+                }
+                _ => Role::Writes(None),
+            }
+        }
+        _ => Role::Writes(dir.map(|d| vec![d])),
+    }
 }
 
 /// Some(Some(kind)) for a toolchain command, Some(None) for a global tool install,
@@ -497,9 +622,12 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
             }
             Some(Some(match sub {
                 "build" => BuildKind::GoBuild,
-                "install" => BuildKind::Unsupported(
-                    "`go install` puts the binary under $GOPATH/bin; use `go build -o`".into(),
+                "install" if cmd.args().iter().any(|a| a.contains('@')) => BuildKind::Unsupported(
+                    "`go install PKG@VERSION` installs a tool the runtime stage may need; \
+                     install it there or build the app with `go build -o`"
+                        .into(),
                 ),
+                "install" => BuildKind::GoBuild,
                 "mod" | "get" | "generate" | "test" | "vet" | "version" | "env" | "list" => {
                     BuildKind::Aux
                 }
@@ -524,6 +652,9 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
         Family::C => match program {
             "gcc" | "cc" | "g++" | "c++" | "clang" | "clang++" | "make" | "cmake" | "ninja"
             | "configure" => Some(Some(BuildKind::CBuild)),
+            // Autotools set-up: generates the build files, builds nothing.
+            "autogen.sh" | "bootstrap" | "bootstrap.sh" | "autoreconf" | "aclocal" | "autoconf"
+            | "automake" | "autoheader" | "libtoolize" => Some(Some(BuildKind::Aux)),
             _ => None,
         },
     }
@@ -1016,11 +1147,35 @@ impl Planner<'_> {
                 note = format!("; copies only {}", list.join(", "));
             }
         }
+        let cgo = self.cgo();
+        if let Cgo::NotUsed(_) = &cgo {
+            // No cgo in the sources: build a static binary.
+            let first_build = self
+                .roles
+                .iter()
+                .find(|(_, rs)| rs.contains(&Role::Build(BuildKind::GoBuild)))
+                .map(|(&i, _)| i)
+                .ok_or("no go build")?;
+            let le = file.line_ending.as_str();
+            pre_edits.push(Edit::insert(
+                file.instructions[first_build].span.start,
+                format!("{} CGO_ENABLED=0{le}", self.kw("ENV")),
+            ));
+            note.push_str("; builds with CGO_ENABLED=0 (no cgo in the sources)");
+        }
+        match &cgo {
+            Cgo::Used(why) => note.push_str(&format!("; links libc ({why})")),
+            Cgo::Unknown if self.family == Family::Go => note.push_str(
+                "; links libc (no go.mod and .go files in the build context to rule cgo out)",
+            ),
+            _ => {}
+        }
         let covered: Vec<String> = artefacts.iter().map(|a| a.source.clone()).collect();
 
         // Carry each instruction before the split.
         let mut carry: Vec<(usize, Carry)> = Vec::new();
         let mut runtime_packages: Vec<String> = Vec::new();
+        let mut rebuilt = Rebuilt::default();
         let mut repeats_run = false;
         let build_cwds = self.build_cwds();
         // Where build steps may write freely: what is copied, its parent folders,
@@ -1033,7 +1188,7 @@ impl Planner<'_> {
             let inst = &file.instructions[idx];
             let c = match &inst.kind {
                 InstructionKind::Run(_) => {
-                    let (c, pkgs) = self.carry_run(idx, &build_area)?;
+                    let (c, pkgs) = self.carry_run(idx, &build_area, &mut rebuilt)?;
                     runtime_packages.extend(pkgs);
                     repeats_run |= c == Carry::Repeat;
                     c
@@ -1086,12 +1241,47 @@ impl Planner<'_> {
         }
 
         // Runtime-stage programs: post-split RUNs and the start commands.
-        let needs_shell = repeats_run || self.post_split_needs_shell();
-        let runtime = self.runtime_image(needs_shell)?;
+        let needs_shell = repeats_run
+            || !rebuilt.users.is_empty()
+            || !rebuilt.packages.is_empty()
+            || self.post_split_needs_shell();
+        let runtime = self.runtime_image(needs_shell, &cgo)?;
+        let mut runtime_user: Option<&str> = None;
+        if runtime == "scratch" {
+            // scratch has no CA certificates, time zones or /etc/passwd.
+            let (tls, tz) = match &cgo {
+                Cgo::NotUsed(src) => (src.tls, src.tz),
+                _ => (true, true),
+            };
+            if (tls || tz) && self.image.tag.contains("alpine") {
+                return Err(format!(
+                    "the program may need CA certificates or time zones, which scratch lacks and {} \
+                     has not installed to copy; use distroless static",
+                    self.base
+                ));
+            }
+            for (wanted, path) in [
+                (tls, "/etc/ssl/certs/ca-certificates.crt"),
+                (tz, "/usr/share/zoneinfo"),
+            ] {
+                if wanted {
+                    artefacts.push(Artefact {
+                        source: path.into(),
+                        dest: path.into(),
+                    });
+                }
+            }
+            if self.user_at(self.body.end).is_none() {
+                runtime_user = Some("65532:65532");
+            }
+        }
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
-        let tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
-        self.check_users(&runtime, &carry)?;
+        let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        for p in &rebuilt.packages {
+            push_unique(&mut tools, p.clone());
+        }
+        self.check_users(&runtime, &carry, &rebuilt.created)?;
 
         // Render.
         let le = file.line_ending.as_str();
@@ -1132,8 +1322,21 @@ impl Planner<'_> {
                     tools.join(" ")
                 )
             };
+            if !matches!(os, Some("apk" | "apt")) {
+                return Err(format!(
+                    "the runtime stage needs {}, and {runtime} has no known package manager",
+                    tools.join(", ")
+                ));
+            }
             text.push_str(&format!("{} {install}{le}", self.kw("RUN")));
             note.push_str(&format!("; installs {} there", tools.join(", ")));
+        }
+        if !rebuilt.users.is_empty() {
+            text.push_str(&format!(
+                "{} {}{le}",
+                self.kw("RUN"),
+                rebuilt.users.join(" && ")
+            ));
         }
         for (idx, c) in &carry {
             if Some(*idx) == venv_at {
@@ -1166,6 +1369,13 @@ impl Planner<'_> {
         let mut edits = pre_edits;
         if let Some(rename) = self.rename_edit() {
             edits.push(rename);
+        }
+        if let Some(dir) = self.start_program_dir(&artefacts) {
+            // The build image found the program on its PATH (`/go/bin` in golang).
+            text.push_str(&format!("{} PATH=\"{dir}:$PATH\"{le}", self.kw("ENV")));
+        }
+        if let Some(u) = runtime_user {
+            text.push_str(&format!("{} {u}{le}", self.kw("USER")));
         }
         edits.push(Edit::insert(insert_at, text));
         Ok(Plan {
@@ -1362,6 +1572,9 @@ impl Planner<'_> {
         let mut out: Vec<Artefact> = Vec::new();
         let mut javac_dirs: Vec<Artefact> = Vec::new();
         let mut unknown: Option<String> = None;
+        let all_commands: Vec<&SimpleCommand> =
+            self.runs.values().flat_map(|i| &i.commands).collect();
+        let mut installed_prefix = false;
         let push = |out: &mut Vec<Artefact>, path: String| {
             if !out.iter().any(|a| a.source == path) {
                 // A glob copies into its folder (`/app/target/*.jar` → `/app/target/`).
@@ -1385,39 +1598,8 @@ impl Planner<'_> {
                 };
                 match kind {
                     BuildKind::GoBuild => {
-                        let output = match c.option_value(&["-o"]) {
-                            Some(o) => o.to_string(),
-                            None => {
-                                let pkgs = c.operands(&[
-                                    "-o", "-tags", "-ldflags", "-gcflags", "-p", "-mod",
-                                ]);
-                                let pkgs: Vec<&str> = pkgs.into_iter().skip(1).collect();
-                                match pkgs.as_slice() {
-                                    [one] if one.ends_with(".go") => {
-                                        one.trim_end_matches(".go").rsplit('/').next().unwrap_or(one).to_string()
-                                    }
-                                    [] | ["."] => match self.go_module_name() {
-                                        Some(m) => m,
-                                        None => {
-                                            return Err(format!(
-                                                "`go build` at line {line} has no -o and go.mod is not readable, so the binary's name is unknown"
-                                            ))
-                                        }
-                                    },
-                                    _ => {
-                                        return Err(format!(
-                                            "`go build` at line {line} has no -o; the binary's name is unknown"
-                                        ))
-                                    }
-                                }
-                            }
-                        };
-                        if output.contains('$') || output.ends_with('/') {
-                            return Err(format!(
-                                "the -o path at line {line} is not a plain file path"
-                            ));
-                        }
-                        push(&mut out, resolve(&cwd, &output));
+                        let path = self.go_binary_path(c, &cwd, line)?;
+                        push(&mut out, path);
                     }
                     BuildKind::Maven => {
                         if !c
@@ -1475,9 +1657,20 @@ impl Planner<'_> {
                                 source: p,
                             });
                         }
+                        None if cwd != "/" && !c.has_flag(&["-d"]) => {
+                            // Classes are written next to the sources (those of
+                            // packages too): the working directory holds them all.
+                            if !javac_dirs.iter().any(|a| a.source == cwd) {
+                                javac_dirs.push(Artefact {
+                                    dest: cwd.clone(),
+                                    source: cwd.clone(),
+                                });
+                            }
+                        }
                         _ => {
                             unknown = Some(format!(
-                                "`javac` at line {line} writes classes next to the sources"
+                                "`javac` at line {line} writes classes next to the sources in /, \
+                                 which cannot be copied alone; compile with -d DIR or in a WORKDIR"
                             ))
                         }
                     },
@@ -1544,12 +1737,17 @@ impl Planner<'_> {
                                     }
                                 }
                             }
-                        } else if p == "make"
-                            && c.operands(&["-C", "-f", "-j"]).contains(&"install")
-                        {
-                            return Err(format!(
-                                "`make install` at line {line} installs files the pass cannot list"
-                            ));
+                        } else if let Some(prefix) = c::install_prefix(c, &all_commands, line)? {
+                            if self.image.repository == "gcc" && prefix == "/usr/local" {
+                                return Err(format!(
+                                    "`{p} install` at line {line} installs into /usr/local, where the gcc \
+                                     image keeps its compiler; install with a prefix such as /opt/app"
+                                ));
+                            }
+                            installed_prefix = true;
+                            push(&mut out, prefix);
+                        } else if installed_prefix {
+                            continue;
                         } else if let Some(prog) = self.start_program_path() {
                             push(&mut out, prog);
                         } else {
@@ -1563,6 +1761,14 @@ impl Planner<'_> {
                 }
             }
         }
+        // A program `make` built and `make install` copied under the prefix is
+        // copied with the prefix.
+        let sources: Vec<String> = out.iter().map(|a| a.source.clone()).collect();
+        out.retain(|a| {
+            !sources
+                .iter()
+                .any(|s| *s != a.source && !s.contains('*') && inside(&a.source, s))
+        });
         if out.is_empty() {
             out = javac_dirs;
         }
@@ -1575,22 +1781,6 @@ impl Planner<'_> {
             return Err("the build output is not known".into());
         }
         Ok(out)
-    }
-
-    fn go_module_name(&self) -> Option<String> {
-        let text = self.ctx.build_context?.read("go.mod")?;
-        let module = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("module "))?
-            .trim()
-            .trim_matches('"');
-        let last = module.rsplit('/').next()?;
-        // `example.com/app/v2` builds `app`.
-        if last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()) && last.len() > 1
-        {
-            return module.rsplit('/').nth(1).map(str::to_string);
-        }
-        Some(last.to_string())
     }
 
     /// Binary names a cargo command builds (from `--bin` or Cargo.toml).
@@ -1646,6 +1836,32 @@ impl Planner<'_> {
         Some(resolve(&(self.workdir_at)(idx)?, prog))
     }
 
+    /// The folder of a copied program that CMD/ENTRYPOINT starts by its bare
+    /// name, when the runtime image's PATH does not have that folder.
+    fn start_program_dir(&self, artefacts: &[Artefact]) -> Option<String> {
+        if matches!(self.family, Family::Node | Family::Python) {
+            return None;
+        }
+        let (_, c) = self.start_command()?;
+        let args = c.rough_argv();
+        let prog = args.first()?;
+        if prog.contains('/') || prog.contains('$') {
+            return None;
+        }
+        let (dir, _) = artefacts
+            .iter()
+            .find_map(|a| a.dest.rsplit_once('/').filter(|(_, base)| base == prog))?;
+        const STANDARD: &[&str] = &[
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ];
+        (!STANDARD.contains(&dir)).then(|| dir.to_string())
+    }
+
     /// The ENTRYPOINT, else the CMD, that the image ends with.
     fn start_command(&self) -> Option<(usize, &Command)> {
         let find = |want_entry: bool| {
@@ -1661,16 +1877,25 @@ impl Planner<'_> {
         find(true).or_else(|| find(false))
     }
 
-    /// How a RUN before the split is carried, and the packages it installs for
-    /// the runtime stage.
-    fn carry_run(&self, idx: usize, build_area: &[String]) -> Result<(Carry, Vec<String>), String> {
+    /// How a RUN before the split is carried, the packages it installs for
+    /// the runtime stage, and what the runtime stage must get instead when the
+    /// RUN also installs build tools (see [`Rebuilt`]).
+    fn carry_run(
+        &self,
+        idx: usize,
+        build_area: &[String],
+        rebuilt: &mut Rebuilt,
+    ) -> Result<(Carry, Vec<String>), String> {
         let line = self.line(idx);
         let info = &self.runs[&idx];
         let roles = &self.roles[&idx];
         let is_build = roles.iter().any(|r| matches!(r, Role::Build(_)));
         let mut build_pkgs = Vec::new();
         let mut run_pkgs = Vec::new();
+        let mut runtime_libs = Vec::new();
+        let mut users: Vec<Vec<String>> = Vec::new();
         let mut repeat_reasons = false;
+        let mut other_reasons = false;
         let mut writes_inside = false;
         for (n, r) in roles.iter().enumerate() {
             match r {
@@ -1681,6 +1906,28 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
+                        if self.family == Family::C
+                            && is_dev_package(name)
+                            && !is_toolchain_header_package(name)
+                        {
+                            let runtime = c::runtime_image(self.image, self.base);
+                            match c::runtime_library(name, &runtime) {
+                                Some(libs) => {
+                                    for lib in libs.split_whitespace() {
+                                        push_unique(&mut runtime_libs, lib.to_string());
+                                    }
+                                    build_pkgs.push(p.clone());
+                                    continue;
+                                }
+                                None => {
+                                    return Err(format!(
+                                        "line {line} installs `{name}`, and which runtime library of {runtime} \
+                                         the program then needs is not in the mapping; install that library in \
+                                         the runtime stage by hand"
+                                    ))
+                                }
+                            }
+                        }
                         if is_dev_package(name) && !is_toolchain_header_package(name) {
                             return Err(format!(
                                 "line {line} installs `{name}`: what is built against it needs the matching \
@@ -1694,7 +1941,14 @@ impl Planner<'_> {
                         }
                     }
                 }
-                Role::GlobalTool | Role::Users => repeat_reasons = true,
+                Role::Users => {
+                    repeat_reasons = true;
+                    users.push(info.commands[n].argv.clone());
+                }
+                Role::GlobalTool => {
+                    repeat_reasons = true;
+                    other_reasons = true;
+                }
                 Role::Writes(paths) => {
                     let Some(paths) = paths else {
                         return Err(format!(
@@ -1710,6 +1964,7 @@ impl Planner<'_> {
                             writes_inside = true;
                         } else {
                             repeat_reasons = true;
+                            other_reasons = true;
                             if is_build {
                                 return Err(format!(
                                     "line {line} writes {p}, outside what the runtime stage copies"
@@ -1724,6 +1979,30 @@ impl Planner<'_> {
                     info.commands[n].program()
                 ))
                 }
+            }
+        }
+        if !build_pkgs.is_empty() && !is_build && !other_reasons && !writes_inside {
+            // Build tools and what runs (packages, users) in one RUN: the build
+            // stage keeps the RUN, the runtime stage gets only the run-time part.
+            for p in run_pkgs.iter().chain(&runtime_libs) {
+                push_unique(&mut rebuilt.packages, p.clone());
+            }
+            for argv in users {
+                if let Some(change) = crate::model::commands::account_change(&argv) {
+                    match change {
+                        crate::model::commands::AccountChange::User { name, .. }
+                        | crate::model::commands::AccountChange::Group { name, .. } => {
+                            rebuilt.created.push(name)
+                        }
+                    }
+                }
+                rebuilt.users.push(c::shell_words(&argv));
+            }
+            return Ok((Carry::Stay, run_pkgs));
+        }
+        if !runtime_libs.is_empty() {
+            for p in &runtime_libs {
+                push_unique(&mut rebuilt.packages, p.clone());
             }
         }
         if !build_pkgs.is_empty() && !run_pkgs.is_empty() {
@@ -1798,7 +2077,7 @@ impl Planner<'_> {
     }
 
     /// The runtime base image.
-    fn runtime_image(&self, needs_shell: bool) -> Result<String, String> {
+    fn runtime_image(&self, needs_shell: bool, cgo: &Cgo) -> Result<String, String> {
         if self.image.digest.is_some() {
             return Err(
                 "the base image is pinned by digest; pick and pin a runtime image by hand".into(),
@@ -1813,7 +2092,11 @@ impl Planner<'_> {
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
             Family::Go => {
-                let facts: &[&str] = if self.cgo_disabled() {
+                if let Cgo::Used(_) = cgo {
+                    // A binary that links libc: the distribution's slim image.
+                    return Ok(alpine_or_debian_slim(&self.image.tag));
+                }
+                let facts: &[&str] = if matches!(cgo, Cgo::Off | Cgo::NotUsed(_)) {
                     &["cgo-disabled"]
                 } else {
                     &[]
@@ -1827,18 +2110,13 @@ impl Planner<'_> {
                     .any(|p| p.kind == ProfileKind::Image)
                     || mapped == "scratch";
                 if shell_less && (needs_shell || self.needs_named_user()) {
-                    // Distroless/scratch have no shell or user tools.
-                    return Ok(debian_slim_for(&self.image.tag));
+                    // Distroless/scratch have no shell or user tools: the
+                    // build image's distribution (alpine's adduser differs).
+                    return Ok(alpine_or_debian_slim(&self.image.tag));
                 }
                 Ok(mapped)
             }
-            Family::C => {
-                if self.image.repository == "gcc" {
-                    Ok(debian_slim_for(&self.image.tag))
-                } else {
-                    Ok(self.base.to_string())
-                }
-            }
+            Family::C => Ok(c::runtime_image(self.image, self.base)),
         }
     }
 
@@ -1855,60 +2133,6 @@ impl Planner<'_> {
                 }
                 _ => false,
             })
-    }
-
-    /// CGO_ENABLED=0 is in force for every `go build`.
-    fn cgo_disabled(&self) -> bool {
-        let mut env_off = false;
-        let mut all = true;
-        for idx in self.body.clone() {
-            let inst = &self.file.instructions[idx];
-            match &inst.kind {
-                InstructionKind::Env(kvs) => {
-                    for kv in kvs {
-                        if kv.key == "CGO_ENABLED" {
-                            env_off = unquote(&kv.value) == "0";
-                        }
-                    }
-                }
-                InstructionKind::Arg(decls) => {
-                    for d in decls {
-                        if d.name == "CGO_ENABLED" {
-                            env_off = d.default.as_deref().map(unquote) == Some("0");
-                        }
-                    }
-                }
-                InstructionKind::Run(_) => {
-                    let Some(info) = self.runs.get(&idx) else {
-                        continue;
-                    };
-                    let mut exported = env_off;
-                    for (n, c) in info.commands.iter().enumerate() {
-                        if c.program() == "export" {
-                            for a in c.args() {
-                                if let Some(v) = a.strip_prefix("CGO_ENABLED=") {
-                                    exported = v == "0";
-                                }
-                            }
-                        }
-                        if c.argv.is_empty() {
-                            if let Some(v) = c.env_value("CGO_ENABLED") {
-                                exported = v == "0";
-                            }
-                        }
-                        if self.roles[&idx][n] == Role::Build(BuildKind::GoBuild) {
-                            let off = c
-                                .env_value("CGO_ENABLED")
-                                .map(|v| v == "0")
-                                .unwrap_or(exported);
-                            all &= off;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        all
     }
 
     /// Programs the runtime stage runs must exist in the runtime image.
@@ -2032,7 +2256,12 @@ impl Planner<'_> {
     }
 
     /// USER and `--chown` names in the runtime stage must exist there.
-    fn check_users(&self, runtime: &str, carry: &[(usize, Carry)]) -> Result<(), String> {
+    fn check_users(
+        &self,
+        runtime: &str,
+        carry: &[(usize, Carry)],
+        rebuilt: &[String],
+    ) -> Result<(), String> {
         // Users and groups that RUNs of the runtime stage create.
         let runtime_runs = carry
             .iter()
@@ -2075,7 +2304,8 @@ impl Planner<'_> {
                 )
                 || image_user.as_deref() == Some(name.as_str())
                 || name.contains('$')
-                || created.contains(&name);
+                || created.contains(&name)
+                || rebuilt.contains(&name);
             if !known {
                 return Err(format!(
                     "line {line} uses the user `{name}`, which {runtime} does not have"
@@ -2083,6 +2313,20 @@ impl Planner<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `alpine:3.NN` for a tag naming an Alpine release (`1.22-alpine3.20`),
+/// `alpine:3` for other alpine tags, else [`debian_slim_for`].
+fn alpine_or_debian_slim(tag: &str) -> String {
+    match tag.split_once("alpine") {
+        Some((_, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+        {
+            format!("alpine:{version}")
+        }
+        Some(_) => "alpine:3".into(),
+        None => debian_slim_for(tag),
     }
 }
 

@@ -99,6 +99,9 @@ impl Pass for NonRootUser {
         &["hadolint DL3002", "trivy DS002", "checkov CKV_DOCKER_3"]
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        if ctx.split_pending() {
+            return Vec::new(); // acts on the runtime stage once DOP013 has made it
+        }
         let file = ctx.file;
         let model = ctx.model();
         let Some(stage) = model.final_stage() else {

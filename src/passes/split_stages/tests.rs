@@ -574,7 +574,8 @@ RUN make
 ENTRYPOINT [\"/src/bin/server\"]
 ";
     let out = fixed(src, None);
-    assert!(out.ends_with("\nFROM debian:bookworm\nWORKDIR /src\nCOPY --from=build /src/bin/server /src/bin/server\nENTRYPOINT [\"/src/bin/server\"]\n"), "{out}");
+    // The same distribution's slim image, without the compiler.
+    assert!(out.ends_with("\nFROM debian:bookworm-slim\nWORKDIR /src\nCOPY --from=build /src/bin/server /src/bin/server\nENTRYPOINT [\"/src/bin/server\"]\n"), "{out}");
     let msg = no_fix_reason(
         "FROM gcc:13\nWORKDIR /src\nCOPY . .\nRUN g++ -o app main.cpp\nCMD [\"./app\"]\n",
         None,
@@ -787,4 +788,321 @@ fn gradle_boot_jar_and_yarn_build() {
         out.contains("yarn build\nRUN yarn install --production --ignore-scripts --prefer-offline\n\nFROM node:20-slim\n"),
         "{out}"
     );
+}
+
+/// Runs every pass with unsafe fixes, like `dopt suggest --unsafe`.
+fn all_passes(source: &str, context: Option<&Path>) -> String {
+    let mut runner = crate::runner::Runner::new(
+        &crate::runner::Selection::default(),
+        Profiles::embedded(),
+        crate::fix::apply::FixOptions {
+            unsafe_fixes: true,
+            ..Default::default()
+        },
+    );
+    runner.build_context = context.map(BuildContext::new);
+    let outcome = runner.run(source).unwrap();
+    assert!(outcome.converged && outcome.rejected.is_empty());
+    outcome.fixed
+}
+
+#[test]
+fn user_and_healthcheck_fixes_wait_for_the_runtime_stage() {
+    // The seed's C file: USER creation must not land in the build stage's apt
+    // RUN (split-stages would then repeat gcc and make in the runtime stage).
+    let src = "\
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y gcc make libc6-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY . .
+RUN make
+EXPOSE 8080
+CMD [\"./server\"]
+";
+    let out = all_passes(src, None);
+    let (build, runtime) = out.split_once("\nFROM ").unwrap();
+    for word in ["useradd", "chown", "USER"] {
+        assert!(!build.contains(word), "{word} in the build stage:\n{out}");
+    }
+    assert!(runtime.starts_with("debian:bookworm-slim\n"), "{out}");
+    assert!(
+        runtime.contains("useradd") && runtime.contains("\nUSER app\n"),
+        "{out}"
+    );
+    for tool in ["gcc", "make", "libc6-dev"] {
+        assert!(
+            !runtime.contains(tool),
+            "{tool} in the runtime stage:\n{out}"
+        );
+    }
+    // Without unsafe fixes the split is not applied: USER is reported as usual.
+    let file = crate::syntax::parse(src).unwrap();
+    let profiles = Profiles::embedded();
+    let options = serde_yaml::Mapping::new();
+    let mut ctx = PassContext::new(&file, &profiles, None, &options);
+    assert!(!ctx.split_pending());
+    ctx.split_applies = true;
+    assert!(ctx.split_pending());
+    assert!(crate::passes::non_root_user::NonRootUser
+        .run(&ctx)
+        .is_empty());
+    // A `# dopt ignore=DOP013` keeps the stage whole, so USER does not wait.
+    let ignored = src.replace("RUN make", "# dopt ignore=split-stages\nRUN make");
+    let file = crate::syntax::parse(&ignored).unwrap();
+    let mut ctx = PassContext::new(&file, &profiles, None, &options);
+    ctx.split_applies = true;
+    assert!(!ctx.split_pending());
+}
+
+#[test]
+fn c_runtime_libraries_users_and_make_install() {
+    // -dev packages become their runtime libraries; a user created in the same
+    // RUN as the build tools is created again, without the build tools.
+    let src = "\
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends \\
+    build-essential \\
+    libssl-dev \\
+    libpq-dev \\
+    ca-certificates \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && useradd -r -u 1001 app
+WORKDIR /usr/src/app
+COPY . .
+RUN ./configure --prefix=/usr/local && make -j4 && make install
+USER app
+ENTRYPOINT [\"/usr/local/bin/server\"]
+";
+    let out = fixed(src, None);
+    assert!(
+        out.ends_with("\nFROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 libpq5 && rm -rf /var/lib/apt/lists/*\nRUN useradd -r -u 1001 app\nWORKDIR /usr/src/app\nCOPY --from=build /usr/local /usr/local\nUSER app\nENTRYPOINT [\"/usr/local/bin/server\"]\n"),
+        "{out}"
+    );
+    // Alpine: apk names, PREFIX= on the make command line.
+    let out = fixed(
+        "FROM alpine:3.19\nRUN apk add --no-cache gcc musl-dev make openssl-dev\nWORKDIR /src\nCOPY . .\nRUN make && make install PREFIX=/opt/app\nCMD [\"/opt/app/bin/tool\"]\n",
+        None,
+    );
+    assert!(
+        out.ends_with("\nFROM alpine:3.19\nRUN apk add --no-cache libssl3\nWORKDIR /src\nCOPY --from=build /opt/app /opt/app\nCMD [\"/opt/app/bin/tool\"]\n"),
+        "{out}"
+    );
+    // The gcc image keeps its compiler in /usr/local.
+    let msg = no_fix_reason(
+        "FROM gcc:13\nWORKDIR /src\nCOPY . .\nRUN make && make install\nCMD [\"/usr/local/bin/app\"]\n",
+        None,
+    );
+    assert!(
+        msg.contains("line 4") && msg.contains("--prefix") || msg.contains("prefix such as"),
+        "{msg}"
+    );
+    // A -dev package the mapping does not know: the message names it and the line.
+    let msg = no_fix_reason(
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc make libfoo-dev\nWORKDIR /src\nCOPY . .\nRUN make\nCMD [\"./app\"]\n",
+        None,
+    );
+    assert!(
+        msg.contains("line 2") && msg.contains("libfoo-dev"),
+        "{msg}"
+    );
+    // make install into /usr mixes with the system's files.
+    let msg = no_fix_reason(
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc make\nWORKDIR /src\nCOPY . .\nRUN ./configure --prefix=/usr && make && make install\nCMD [\"app\"]\n",
+        None,
+    );
+    assert!(msg.contains("line 5") && msg.contains("/usr,"), "{msg}");
+}
+
+const GO_SERVER: &str = "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, \"hi\") })\n\thttp.ListenAndServe(\":8080\", nil)\n}\n";
+
+#[test]
+fn go_without_cgo_in_the_sources_builds_static() {
+    let src = "\
+FROM golang:1.22
+WORKDIR /src
+COPY go.mod ./
+RUN go mod download
+COPY . .
+RUN go build -o /go/bin/server .
+EXPOSE 8080
+ENTRYPOINT [\"/go/bin/server\"]
+";
+    let ctx = context(&[
+        ("go.mod", "module example.com/server\n\ngo 1.22\n"),
+        ("main.go", GO_SERVER),
+    ]);
+    assert_eq!(
+        fixed(src, Some(ctx.path())),
+        "\
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY go.mod ./
+RUN go mod download
+COPY . .
+ENV CGO_ENABLED=0
+RUN go build -o /go/bin/server .
+
+FROM gcr.io/distroless/static-debian12
+WORKDIR /src
+COPY --from=build /go/bin/server /go/bin/server
+EXPOSE 8080
+ENTRYPOINT [\"/go/bin/server\"]
+"
+    );
+    // cgo in the sources: the distribution's slim image.
+    let cgo = context(&[
+        ("go.mod", "module example.com/server\n"),
+        ("main.go", GO_SERVER),
+        (
+            "sys/c.go",
+            "package sys\n\n// #include <unistd.h>\nimport \"C\"\n",
+        ),
+    ]);
+    let (findings, out) = run_with(src, Some(cgo.path()));
+    let out = out.unwrap();
+    assert!(
+        out.contains("\nFROM debian:bookworm-slim\n") && !out.contains("CGO_ENABLED"),
+        "{out}"
+    );
+    assert!(
+        findings[0].message.contains("sys/c.go imports \"C\""),
+        "{}",
+        findings[0].message
+    );
+    // A cgo module in go.mod counts too.
+    let sqlite = context(&[
+        (
+            "go.mod",
+            "module a\n\nrequire github.com/mattn/go-sqlite3 v1.14.22\n",
+        ),
+        ("main.go", GO_SERVER),
+    ]);
+    assert!(fixed(src, Some(sqlite.path())).contains("\nFROM debian:bookworm-slim\n"));
+    // CGO_ENABLED=1 forced on.
+    let forced = src.replace("RUN go build", "RUN CGO_ENABLED=1 go build");
+    assert!(fixed(&forced, Some(ctx.path())).contains("\nFROM debian:bookworm-slim\n"));
+    // Alpine with a named user: alpine, whose adduser the RUN uses.
+    let out = fixed(
+        "FROM golang:1.21-alpine3.19\nRUN adduser -D -u 10001 appuser\nWORKDIR /src\nCOPY . .\nRUN go build -o /go/bin/app .\nUSER appuser\nENTRYPOINT [\"/go/bin/app\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.contains("\nFROM alpine:3.19\nRUN adduser -D -u 10001 appuser\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn go_on_scratch_gets_certificates_time_zones_and_uid_65532() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.yaml"),
+        "name: go\nkind: ecosystem\nruntime: go\nprograms: [go]\nbase_images: [golang]\nruntime_images:\n  - match: \"golang:*\"\n    to: scratch\n    requires: [cgo-disabled]\n",
+    )
+    .unwrap();
+    let profiles = Profiles::load(Some(dir.path())).unwrap();
+    let client = GO_SERVER.replace(
+        "http.ListenAndServe(\":8080\", nil)",
+        "http.Get(\"https://example.com\")",
+    );
+    let ctx_dir = context(&[("go.mod", "module example.com/c\n"), ("main.go", &client)]);
+    let src =
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nENTRYPOINT [\"/app\"]\n";
+    let file = crate::syntax::parse(src).unwrap();
+    let bc = BuildContext::new(ctx_dir.path());
+    let options = serde_yaml::Mapping::new();
+    let ctx = PassContext::new(&file, &profiles, Some(&bc), &options);
+    let findings = SplitStages.run(&ctx);
+    let out = apply_edits(src, &findings[0].fix.as_ref().unwrap().edits);
+    assert!(
+        out.ends_with("\nFROM scratch\nWORKDIR /src\nCOPY --from=build /app /app\nCOPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nUSER 65532:65532\nENTRYPOINT [\"/app\"]\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn java_javac_without_d_copies_the_working_directory() {
+    // The course notes' example, single-stage.
+    let src = "FROM openjdk:10\nCOPY . /usr/src/myapp\nWORKDIR /usr/src/myapp\nRUN javac Main.java\nCMD [\"java\", \"Main\"]\n";
+    assert_eq!(
+        fixed(src, None),
+        "FROM openjdk:10 AS build\nCOPY . /usr/src/myapp\nWORKDIR /usr/src/myapp\nRUN javac Main.java\n\nFROM openjdk:10-jre-slim\nWORKDIR /usr/src/myapp\nCOPY --from=build /usr/src/myapp /usr/src/myapp\nCMD [\"java\", \"Main\"]\n"
+    );
+    let out = fixed(
+        "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY . .\nRUN javac -d classes src/Main.java\nCMD [\"java\", \"-cp\", \"classes\", \"Main\"]\n",
+        None,
+    );
+    assert!(out.ends_with("\nFROM eclipse-temurin:17-jre\nWORKDIR /app\nCOPY --from=build /app/classes /app/classes\nCMD [\"java\", \"-cp\", \"classes\", \"Main\"]\n"), "{out}");
+    let msg = no_fix_reason("FROM eclipse-temurin:17-jdk\nCOPY Main.java /\nRUN javac Main.java\nCMD [\"java\", \"Main\"]\n", None);
+    assert!(msg.contains("line 3") && msg.contains("-d DIR"), "{msg}");
+}
+
+#[test]
+fn go_install_and_a_bare_program_name() {
+    let ctx = context(&[
+        ("go.mod", "module example.com/api\n"),
+        ("cmd/api/main.go", GO_SERVER),
+    ]);
+    let out = fixed(
+        "FROM golang:1.21\nWORKDIR /go/src/app\nCOPY . .\nRUN go install -v ./cmd/api\nCMD [\"api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.ends_with("\nCOPY --from=build /go/bin/api /go/bin/api\nENV PATH=\"/go/bin:$PATH\"\nCMD [\"api\"]\n"),
+        "{out}"
+    );
+    // `go build ./cmd/api` writes `api` in the working directory.
+    let out = fixed(
+        "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build ./cmd/api\nCMD [\"/src/api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(
+        out.contains("\nCOPY --from=build /src/api /src/api\n"),
+        "{out}"
+    );
+    // The README pattern over every package: the binaries are not known.
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nWORKDIR /go/src/app\nCOPY . .\nRUN go get -d -v ./... && go install -v ./...\nCMD [\"app\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("line 4") && msg.contains("no -o"), "{msg}");
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nENV GOBIN=/usr/local/bin\nWORKDIR /src\nCOPY . .\nRUN go install ./cmd/api\nCMD [\"api\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("GOBIN"), "{msg}");
+    let msg = no_fix_reason(
+        "FROM golang:1.21\nRUN go install github.com/air-verse/air@latest\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"air\"]\n",
+        Some(ctx.path()),
+    );
+    assert!(msg.contains("@VERSION"), "{msg}");
+}
+
+#[test]
+fn git_writes_its_clone_or_its_repository() {
+    let cmd = |text: &str| script::commands(text).0.remove(0);
+    let writes = |text: &str| git_role(&cmd(text), Some("/src"));
+    assert_eq!(
+        writes("git clone --depth 1 --branch v1 https://github.com/a/b.git"),
+        Role::Writes(Some(vec!["/src/b".into()]))
+    );
+    assert_eq!(
+        writes("git clone -b v1 https://github.com/a/b /go/src/b"),
+        Role::Writes(Some(vec!["/go/src/b".into()]))
+    );
+    assert_eq!(
+        writes("git -C /opt/x checkout v2"),
+        Role::Writes(Some(vec!["/opt/x".into()]))
+    );
+    assert_eq!(
+        writes("git config --global advice.detachedHead false"),
+        Role::Harmless
+    );
+    assert_eq!(writes("git clone $REPO"), Role::Writes(None));
+    // A clone into the source tree the build runs in stays in the build stage.
+    let out = fixed(
+        "FROM golang:1.22\nRUN git clone https://github.com/a/tool /go/src/tool\nWORKDIR /go/src/tool\nRUN CGO_ENABLED=0 go build -o /usr/local/bin/tool .\nENTRYPOINT [\"tool\"]\n",
+        None,
+    );
+    assert!(out.ends_with("\nFROM gcr.io/distroless/static-debian12\nWORKDIR /go/src/tool\nCOPY --from=build /usr/local/bin/tool /usr/local/bin/tool\nENTRYPOINT [\"tool\"]\n"), "{out}");
 }
