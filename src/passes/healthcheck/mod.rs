@@ -293,7 +293,11 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         );
         return Some(finding);
     }
-    let path = choose_path(ctx, sources.as_ref(), known);
+    // php-fpm speaks FastCGI, not HTTP: only a TCP probe fits.
+    let fastcgi = argv
+        .first()
+        .is_some_and(|a| a.rsplit('/').next().unwrap_or(a).starts_with("php-fpm"));
+    let path = choose_path(ctx, sources.as_ref(), known).filter(|_| !fastcgi);
     let probe = match &path {
         Some((path, _)) => probe::http(ctx, stage, p, path),
         None => probe::tcp(stage, p),

@@ -68,8 +68,13 @@ fn runtime_command(rt: &Runtime, flag: &str, script: &str) -> Probe {
     }
 }
 
+/// Images without /bin/sh: distroless, scratch, Ubuntu "chiseled" images.
 fn no_shell(stage: &StageModel) -> bool {
     matches!(stage.family, OsFamily::Distroless | OsFamily::Scratch)
+        || stage
+            .root_image
+            .as_ref()
+            .is_some_and(|i| i.raw.contains("chiseled"))
 }
 
 /// An HTTP GET probe of `http://localhost:{port}{path}`.
@@ -89,6 +94,9 @@ pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Opt
             }
         }
     }
+    if no_shell(stage) && stage.family != OsFamily::Distroless {
+        return None;
+    }
     if let Some(rt) = node(stage) {
         let script = format!("require('http').get('{url}', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))");
         return Some(runtime_command(&rt, "-e", &script));
@@ -103,6 +111,9 @@ pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Opt
 /// A TCP connect probe of `localhost:{port}`: the server listens (not: it is
 /// healthy).
 pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
+    if no_shell(stage) && stage.family != OsFamily::Distroless {
+        return None;
+    }
     if let Some(rt) = node(stage) {
         let script = format!("require('net').connect({port}, 'localhost').on('connect', () => process.exit(0)).on('error', () => process.exit(1))");
         return Some(runtime_command(&rt, "-e", &script));
@@ -111,6 +122,9 @@ pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
         let script =
             format!("import socket; socket.create_connection(('localhost', {port}), 3).close()");
         return Some(runtime_command(&rt, "-c", &script));
+    }
+    if no_shell(stage) {
+        return None;
     }
     let has_bash = matches!(
         stage.family,
@@ -122,9 +136,11 @@ pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
             program: "bash".to_string(),
         });
     }
-    if ["netcat-openbsd", "netcat", "nmap-ncat", "ncat"]
-        .iter()
-        .any(|p| stage.has_package(p))
+    // Alpine's BusyBox `nc` has `-z` (the `wait-for` scripts rely on it).
+    if stage.family == OsFamily::Alpine
+        || ["netcat-openbsd", "netcat", "nmap-ncat", "ncat"]
+            .iter()
+            .any(|p| stage.has_package(p))
     {
         return Some(Probe {
             command: format!("nc -z localhost {port}"),
