@@ -190,7 +190,11 @@ fn choose_port(
             });
         }
     }
-    let runtime = command::runtime_of(argv).or(stage.language);
+    // A compiled server (`/app`) built from Go sources in the context.
+    let go = sources.is_some_and(|s| s.with_ext(&["go"]).next().is_some());
+    let runtime = command::runtime_of(argv)
+        .or(stage.language)
+        .or(go.then_some("go"));
     if let (Some(sources), Some(rt)) = (sources, runtime) {
         if let Some(p) = ports::from_sources(sources, rt, &env) {
             return PortChoice::Port(p);
@@ -298,31 +302,41 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         .first()
         .is_some_and(|a| a.rsplit('/').next().unwrap_or(a).starts_with("php-fpm"));
     let path = choose_path(ctx, sources.as_ref(), known).filter(|_| !fastcgi);
-    let probe = match &path {
-        Some((path, _)) => probe::http(ctx, stage, p, path),
-        None => probe::tcp(stage, p),
-    };
-    let Some(probe) = probe else {
-        finding.message = match &path {
-            Some((path, _)) => format!(
-                "the image serves port {p} but has no HEALTHCHECK (no fix: no curl, wget or language runtime in the image to request {path} with)"
+    let http = path
+        .as_ref()
+        .and_then(|(path, ev)| Some((probe::http(ctx, stage, p, path)?, path, ev)));
+    let head = format!("the image serves port {p} but has no HEALTHCHECK");
+    let port_ev = &port.evidence;
+    let probe = if let Some((probe, path, evidence)) = http {
+        finding.message = format!(
+            "{head}; probe http://localhost:{p}{path} with {} (path: {evidence}; port: {port_ev})",
+            probe.program
+        );
+        probe
+    } else {
+        // No path, or no program to request it with: a TCP connect probe.
+        let (missing, no_probe) = match &path {
+            Some((path, _)) => (
+                format!("no curl, wget or language runtime in the image to request {path} with"),
+                "no bash or nc for a TCP probe either".to_string(),
             ),
-            None => format!(
-                "the image serves port {p} but has no HEALTHCHECK (no fix: no evidence of an HTTP path that answers GET, and no runtime, bash or nc in the image for a TCP probe; {HOW_TO_PATH})"
+            None => (
+                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server); {HOW_TO_PATH}"),
+                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server) and no runtime, bash or nc in the image for a TCP probe; {HOW_TO_PATH}"),
             ),
         };
-        return Some(finding);
-    };
-    let with = &probe.program;
-    finding.message = match &path {
-        Some((path, evidence)) => format!(
-            "the image serves port {p} but has no HEALTHCHECK; probe http://localhost:{p}{path} with {with} (path: {evidence}; port: {})",
-            port.evidence
-        ),
-        None => format!(
-            "the image serves port {p} but has no HEALTHCHECK; probe with {with} that port {p} accepts connections (port: {}). This checks that the server listens, not that it is healthy: no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server); {HOW_TO_PATH}",
-            port.evidence
-        ),
+        let Some(probe) = probe::tcp(stage, p) else {
+            finding.message = match &path {
+                Some(_) => format!("{head} (no fix: {missing}; {no_probe})"),
+                None => format!("{head} (no fix: {no_probe})"),
+            };
+            return Some(finding);
+        };
+        finding.message = format!(
+            "{head}; probe with {} that port {p} accepts connections (port: {port_ev}). This checks that the server listens, not that it is healthy: {missing}",
+            probe.program
+        );
+        probe
     };
     let line_text = format!(
         "{} {TIMINGS} CMD {}",
@@ -499,7 +513,7 @@ mod tests {
                 "no runtime, bash or nc",
             ),
             (
-                "FROM alpine:3\nEXPOSE 8080\nCMD [\"/app\"]\n",
+                "FROM busybox:1\nEXPOSE 8080\nCMD [\"/app\"]\n",
                 "no runtime, bash or nc",
             ),
             (
