@@ -35,7 +35,7 @@ Use instead (with `app.get('/healthz', ...)` in `server.js`):
 FROM node:20-slim
 COPY . .
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD node -e "require('http').get('http://localhost:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD node -e "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
 CMD ["node", "server.js"]
 ```
 
@@ -309,7 +309,7 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
     let port_ev = &port.evidence;
     let probe = if let Some((probe, path, evidence)) = http {
         finding.message = format!(
-            "{head}; probe http://localhost:{p}{path} with {} (path: {evidence}; port: {port_ev})",
+            "{head}; probe http://127.0.0.1:{p}{path} with {} (path: {evidence}; port: {port_ev})",
             probe.program
         );
         probe
@@ -390,7 +390,7 @@ mod tests {
         let c = with_ctx(src, &[("server.js", js)]);
         assert_eq!(
             c.fixed,
-            format!("FROM node:20-slim\nCOPY . .\nEXPOSE 3000\n{HC}node -e \"require('http').get('http://localhost:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))\"\nCMD [\"node\", \"server.js\"]\n")
+            format!("FROM node:20-slim\nCOPY . .\nEXPOSE 3000\n{HC}node -e \"require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))\"\nCMD [\"node\", \"server.js\"]\n")
         );
         assert!(
             c.findings[0].message.contains("server.js:3 (GET route)"),
@@ -405,7 +405,7 @@ mod tests {
         let c = check(&Healthcheck, src, None);
         assert!(
             c.fixed.contains(&format!(
-                "{HC}node -e \"require('net').connect(80, 'localhost')"
+                "{HC}node -e \"require('net').connect(80, '127.0.0.1')"
             )),
             "{}",
             c.fixed
@@ -418,7 +418,7 @@ mod tests {
         let c = with_ctx(src, &[("server.js", "app.get('/', h)")]);
         assert!(
             c.fixed
-                .contains(&format!("{HC}curl -fsS http://localhost:80/ || exit 1\n")),
+                .contains(&format!("{HC}curl -fsS http://127.0.0.1:80/ || exit 1\n")),
             "{}",
             c.fixed
         );
@@ -436,7 +436,7 @@ mod tests {
         );
         assert!(
             c.fixed
-                .contains("socket.create_connection(('localhost', 5000), 3)"),
+                .contains("socket.create_connection(('127.0.0.1', 5000), 3)"),
             "{}",
             c.fixed
         );
@@ -451,7 +451,7 @@ mod tests {
         );
         assert!(
             c.fixed
-                .contains(&format!("{HC}curl -fsS http://localhost:80/ || exit 1")),
+                .contains(&format!("{HC}curl -fsS http://127.0.0.1:80/ || exit 1")),
             "{}",
             c.fixed
         );
@@ -472,14 +472,14 @@ mod tests {
                 "app = Flask(__name__)\n@app.route('/')\ndef i(): pass\napp.run(host='0.0.0.0')\n",
             )],
         );
-        assert!(c.fixed.contains(&format!("{HC}python3 -c \"import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://localhost:5000/', timeout=3)")), "{}", c.fixed);
+        assert!(c.fixed.contains(&format!("{HC}python3 -c \"import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/', timeout=3)")), "{}", c.fixed);
     }
 
     #[test]
     fn distroless_runtime_in_exec_form() {
         let src = "FROM gcr.io/distroless/nodejs20-debian12\nCOPY . /app\nEXPOSE 8080\nCMD [\"/app/server.js\"]\n";
         let c = with_ctx(src, &[("server.js", "app.get('/ping', h)\n")]);
-        assert!(c.fixed.contains(&format!("{HC}[\"/nodejs/bin/node\",\"-e\",\"require('http').get('http://localhost:8080/ping'")), "{}", c.fixed);
+        assert!(c.fixed.contains(&format!("{HC}[\"/nodejs/bin/node\",\"-e\",\"require('http').get('http://127.0.0.1:8080/ping'")), "{}", c.fixed);
     }
 
     #[test]
@@ -497,7 +497,7 @@ mod tests {
         let c = check(&Healthcheck, "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nEXPOSE 7700\nCMD [\"meilisearch\"]\n", None);
         assert!(
             c.fixed.contains(&format!(
-                "{HC}curl -fsS http://localhost:7700/health || exit 1"
+                "{HC}curl -fsS http://127.0.0.1:7700/health || exit 1"
             )),
             "{}",
             c.fixed

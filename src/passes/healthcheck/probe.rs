@@ -77,9 +77,9 @@ fn no_shell(stage: &StageModel) -> bool {
             .is_some_and(|i| i.raw.contains("chiseled"))
 }
 
-/// An HTTP GET probe of `http://localhost:{port}{path}`.
+/// An HTTP GET probe of `http://127.0.0.1:{port}{path}`.
 pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Option<Probe> {
-    let url = format!("http://localhost:{port}{path}");
+    let url = format!("http://127.0.0.1:{port}{path}");
     if !no_shell(stage) {
         for tool in ["curl", "wget"] {
             if stage.has_package(tool) {
@@ -108,23 +108,33 @@ pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Opt
     None
 }
 
-/// A TCP connect probe of `localhost:{port}`: the server listens (not: it is
+/// A TCP connect probe of `127.0.0.1:{port}`: the server listens (not: it is
 /// healthy).
 pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
     if no_shell(stage) && stage.family != OsFamily::Distroless {
         return None;
     }
-    if let Some(rt) = node(stage) {
-        let script = format!("require('net').connect({port}, 'localhost').on('connect', () => process.exit(0)).on('error', () => process.exit(1))");
-        return Some(runtime_command(&rt, "-e", &script));
-    }
-    if let Some(rt) = python(stage) {
+    let node_probe = |rt: Runtime| {
+        let script = format!("require('net').connect({port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))");
+        runtime_command(&rt, "-e", &script)
+    };
+    let python_probe = |rt: Runtime| {
         let script =
-            format!("import socket; socket.create_connection(('localhost', {port}), 3).close()");
-        return Some(runtime_command(&rt, "-c", &script));
+            format!("import socket; socket.create_connection(('127.0.0.1', {port}), 3).close()");
+        runtime_command(&rt, "-c", &script)
+    };
+    // The image's own language runtime reads naturally; then bash, which
+    // Debian, Ubuntu and RHEL images have; then a runtime installed for
+    // something else.
+    match stage.language {
+        Some("node") => return node(stage).map(node_probe),
+        Some("python") => return python(stage).map(python_probe),
+        _ => {}
     }
     if no_shell(stage) {
-        return None;
+        return node(stage)
+            .map(node_probe)
+            .or_else(|| python(stage).map(python_probe));
     }
     let has_bash = matches!(
         stage.family,
@@ -132,9 +142,15 @@ pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
     ) || stage.has_package("bash");
     if has_bash {
         return Some(Probe {
-            command: format!("bash -c 'exec 3<>/dev/tcp/localhost/{port}'"),
+            command: format!("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'"),
             program: "bash".to_string(),
         });
+    }
+    if let Some(p) = node(stage).map(node_probe) {
+        return Some(p);
+    }
+    if let Some(p) = python(stage).map(python_probe) {
+        return Some(p);
     }
     // Alpine's BusyBox `nc` has `-z` (the `wait-for` scripts rely on it).
     if stage.family == OsFamily::Alpine
@@ -143,7 +159,7 @@ pub fn tcp(stage: &StageModel, port: u16) -> Option<Probe> {
             .any(|p| stage.has_package(p))
     {
         return Some(Probe {
-            command: format!("nc -z localhost {port}"),
+            command: format!("nc -z -w 3 127.0.0.1 {port}"),
             program: "nc".to_string(),
         });
     }
