@@ -120,6 +120,23 @@ pub fn from_command(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Op
                     .unwrap_or(Port::new(8000, "Django runserver's default port")),
             )
         }
+        // Node and Ruby servers with a default port.
+        "next" | "serve" | "http-server" | "rails" | "puma" | "rackup" => {
+            let (flags, default): (&[&str], u16) = match prog {
+                "next" => (&["--port", "-p"], 3000),
+                "serve" => (&["--listen", "-l", "--port", "-p"], 3000),
+                "http-server" => (&["--port", "-p"], 8080),
+                "rails" if matches!(rest.first().map(String::as_str), Some("server" | "s")) => {
+                    (&["--port", "-p"], 3000)
+                }
+                "puma" | "rackup" => (&["--port", "-p"], 9292),
+                _ => return None,
+            };
+            with_flag(flags, prog).or(Some(Port::new(default, format!("{prog}'s default port"))))
+        }
+        "bundle" if rest.first().map(String::as_str) == Some("exec") => {
+            from_command(&rest[1..], env)
+        }
         _ => with_flag(
             &[
                 "--port",
@@ -294,6 +311,10 @@ mod tests {
         assert_eq!(cmd("/app --listen :7000"), Some(7000));
         assert_eq!(cmd("/app --port $PORT"), None);
         assert_eq!(cmd("node server.js"), None);
+        assert_eq!(cmd("next start"), Some(3000));
+        assert_eq!(cmd("serve -s build -l 5000"), Some(5000));
+        assert_eq!(cmd("bundle exec rails s -b 0.0.0.0 -p 3001"), Some(3001));
+        assert_eq!(cmd("bundle exec puma"), Some(9292));
         let env = |k: &str| (k == "PORT").then(|| "5555".to_string());
         assert_eq!(
             from_command(&argv("gunicorn app:app"), &env).map(|p| p.port),

@@ -14,10 +14,11 @@ use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Scan bounds: files visited, bytes per file, directory depth.
+/// Scan bounds: entries visited, bytes per file, directory depth, bytes in all.
 const MAX_FILES: usize = 2000;
 const MAX_FILE_BYTES: u64 = 256 * 1024;
 const MAX_DEPTH: usize = 8;
+const MAX_TOTAL_BYTES: u64 = 8 * 1024 * 1024;
 /// Directories never scanned: dependencies, VCS, build output, tests.
 const SKIP_DIRS: &[&str] = &[
     "node_modules",
@@ -75,6 +76,7 @@ impl Sources {
         let mut files = Vec::new();
         let mut stack: Vec<(PathBuf, usize)> = vec![(root.to_path_buf(), 0)];
         let mut visited = 0usize;
+        let mut total = 0u64;
         while let Some((dir, depth)) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -105,7 +107,10 @@ impl Sources {
                         .rsplit_once('.')
                         .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
                     && !is_test_file(&name)
-                    && e.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES)
+                    && e.metadata().is_ok_and(|m| {
+                        total += m.len();
+                        m.len() <= MAX_FILE_BYTES && total <= MAX_TOTAL_BYTES
+                    })
                 {
                     if let Ok(text) = std::fs::read_to_string(&path) {
                         files.push(SourceFile { rel, text });

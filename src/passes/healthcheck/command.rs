@@ -83,7 +83,8 @@ fn unwrap(mut argv: Vec<String>) -> Vec<String> {
                     .collect();
             }
             // An entrypoint script that runs its arguments (`exec "$@"`).
-            p if p.contains("entrypoint") && argv.len() > 1 => {
+            // (Options after it are the script's own: keep it then.)
+            p if p.contains("entrypoint") && argv.get(1).is_some_and(|a| !a.starts_with('-')) => {
                 argv.remove(0);
             }
             _ => {
@@ -185,6 +186,10 @@ mod tests {
             v("nginx -g x")
         );
         assert_eq!(unwrap(v("PORT=80 node s.js")), v("node s.js"));
+        assert_eq!(
+            unwrap(v("entrypoint.sh -b 0.0.0.0")),
+            v("entrypoint.sh -b 0.0.0.0")
+        );
     }
 
     #[test]
