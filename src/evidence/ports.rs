@@ -110,7 +110,7 @@ pub fn from_command(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Op
             .get(1)
             .and_then(|a| port_of(a))
             .map(|p| Port::new(p, "php -S")),
-        _ if is_py && words.iter().any(|w| *w == "manage.py") => {
+        _ if is_py && words.contains(&"manage.py") => {
             let i = words.iter().position(|w| *w == "runserver")?;
             Some(
                 argv.get(i + 1)

@@ -112,7 +112,7 @@ pub fn no_server(argv: &[String]) -> Option<&'static str> {
     if matches!(
         first_arg,
         "--help" | "-h" | "help" | "--version" | "-V" | "-v" | "version"
-    ) || args.iter().any(|a| *a == "--help")
+    ) || args.contains(&"--help")
     {
         return Some("the default command prints help or a version");
     }
