@@ -214,7 +214,7 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 /// Receivers that are the application itself (not a router that may be mounted
 /// under a prefix).
-const JS_APPS: &[&str] = &["app", "server", "fastify", "application", "api", "koa"];
+const JS_APPS: &[&str] = &["app", "server", "fastify", "application", "koa"];
 
 fn js_routes(f: &SourceFile, out: &mut Vec<Route>) {
     static CALL: OnceLock<Regex> = OnceLock::new();
@@ -231,11 +231,14 @@ fn js_routes(f: &SourceFile, out: &mut Vec<Route>) {
     );
     let mount = re(
         &MOUNT,
-        r#"\.\s*use\s*\(\s*(?:['"](/[^'"]*)['"]\s*,\s*)?([A-Za-z_$][\w$]*)\s*[,)]"#,
+        r#"\.\s*use\s*\(\s*(?:['"](/[^'"]*)['"]\s*,\s*)?([A-Za-z_$][\w$]*)\s*(?:\.\s*routes\s*\(\s*\))?\s*[,)]"#,
     );
     let mut push = |recv: &str, path: &str, at: usize| {
         let full = if JS_APPS.contains(&recv) {
             Some(path.to_string())
+        } else if koa_prefix(&f.text, recv) {
+            // `new Router({ prefix: '/api' })`: the path is not the route's.
+            None
         } else {
             // A router: evidence only where this file mounts it.
             mount
@@ -259,6 +262,17 @@ fn js_routes(f: &SourceFile, out: &mut Vec<Route>) {
     }
 }
 
+/// True if `recv` is a Koa router made with a `prefix` option.
+fn koa_prefix(text: &str, recv: &str) -> bool {
+    let decl = format!("{recv} = new ");
+    text.match_indices(&decl).any(|(at, _)| {
+        let rest = &text[at + decl.len()..];
+        let args = rest.find('(').map(|i| &rest[i..]).unwrap_or("");
+        let args = &args[..args.find(')').unwrap_or(args.len())];
+        rest.trim_start().contains("Router") && args.contains("prefix")
+    })
+}
+
 fn join(prefix: &str, path: &str) -> String {
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() {
@@ -270,7 +284,7 @@ fn join(prefix: &str, path: &str) -> String {
     format!("{prefix}{path}")
 }
 
-const PY_APPS: &[&str] = &["app", "application", "server", "api"];
+const PY_APPS: &[&str] = &["app", "application", "server"];
 
 fn python_routes(f: &SourceFile, sources: &Sources, out: &mut Vec<Route>) {
     static DECO: OnceLock<Regex> = OnceLock::new();
@@ -503,6 +517,8 @@ mod tests {
     fn express_routes_and_mounted_routers() {
         let js = "app.get('/', h);\napp.post('/todos', h);\nrouter.get(\"/\", h);\napp.use(\"/api\", router);\nredis.get('key');\napp.get('/users/:id', h);\nother.get('/x', h);\n";
         assert_eq!(routes(&[("server.js", js)]), ["/", "/api"]);
+        let koa = "const router = new Router();\nrouter.get('/ping', h);\napp.use(router.routes());\nconst api = new Router({ prefix: '/api' });\napi.get('/x', h);\napp.use(api.routes());\n";
+        assert_eq!(routes(&[("koa.js", koa)]), ["/ping"]);
         assert_eq!(
             routes(&[("a.js", "fastify.get(`/healthz`, h)\napp.route('/b').get(h)")]),
             ["/healthz", "/b"]
