@@ -48,19 +48,20 @@ The probe needs evidence for what it asks:
   Spring mappings and the actuator's `/actuator/health`), preferring a
   health-like path, then `/`. A POST-only route is no evidence.
 - **No path.** Without such evidence the probe is a TCP connect (`node -e` with
-  `net`, `python3 -c` with `socket`, bash's `/dev/tcp`, an installed `nc -z`):
-  it checks that the server listens, not that it is healthy, and the message
-  says so. Without any such program, the finding has no fix and says how to
-  give the path.
+  `net`, `python3 -c` with `socket`, bash's `/dev/tcp`, `nc -z` from BusyBox on
+  Alpine or installed): it checks that the server listens, not that it is
+  healthy, and the message says so. Without any such program, the finding has
+  no fix and says how to give the path.
 - **Port.** The port the server listens on: its flags (`--port`, `--bind`,
   `-b host:port`...), `PORT`-style ENV it reads, framework defaults (gunicorn,
   uvicorn 8000, `flask run` 5000...), the sources (`process.env.PORT || 3000`,
   `app.listen(8080)`, `app.run(port=...)`, `server.port`), else the single
   exposed port. A port only an ARG gives is not used: a HEALTHCHECK does not see
-  build args. Well-known non-HTTP ports (databases...) get no fix.
+  build args. Among several exposed ports without such evidence, and on
+  well-known non-HTTP ports (databases...), there is no fix.
 - **Program.** curl or wget when installed (BusyBox `wget` on Alpine), else the
   runtime, from the base image or installed by apt/apk; in distroless images
-  the runtime at its known path, in exec form.
+  the runtime at its known path, in exec form. The probe targets 127.0.0.1.
 
 No finding when the stage starts no server (`--help`, a shell, a one-shot
 tool), when the stage is not the shipped one (a dev stage), or when a compose
