@@ -56,7 +56,8 @@ The probe needs evidence for what it asks:
   `-b host:port`...), `PORT`-style ENV it reads, framework defaults (gunicorn,
   uvicorn 8000, `flask run` 5000...), the sources (`process.env.PORT || 3000`,
   `app.listen(8080)`, `app.run(port=...)`, `server.port`), else the single
-  exposed port. A port only an ARG gives is not used: a HEALTHCHECK does not see
+  exposed port; `options: { healthcheck: { port: 8080 } }` in `.dopt.yaml` wins
+  over all of these. A port only an ARG gives is not used: a HEALTHCHECK does not see
   build args. Among several exposed ports without such evidence, and on
   well-known non-HTTP ports (databases...), there is no fix.
 - **Program.** curl or wget when installed (BusyBox `wget` on Alpine), else the
@@ -174,11 +175,18 @@ enum PortChoice {
 }
 
 fn choose_port(
+    config_port: Option<u16>,
     stage: &StageModel,
     argv: &[String],
     sources: Option<&routes::Sources>,
     known: Option<&crate::profiles::HealthEndpoint>,
 ) -> PortChoice {
+    if let Some(port) = config_port {
+        return PortChoice::Port(ports::Port {
+            port,
+            evidence: "options.healthcheck.port in .dopt.yaml".to_string(),
+        });
+    }
     let env = |name: &str| env_of(stage, name);
     if let Some(p) = ports::from_command(argv, &env) {
         return PortChoice::Port(p);
@@ -224,7 +232,7 @@ fn choose_port(
             "the port `{raw}` is not known when the container runs (a build ARG or an unset variable; a HEALTHCHECK does not see build args)"
         )),
         (many, _) => PortChoice::Unknown(format!(
-            "cannot tell which of the exposed ports {} the server listens on",
+            "cannot tell which of the exposed ports {} the server listens on; set it in .dopt.yaml: `options: {{ healthcheck: {{ port: N }} }}`",
             many.iter()
                 .map(u16::to_string)
                 .chain(arg_only.iter().cloned())
@@ -232,6 +240,15 @@ fn choose_port(
                 .join(", ")
         )),
     }
+}
+
+/// `options: { healthcheck: { port: 8080 } }` in `.dopt.yaml`.
+fn config_port(ctx: &PassContext) -> Option<u16> {
+    let port = ctx.options_for("healthcheck")?.get("port")?;
+    port.as_u64()
+        .or_else(|| port.as_str()?.parse().ok())
+        .and_then(|p| u16::try_from(p).ok())
+        .filter(|p| *p > 0)
 }
 
 /// The HTTP path to probe and its evidence.
@@ -283,7 +300,7 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         .build_context
         .map(|b| routes::Sources::scan(b.path()))
         .filter(|s| !s.files.is_empty());
-    let port = match choose_port(stage, &argv, sources.as_ref(), known) {
+    let port = match choose_port(config_port(ctx), stage, &argv, sources.as_ref(), known) {
         PortChoice::Port(p) => p,
         PortChoice::Unknown(why) => {
             finding.message =
@@ -553,6 +570,29 @@ mod tests {
             let c = check(&Healthcheck, src, None);
             assert!(c.findings.is_empty(), "{src}: {:#?}", c.findings);
         }
+    }
+
+    #[test]
+    fn config_port_and_path_win() {
+        let src = "FROM node:20-slim\nEXPOSE 8080 9090\nCMD [\"node\", \"s.js\"]\n";
+        let file = crate::syntax::parse(src).unwrap();
+        let profiles = crate::profiles::Profiles::embedded();
+        let options: serde_yaml::Mapping =
+            serde_yaml::from_str("healthcheck: { port: 9090, path: /ready }").unwrap();
+        let findings = Healthcheck.run(&PassContext::new(&file, &profiles, None, &options));
+        assert!(
+            findings[0]
+                .message
+                .contains("probe http://127.0.0.1:9090/ready with node (path: options.healthcheck.path in .dopt.yaml; port: options.healthcheck.port in .dopt.yaml)"),
+            "{}",
+            findings[0].message
+        );
+        let c = check(&Healthcheck, src, None);
+        assert!(
+            c.findings[0].message.contains("port: N"),
+            "{}",
+            c.findings[0].message
+        );
     }
 
     #[test]
