@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod evidence;
 pub mod fix;
 pub mod model;
 pub mod passes;

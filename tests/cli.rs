@@ -322,5 +322,5 @@ fn per_pass_options_from_config() {
         .arg("suggest")
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("http://localhost:3000/healthz"));
+        .stdout(predicate::str::contains("http://127.0.0.1:3000/healthz"));
 }

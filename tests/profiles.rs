@@ -183,7 +183,7 @@ fn lookups() {
     let probe = p
         .health_probe_for("node:20-slim", &["curl"], 8080, "/health")
         .unwrap();
-    assert_eq!(probe, "curl -fsS http://localhost:8080/health || exit 1");
+    assert_eq!(probe, "curl -fsS http://127.0.0.1:8080/health || exit 1");
     assert!(p
         .health_probe_for("python:3.12-slim", &[], 80, "/")
         .unwrap()

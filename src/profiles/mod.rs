@@ -42,6 +42,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../profiles/base-images.yaml"),
     ),
     ("wget.yaml", include_str!("../../profiles/wget.yaml")),
+    ("servers.yaml", include_str!("../../profiles/servers.yaml")),
 ];
 
 /// Why profiles could not be loaded.
@@ -427,6 +428,25 @@ impl Profiles {
             }
         }
         None
+    }
+
+    /// The health endpoint of a known server, found by the image the stage
+    /// starts from or the program its command runs.
+    pub fn health_endpoint_for(
+        &self,
+        image: Option<&str>,
+        program: Option<&str>,
+    ) -> Option<&HealthEndpoint> {
+        let r = image.and_then(ImageRef::parse);
+        let program = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+        self.profiles
+            .iter()
+            .flat_map(|p| p.health_endpoints.iter())
+            .find(|e| {
+                r.as_ref()
+                    .is_some_and(|r| e.images.iter().any(|pat| r.matches(pat).is_some()))
+                    || program.is_some_and(|p| e.programs.iter().any(|x| x == p))
+            })
     }
 
     /// The profile whose build command starts `argv` (`npm run build`, `go build`).

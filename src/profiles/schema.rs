@@ -97,6 +97,9 @@ pub struct Profile {
     /// (read by the non-root-user pass).
     #[serde(default)]
     pub image_facts: Vec<ImageFacts>,
+    /// Health endpoints of known servers, as evidence of an HTTP path to probe.
+    #[serde(default)]
+    pub health_endpoints: Vec<HealthEndpoint>,
 }
 
 /// A dependency manifest such as `package.json` or a lockfile such as `go.sum`.
@@ -266,4 +269,24 @@ pub struct ImageFacts {
     /// images, used as root by the Dockerfiles that extend it.
     #[serde(default)]
     pub own_commands: Vec<String>,
+}
+
+/// The documented health endpoint of a known server (Jenkins `/login`,
+/// Meilisearch `/health`): evidence that a GET on `path` answers.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthEndpoint {
+    /// The server's name, shown in messages.
+    pub server: String,
+    /// Image patterns of the server's images.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Program names (argv[0] basename of the container's command) that start it.
+    #[serde(default)]
+    pub programs: Vec<String>,
+    /// The HTTP path that answers GET with a success status when healthy.
+    pub path: String,
+    /// The server's default port.
+    #[serde(default)]
+    pub port: Option<u16>,
 }

@@ -1,0 +1,5 @@
+//! Evidence from the build context: facts about the app that the Dockerfile
+//! alone does not say (which port its server listens on, which routes answer).
+
+pub mod ports;
+pub mod routes;

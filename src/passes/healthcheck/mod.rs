@@ -1,0 +1,618 @@
+//! DOP012 `healthcheck`: a server image without a HEALTHCHECK.
+
+mod command;
+mod compose;
+mod probe;
+
+use crate::evidence::{ports, routes};
+use crate::fix::{Edit, Finding, Fix};
+use crate::model::{text, Model, OsFamily, StageModel};
+use crate::passes::{Pass, PassContext};
+use crate::syntax::{Dockerfile, InstructionKind, Span};
+
+macro_rules! docs {
+    () => {
+        r#"## What it does
+Checks that the shipped stage of an image that `EXPOSE`s a port (so it runs a
+server) has a `HEALTHCHECK`, and offers one that probes only what is known to
+answer.
+
+## Why is this bad?
+Without a health check, Docker (and Swarm, Compose `depends_on: service_healthy`)
+only knows whether the process is alive, not whether it answers. A hung server
+keeps receiving traffic.
+
+## Example
+```dockerfile
+FROM node:20-slim
+COPY . .
+EXPOSE 3000
+CMD ["node", "server.js"]
+```
+
+Use instead (with `app.get('/healthz', ...)` in `server.js`):
+```dockerfile
+FROM node:20-slim
+COPY . .
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD node -e "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
+CMD ["node", "server.js"]
+```
+
+The probe needs evidence for what it asks:
+- **Path.** An HTTP path is probed only when a GET on it is known to answer:
+  `options: { healthcheck: { path: /healthz } }` in `.dopt.yaml`; the documented
+  health endpoint of a known server (`profiles/servers.yaml`: Jenkins `/login`,
+  Meilisearch `/health`, ...); or a GET route in the app's sources in the build
+  context (Express/Fastify/Koa, Flask/FastAPI/Django, Go net/http/gin/echo,
+  Spring mappings and the actuator's `/actuator/health`), preferring a
+  health-like path, then `/`. A POST-only route is no evidence.
+- **No path.** Without such evidence the probe is a TCP connect (`node -e` with
+  `net`, `python3 -c` with `socket`, bash's `/dev/tcp`, `nc -z` from BusyBox on
+  Alpine or installed): it checks that the server listens, not that it is
+  healthy, and the message says so. Without any such program, the finding has
+  no fix and says how to give the path.
+- **Port.** The port the server listens on: its flags (`--port`, `--bind`,
+  `-b host:port`...), `PORT`-style ENV it reads, framework defaults (gunicorn,
+  uvicorn 8000, `flask run` 5000...), the sources (`process.env.PORT || 3000`,
+  `app.listen(8080)`, `app.run(port=...)`, `server.port`), else the single
+  exposed port; `options: { healthcheck: { port: 8080 } }` in `.dopt.yaml` wins
+  over all of these. A port only an ARG gives is not used: a HEALTHCHECK does not see
+  build args. Among several exposed ports without such evidence, and on
+  well-known non-HTTP ports (databases...), there is no fix.
+- **Program.** curl or wget when installed (BusyBox `wget` on Alpine), else the
+  runtime, from the base image or installed by apt/apk; in distroless images
+  the runtime at its known path, in exec form. The probe targets 127.0.0.1.
+
+No finding when the stage starts no server (`--help`, a shell, a one-shot
+tool), when the stage is not the shipped one (a dev stage), or when a compose
+file in the context (or its parent folder) defines a `healthcheck:` for the
+service that builds this context; a compose `target:` names the shipped stage.
+
+## Fix safety
+Unsafe: an unhealthy container may be restarted or taken out of service by an
+orchestrator, and the probe adds a process every 30 seconds."#
+    };
+}
+
+#[doc = docs!()]
+pub struct Healthcheck;
+
+/// The probe timings: conservative, so slow starts are not marked unhealthy.
+const TIMINGS: &str = "--interval=30s --timeout=5s --start-period=30s --retries=3";
+
+/// Well-known ports that do not speak plain HTTP (TLS included).
+const NON_HTTP_PORTS: &[u16] = &[
+    21, 22, 23, 25, 53, 110, 143, 389, 443, 445, 465, 587, 636, 993, 995, 1433, 1521, 1883, 2181,
+    3306, 3389, 4222, 4369, 5432, 5671, 5672, 5900, 6379, 6380, 7000, 7001, 8443, 8883, 9042, 9092,
+    9093, 9229, 11211, 25672, 26257, 27017, 27018, 28015, 50051,
+];
+
+/// Stage names of development or test stages, which are not shipped.
+const DEV_STAGES: &[&str] = &[
+    "dev",
+    "dev-envs",
+    "devel",
+    "develop",
+    "development",
+    "debug",
+    "test",
+    "tests",
+    "testing",
+    "ci",
+];
+
+/// How to give the path, for messages.
+const HOW_TO_PATH: &str =
+    "set the health endpoint in .dopt.yaml: `options: { healthcheck: { path: /healthz } }`";
+
+impl Pass for Healthcheck {
+    fn code(&self) -> &'static str {
+        "DOP012"
+    }
+    fn name(&self) -> &'static str {
+        "healthcheck"
+    }
+    fn summary(&self) -> &'static str {
+        "server image without HEALTHCHECK: add one that probes what is known to answer"
+    }
+    fn docs(&self) -> &'static str {
+        docs!()
+    }
+    fn related(&self) -> &'static [&'static str] {
+        &["trivy DS026", "checkov CKV_DOCKER_2"]
+    }
+    fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+        if ctx.split_pending() {
+            return Vec::new(); // acts on the runtime stage once DOP013 has made it
+        }
+        let Some(stage) = shipped_stage(ctx, ctx.model()) else {
+            return Vec::new();
+        };
+        check_stage(ctx, ctx.file, stage).into_iter().collect()
+    }
+}
+
+/// The stage that runs: the compose `target:` of the service that builds this
+/// context, else the final stage; `None` when compose defines the health check
+/// or the stage is a development stage.
+fn shipped_stage<'m>(ctx: &PassContext, model: &'m Model) -> Option<&'m StageModel> {
+    let services = ctx
+        .build_context
+        .map(compose::services_building)
+        .unwrap_or_default();
+    if services.iter().any(|s| s.has_healthcheck) {
+        return None;
+    }
+    let target = services.iter().find_map(|s| s.target.as_deref());
+    let stage = match target {
+        Some(t) => model
+            .stages
+            .iter()
+            .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t)))?,
+        None => model.final_stage()?,
+    };
+    let dev = target.is_none()
+        && stage
+            .name
+            .as_deref()
+            .is_some_and(|n| DEV_STAGES.contains(&n.to_ascii_lowercase().as_str()));
+    (!dev).then_some(stage)
+}
+
+/// The value of an ENV (not an ARG: a HEALTHCHECK runs without build args).
+fn env_of(stage: &StageModel, name: &str) -> Option<String> {
+    stage
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// Where the port comes from.
+enum PortChoice {
+    Port(ports::Port),
+    /// No fix: why.
+    Unknown(String),
+}
+
+fn choose_port(
+    config_port: Option<u16>,
+    stage: &StageModel,
+    argv: &[String],
+    sources: Option<&routes::Sources>,
+    known: Option<&crate::profiles::HealthEndpoint>,
+) -> PortChoice {
+    if let Some(port) = config_port {
+        return PortChoice::Port(ports::Port {
+            port,
+            evidence: "options.healthcheck.port in .dopt.yaml".to_string(),
+        });
+    }
+    let env = |name: &str| env_of(stage, name);
+    if let Some(p) = ports::from_command(argv, &env) {
+        return PortChoice::Port(p);
+    }
+    if let Some(e) = known {
+        if let Some(p) = e.port {
+            return PortChoice::Port(ports::Port {
+                port: p,
+                evidence: format!("{}'s default port", e.server),
+            });
+        }
+    }
+    // A compiled server (`/app`) built from Go sources in the context.
+    let go = sources.is_some_and(|s| s.with_ext(&["go"]).next().is_some());
+    let runtime = command::runtime_of(argv)
+        .or(stage.language)
+        .or(go.then_some("go"));
+    if let (Some(sources), Some(rt)) = (sources, runtime) {
+        if let Some(p) = ports::from_sources(sources, rt, &env) {
+            return PortChoice::Port(p);
+        }
+    }
+    // The exposed TCP ports, resolved with ENV only.
+    let mut exposed: Vec<u16> = Vec::new();
+    let mut arg_only: Vec<String> = Vec::new();
+    for p in stage.exposed.iter().filter(|p| p.protocol == "tcp") {
+        let resolved = crate::model::substitute(&p.raw, &|name| env_of(stage, name));
+        match resolved
+            .as_deref()
+            .and_then(|r| r.split(['/', '-']).next()?.parse::<u16>().ok())
+        {
+            Some(n) if !exposed.contains(&n) => exposed.push(n),
+            Some(_) => {}
+            None => arg_only.push(p.raw.clone()),
+        }
+    }
+    match (exposed.as_slice(), arg_only.as_slice()) {
+        ([one], []) => PortChoice::Port(ports::Port {
+            port: *one,
+            evidence: "the only exposed port".to_string(),
+        }),
+        ([], [raw, ..]) => PortChoice::Unknown(format!(
+            "the port `{raw}` is not known when the container runs (a build ARG or an unset variable; a HEALTHCHECK does not see build args)"
+        )),
+        (many, _) => PortChoice::Unknown(format!(
+            "cannot tell which of the exposed ports {} the server listens on; set it in .dopt.yaml: `options: {{ healthcheck: {{ port: N }} }}`",
+            many.iter()
+                .map(u16::to_string)
+                .chain(arg_only.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// `options: { healthcheck: { port: 8080 } }` in `.dopt.yaml`.
+fn config_port(ctx: &PassContext) -> Option<u16> {
+    let port = ctx.options_for("healthcheck")?.get("port")?;
+    port.as_u64()
+        .or_else(|| port.as_str()?.parse().ok())
+        .and_then(|p| u16::try_from(p).ok())
+        .filter(|p| *p > 0)
+}
+
+/// The HTTP path to probe and its evidence.
+fn choose_path(
+    ctx: &PassContext,
+    sources: Option<&routes::Sources>,
+    known: Option<&crate::profiles::HealthEndpoint>,
+) -> Option<(String, String)> {
+    if let Some(p) = ctx
+        .options_for("healthcheck")
+        .and_then(|o| o.get("path"))
+        .and_then(|p| p.as_str())
+        .filter(|p| p.starts_with('/') && !p.contains(['\'', '"', ' ', '\\']))
+    {
+        return Some((
+            p.to_string(),
+            "options.healthcheck.path in .dopt.yaml".into(),
+        ));
+    }
+    if let Some(e) = known {
+        return Some((e.path.clone(), format!("{}'s health endpoint", e.server)));
+    }
+    let routes = routes::get_routes(sources?);
+    routes::best_route(&routes).map(|r| (r.path.clone(), r.source.clone()))
+}
+
+fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<Finding> {
+    if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
+        return None;
+    }
+    let first = stage.exposed.iter().find(|p| p.protocol == "tcp")?;
+    let argv = command::server_argv(file, stage);
+    if command::no_server(&argv).is_some() {
+        return None;
+    }
+    let inst = &file.instructions[first.instruction];
+    let mut finding = Finding {
+        code: "DOP012",
+        name: "healthcheck",
+        message: String::new(),
+        span: Span::new(inst.keyword_span.start, inst.args_span.end),
+        fix: None,
+    };
+    let image = stage.root_image.as_ref().map(|i| i.raw.as_str());
+    let known = ctx
+        .profiles
+        .health_endpoint_for(image, argv.first().map(String::as_str));
+    let sources = ctx
+        .build_context
+        .map(|b| routes::Sources::scan(b.path()))
+        .filter(|s| !s.files.is_empty());
+    let port = match choose_port(config_port(ctx), stage, &argv, sources.as_ref(), known) {
+        PortChoice::Port(p) => p,
+        PortChoice::Unknown(why) => {
+            finding.message =
+                format!("the image runs a server but has no HEALTHCHECK (no fix: {why})");
+            return Some(finding);
+        }
+    };
+    let p = port.port;
+    if NON_HTTP_PORTS.contains(&p) {
+        finding.message = format!(
+            "the image serves port {p} but has no HEALTHCHECK; port {p} is not HTTP, so add one with the service's own client"
+        );
+        return Some(finding);
+    }
+    // php-fpm speaks FastCGI, not HTTP: only a TCP probe fits.
+    let fastcgi = argv
+        .first()
+        .is_some_and(|a| a.rsplit('/').next().unwrap_or(a).starts_with("php-fpm"));
+    let path = choose_path(ctx, sources.as_ref(), known).filter(|_| !fastcgi);
+    let http = path
+        .as_ref()
+        .and_then(|(path, ev)| Some((probe::http(ctx, stage, p, path)?, path, ev)));
+    let head = format!("the image serves port {p} but has no HEALTHCHECK");
+    let port_ev = &port.evidence;
+    let probe = if let Some((probe, path, evidence)) = http {
+        finding.message = format!(
+            "{head}; probe http://127.0.0.1:{p}{path} with {} (path: {evidence}; port: {port_ev})",
+            probe.program
+        );
+        probe
+    } else {
+        // No path, or no program to request it with: a TCP connect probe.
+        let (missing, no_probe) = match &path {
+            Some((path, _)) => (
+                format!("no curl, wget or language runtime in the image to request {path} with"),
+                "no bash or nc for a TCP probe either".to_string(),
+            ),
+            None => (
+                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server); {HOW_TO_PATH}"),
+                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server) and no runtime, bash or nc in the image for a TCP probe; {HOW_TO_PATH}"),
+            ),
+        };
+        let Some(probe) = probe::tcp(stage, p) else {
+            finding.message = match &path {
+                Some(_) => format!("{head} (no fix: {missing}; {no_probe})"),
+                None => format!("{head} (no fix: {no_probe})"),
+            };
+            return Some(finding);
+        };
+        finding.message = format!(
+            "{head}; probe with {} that port {p} accepts connections (port: {port_ev}). This checks that the server listens, not that it is healthy: {missing}",
+            probe.program
+        );
+        probe
+    };
+    let line_text = format!(
+        "{} {TIMINGS} CMD {}",
+        text::keyword(file, "HEALTHCHECK"),
+        probe.command
+    );
+    finding.fix = Some(Fix::unsafe_(vec![placement(file, stage, &line_text)]));
+    Some(finding)
+}
+
+/// After the stage's last EXPOSE, else before its first CMD/ENTRYPOINT, else at
+/// the end of the stage.
+fn placement(file: &Dockerfile, stage: &StageModel, line_text: &str) -> Edit {
+    let range = stage.instructions.clone();
+    let last_expose = range
+        .clone()
+        .rev()
+        .find(|&i| matches!(file.instructions[i].kind, InstructionKind::Expose(_)));
+    let anchor = last_expose.unwrap_or(range.end - 1);
+    let ind = text::indent(file, &file.instructions[anchor]);
+    let line = text::line(file, ind, line_text);
+    if last_expose.is_none() {
+        if let Some(cmd) = range.clone().find(|&i| {
+            matches!(
+                file.instructions[i].kind,
+                InstructionKind::Cmd(_) | InstructionKind::Entrypoint(_)
+            )
+        }) {
+            return Edit::insert(text::insertion_before(file, cmd), line);
+        }
+    }
+    let (at, content) = text::insert_lines_after(file, anchor, &line);
+    Edit::insert(at, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::check;
+
+    const HC: &str = "HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ";
+
+    fn with_ctx(src: &str, files: &[(&str, &str)]) -> crate::model::testing::Checked {
+        check(&Healthcheck, src, Some(files))
+    }
+
+    #[test]
+    fn route_in_sources_gives_the_path_and_port() {
+        let src = "FROM node:20-slim\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n";
+        let js = "const port = process.env.PORT || 3000;\napp.get('/', h);\napp.get('/healthz', h);\napp.listen(port);\n";
+        let c = with_ctx(src, &[("server.js", js)]);
+        assert_eq!(
+            c.fixed,
+            format!("FROM node:20-slim\nCOPY . .\nEXPOSE 3000\n{HC}node -e \"require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))\"\nCMD [\"node\", \"server.js\"]\n")
+        );
+        assert!(
+            c.findings[0].message.contains("server.js:3 (GET route)"),
+            "{}",
+            c.findings[0].message
+        );
+    }
+
+    #[test]
+    fn no_route_gives_a_tcp_probe_that_says_so() {
+        let src = "FROM node:18-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl tini && rm -rf /var/lib/apt/lists/*\nENV PORT=80\nEXPOSE $PORT\nCMD [\"node\", \"server.js\"]";
+        let c = check(&Healthcheck, src, None);
+        assert!(
+            c.fixed.contains(&format!(
+                "{HC}node -e \"require('net').connect(80, '127.0.0.1')"
+            )),
+            "{}",
+            c.fixed
+        );
+        assert!(c.findings[0].message.contains("not that it is healthy"));
+        assert!(c.findings[0]
+            .message
+            .contains("options: { healthcheck: { path: /healthz } }"));
+        // curl installed and a route: curl wins.
+        let c = with_ctx(src, &[("server.js", "app.get('/', h)")]);
+        assert!(
+            c.fixed
+                .contains(&format!("{HC}curl -fsS http://127.0.0.1:80/ || exit 1\n")),
+            "{}",
+            c.fixed
+        );
+    }
+
+    #[test]
+    fn post_only_route_is_no_evidence() {
+        let src = "FROM python:3.12-slim\nCOPY . .\nEXPOSE 5000\nCMD [\"flask\", \"run\", \"--host=0.0.0.0\"]\n";
+        let c = with_ctx(
+            src,
+            &[(
+                "app.py",
+                "@app.route('/vote', methods=['POST'])\ndef v(): pass\n",
+            )],
+        );
+        assert!(
+            c.fixed
+                .contains("socket.create_connection(('127.0.0.1', 5000), 3)"),
+            "{}",
+            c.fixed
+        );
+    }
+
+    #[test]
+    fn port_from_the_command_not_the_first_expose() {
+        let src = "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y curl\nEXPOSE 9000 80\nCMD [\"gunicorn\", \"app:app\", \"-b\", \"0.0.0.0:80\"]\n";
+        let c = with_ctx(
+            src,
+            &[("app.py", "@app.route('/', methods=['POST','GET'])\n")],
+        );
+        assert!(
+            c.fixed
+                .contains(&format!("{HC}curl -fsS http://127.0.0.1:80/ || exit 1")),
+            "{}",
+            c.fixed
+        );
+        assert!(
+            c.findings[0].message.contains("port: gunicorn --bind"),
+            "{}",
+            c.findings[0].message
+        );
+    }
+
+    #[test]
+    fn apt_installed_python_is_a_runtime() {
+        let src = "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y python3 python3-flask\nCOPY app.py .\nEXPOSE 5000\nCMD [\"python3\", \"app.py\"]\n";
+        let c = with_ctx(
+            src,
+            &[(
+                "app.py",
+                "app = Flask(__name__)\n@app.route('/')\ndef i(): pass\napp.run(host='0.0.0.0')\n",
+            )],
+        );
+        assert!(c.fixed.contains(&format!("{HC}python3 -c \"import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/', timeout=3)")), "{}", c.fixed);
+    }
+
+    #[test]
+    fn distroless_runtime_in_exec_form() {
+        let src = "FROM gcr.io/distroless/nodejs20-debian12\nCOPY . /app\nEXPOSE 8080\nCMD [\"/app/server.js\"]\n";
+        let c = with_ctx(src, &[("server.js", "app.get('/ping', h)\n")]);
+        assert!(c.fixed.contains(&format!("{HC}[\"/nodejs/bin/node\",\"-e\",\"require('http').get('http://127.0.0.1:8080/ping'")), "{}", c.fixed);
+    }
+
+    #[test]
+    fn known_server_endpoint() {
+        let c = check(
+            &Healthcheck,
+            "FROM jenkins/jenkins:lts\nRUN echo x\nEXPOSE 8080 50000\n",
+            None,
+        );
+        assert!(
+            c.findings[0].message.contains("/login"),
+            "{}",
+            c.findings[0].message
+        );
+        let c = check(&Healthcheck, "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nEXPOSE 7700\nCMD [\"meilisearch\"]\n", None);
+        assert!(
+            c.fixed.contains(&format!(
+                "{HC}curl -fsS http://127.0.0.1:7700/health || exit 1"
+            )),
+            "{}",
+            c.fixed
+        );
+    }
+
+    #[test]
+    fn findings_without_fix() {
+        for (src, why) in [
+            ("FROM postgres:16\nEXPOSE 5432\n", "not HTTP"),
+            (
+                "FROM gcr.io/distroless/static-debian12\nEXPOSE 8080\nCMD [\"/app\"]\n",
+                "no runtime, bash or nc",
+            ),
+            (
+                "FROM busybox:1\nEXPOSE 8080\nCMD [\"/app\"]\n",
+                "no runtime, bash or nc",
+            ),
+            (
+                "FROM debian:12\nARG P=8080\nEXPOSE $P\nCMD [\"/app\"]\n",
+                "build args",
+            ),
+            (
+                "FROM debian:12\nEXPOSE 8080 9090\nCMD [\"/app\"]\n",
+                "8080, 9090",
+            ),
+        ] {
+            let c = check(&Healthcheck, src, None);
+            assert_eq!(c.findings.len(), 1, "{src}");
+            assert!(c.findings[0].fix.is_none(), "{src}");
+            assert!(
+                c.findings[0].message.contains(why),
+                "{src}: {}",
+                c.findings[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn must_not_fire() {
+        for src in [
+            "FROM node:20\nCMD node x\n",
+            "FROM node:20\nEXPOSE 3000\nHEALTHCHECK NONE\nCMD node x\n",
+            "FROM node:20 AS base\nHEALTHCHECK CMD true\nFROM base\nEXPOSE 3000\n",
+            "FROM node:20 AS build\nEXPOSE 3000\nFROM nginx:1\nCOPY --from=build /a /b\n",
+            "FROM debian:12\nEXPOSE 53/udp\nCMD [\"dns\"]\n",
+            "FROM ubuntu:24.04\nEXPOSE 8080\nCMD [\"bash\"]\n",
+            "FROM node:20\nEXPOSE 3000\nENTRYPOINT [\"/app\"]\nCMD [\"--help\"]\n",
+            "FROM node:20\nEXPOSE 3000\nCMD [\"npm\", \"test\"]\n",
+            "FROM node:20 AS base\nEXPOSE 3000\nCMD node x\nFROM base AS dev\nRUN npm i\n",
+        ] {
+            let c = check(&Healthcheck, src, None);
+            assert!(c.findings.is_empty(), "{src}: {:#?}", c.findings);
+        }
+    }
+
+    #[test]
+    fn config_port_and_path_win() {
+        let src = "FROM node:20-slim\nEXPOSE 8080 9090\nCMD [\"node\", \"s.js\"]\n";
+        let file = crate::syntax::parse(src).unwrap();
+        let profiles = crate::profiles::Profiles::embedded();
+        let options: serde_yaml::Mapping =
+            serde_yaml::from_str("healthcheck: { port: 9090, path: /ready }").unwrap();
+        let findings = Healthcheck.run(&PassContext::new(&file, &profiles, None, &options));
+        assert!(
+            findings[0]
+                .message
+                .contains("probe http://127.0.0.1:9090/ready with node (path: options.healthcheck.path in .dopt.yaml; port: options.healthcheck.port in .dopt.yaml)"),
+            "{}",
+            findings[0].message
+        );
+        let c = check(&Healthcheck, src, None);
+        assert!(
+            c.findings[0].message.contains("port: N"),
+            "{}",
+            c.findings[0].message
+        );
+    }
+
+    #[test]
+    fn compose_healthcheck_and_target() {
+        let src =
+            "FROM node:20 AS prod\nEXPOSE 3000\nCMD node s.js\nFROM prod AS dev\nCMD npm run dev\n";
+        let compose =
+            "services:\n  web:\n    build: .\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n";
+        assert!(with_ctx(src, &[("compose.yaml", compose)])
+            .findings
+            .is_empty());
+        let compose = "services:\n  web:\n    build:\n      context: .\n      target: prod\n";
+        let c = with_ctx(
+            src,
+            &[("compose.yaml", compose), ("s.js", "app.get('/', h)")],
+        );
+        assert_eq!(c.findings.len(), 1);
+        assert!(c.fixed.contains("EXPOSE 3000\nHEALTHCHECK"), "{}", c.fixed);
+    }
+}
