@@ -32,7 +32,13 @@
 //! `--no-install-recommends` is unsafe: the software may rely on a recommended
 //! package (e.g. `ca-certificates` for `curl` to reach HTTPS hosts).
 //! `update` is only inserted where it keeps the meaning (first command, or after
-//! `&&`/`;` at the top level); elsewhere the finding has no fix.
+//! `&&`/`;`/a newline at the top level), with the separator the script already
+//! uses there. Under errexit (`set -e`, or a SHELL with `-e`) a failure in any
+//! but the last command of an `a && b` list is ignored, so `update && install`
+//! would let a failed update silently skip the install: there the update gets its
+//! own command (`apt-get update; apt-get install ...`), and after `&&` the finding
+//! has no fix. Elsewhere (after `||`, in a pipeline or a compound command) the
+//! finding has no fix either. `apt-get install --update` (apt 3) already updates.
 
 use crate::fix::Finding;
 use crate::passes::{package_hygiene, Pass, PassContext};
@@ -117,6 +123,54 @@ mod tests {
         let f = run(&AptGetHygiene, "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl &> /dev/null\n", None);
         assert_eq!(f.len(), 1);
         assert!(f[0].fix.is_none());
+    }
+
+    #[test]
+    fn update_uses_the_scripts_separator() {
+        // `;`-separated and `set -e` scripts: the update gets its own command, so
+        // under errexit a failed update stops the build.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN set -eux; apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN set -eux; apt-get update; apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN echo a; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN echo a; apt-get update; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN cd /x && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN cd /x && apt-get update && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // A SHELL with -e: the first command gets `; ` too.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN apt-get update; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // A newline-separated heredoc script: one more line.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN <<EOF\nset -e\n  apt-get install -y --no-install-recommends git\n  rm -rf /var/lib/apt/lists/*\nEOF\n", None, false),
+            "FROM debian\nRUN <<EOF\nset -e\n  apt-get update\n  apt-get install -y --no-install-recommends git\n  rm -rf /var/lib/apt/lists/*\nEOF\n"
+        );
+        // After `&&` under `set -e` there is no place that keeps the failure
+        // fatal: report without a fix.
+        let f = run(&AptGetHygiene, "FROM debian\nRUN set -e; cd /x && apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n", None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].fix.is_none());
+        // After a compound command: report only.
+        let f = run(&AptGetHygiene, "FROM debian\nRUN if true; then :; fi && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].fix.is_none());
+    }
+
+    #[test]
+    fn install_update_flag_counts_as_update() {
+        for src in [
+            "FROM debian:trixie\nRUN apt-get install --update -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian:trixie\nRUN apt install --update -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n",
+        ] {
+            let f = run(&AptGetHygiene, src, None);
+            assert!(f.is_empty(), "fired on:\n{src}\n{f:#?}");
+        }
     }
 
     #[test]

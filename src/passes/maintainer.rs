@@ -26,8 +26,9 @@ LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"
 ```
 
 ## Fix safety
-Safe: the `Author` field of the image config is no longer set, but the
-information is kept in a label."#
+Unsafe: `MAINTAINER` sets the `Author` field of the image config
+(`docker inspect --format '{{.Author}}'`); the label keeps the information but
+the field is then empty, and tools that read it see no author."#
     };
 }
 
@@ -73,9 +74,9 @@ impl Pass for Maintainer {
                 Finding {
                     code: "DOP024",
                     name: "maintainer",
-                    message: "MAINTAINER is deprecated; the OCI label org.opencontainers.image.authors keeps the information".into(),
+                    message: "MAINTAINER is deprecated; the OCI label org.opencontainers.image.authors keeps the information (unsafe: the image's Author field is then empty)".into(),
                     span,
-                    fix: Some(Fix::safe(vec![Edit::replace(
+                    fix: Some(Fix::unsafe_(vec![Edit::replace(
                         span,
                         format!("{keyword} org.opencontainers.image.authors={quoted}"),
                     )])),

@@ -60,6 +60,11 @@ pub fn check(
     findings
 }
 
+/// Flags that make a package-manager command deliberately offline: adding
+/// `--no-cache` to `apk add --no-network` would make it fetch the remote
+/// indexes, so such commands are left alone.
+const OFFLINE_FLAGS: &[&str] = &["--no-network"];
+
 /// Program names a rule command's first word stands for.
 fn rule_programs<'a>(profile: &'a Profile, first: &'a str) -> Vec<&'a str> {
     if first == "{program}" {
@@ -96,6 +101,8 @@ fn check_rule(
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.matches(&programs, &sub).map(|last| (i, c, last)))
+        // An offline step (`apk add --no-network`) must not be made to fetch.
+        .filter(|(_, c, _)| !OFFLINE_FLAGS.iter().any(|f| c.has_flag(f, &[])))
         .collect();
     if matching.is_empty() {
         return;
@@ -160,20 +167,7 @@ fn check_rule(
                 if done {
                     continue;
                 }
-                // `x && install` or `x; install` or a first command: inserting
-                // `update && ` in front keeps the meaning. After `||` or `|`, or
-                // inside a compound command, it would not: report only.
-                let prev = i.checked_sub(1).map(|p| &script.commands[p]);
-                let insertable = cmd.depth == 0
-                    && !cmd.in_pipeline
-                    && match prev {
-                        None => true,
-                        Some(p) => matches!(
-                            p.separator_after,
-                            Some(Separator::And) | Some(Separator::Seq)
-                        ),
-                    };
-                let edits = insertable.then(|| {
+                let edits = before_separator(ctx.file, script, text, i).map(|sep| {
                     // Assignments and wrappers apply to the inserted command too;
                     // redirections stay with the original one.
                     let prefix = cmd.text_before_program(text);
@@ -184,7 +178,7 @@ fn check_rule(
                         before.to_string()
                     };
                     let at = run_text.start(cmd.range.start);
-                    vec![Edit::insert(at, format!("{prefix}{filled} && "))]
+                    vec![Edit::insert(at, format!("{prefix}{filled}{sep}"))]
                 });
                 findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
             }
@@ -286,6 +280,58 @@ fn finding(
             fix.safety = rule.safety.into();
             fix
         }),
+    }
+}
+
+/// What to write between a command inserted in front of command `i` and that
+/// command, or `None` when an insertion would change what the script does.
+///
+/// The insertion must start a new and-or list where command `i` did, or join
+/// its `&&` chain: so `i` is at the top level, not in a pipeline, and follows
+/// nothing, `;`/a newline, or `&&` (after `||`, `|` or a compound command it
+/// would not). The separator is the one the script already uses there: `; ` (or
+/// a newline in a newline-separated script) after `;`, ` && ` after `&&`. Under
+/// errexit (`set -e` earlier in the script, or a SHELL with `-e`) a failure of
+/// any command of an `a && b` list but the last is ignored, so a failed
+/// `update && install` would silently skip the install: there the inserted
+/// command gets its own list (`update; install`), and after `&&` there is no
+/// safe place for it.
+fn before_separator(file: &Dockerfile, script: &Script, text: &str, i: usize) -> Option<String> {
+    let cmd = &script.commands[i];
+    if cmd.depth != 0 || cmd.in_pipeline {
+        return None;
+    }
+    let errexit = shell::shell_errexit(file)
+        || script.commands[..i]
+            .iter()
+            .any(|c| c.depth == 0 && c.enables_errexit());
+    // A newline-separated script (a heredoc): one command per line, in the
+    // indentation and line ending of the command's line.
+    let own_line = |gap: &str| {
+        let line_start = text[..cmd.range.start].rfind('\n').map_or(0, |p| p + 1);
+        let indent = &text[line_start..cmd.range.start];
+        let eol = if gap.contains("\r\n") { "\r\n" } else { "\n" };
+        format!("{eol}{indent}")
+    };
+    let Some(prev) = i.checked_sub(1).map(|p| &script.commands[p]) else {
+        // The first command: follow the separator after it.
+        let next = script.commands.get(i + 1).filter(|n| n.depth == 0);
+        let after = next.and_then(|n| text.get(cmd.range.end..n.range.start));
+        return Some(match (cmd.separator_after, after) {
+            (Some(Separator::Seq), Some(gap)) if gap.trim().is_empty() => own_line(gap),
+            (Some(Separator::Seq), Some(gap)) if gap.trim() == ";" => "; ".to_string(),
+            _ if errexit => "; ".to_string(),
+            _ => " && ".to_string(),
+        });
+    };
+    // The text between the two commands is the separator itself: anything else
+    // (`fi`, `done`, `}`...) means the previous command is nested.
+    let gap = text.get(prev.range.end..cmd.range.start)?;
+    match (gap.trim(), prev.separator_after) {
+        ("&&", Some(Separator::And)) => (!errexit).then(|| " && ".to_string()),
+        (";", Some(Separator::Seq)) => Some("; ".to_string()),
+        ("", Some(Separator::Seq)) if gap.contains('\n') => Some(own_line(gap)),
+        _ => None,
     }
 }
 
