@@ -30,6 +30,7 @@
 
 use crate::fix::Finding;
 use crate::fix::{Edit, Fix};
+use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::shell::{self, Separator};
 use crate::syntax::Span;
@@ -69,7 +70,9 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
         return findings;
     }
     let cache_dirs = ["/var/cache/apk".to_string(), "/etc/apk/cache".to_string()];
+    let scope = Scope::of(file);
     for (idx, inst) in file.instructions.iter().enumerate() {
+        let first = findings.len();
         let Some((run_text, script)) = ctx.run_shell(idx) else {
             continue;
         };
@@ -115,6 +118,7 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
                 fix: Some(Fix::safe(vec![Edit::delete(span)])),
             });
         }
+        package_hygiene::out_of_scope(&scope, idx, &mut findings[first..]);
     }
     findings
 }

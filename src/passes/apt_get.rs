@@ -16,7 +16,10 @@
 //! removing them in a later RUN does not shrink the image.
 //!
 //! Skipped when a `RUN --mount=type=cache` targets `/var/lib/apt` (or the lists):
-//! the cache is then intentional and not stored in the layer.
+//! the cache is then intentional and not stored in the layer. The list cleanup is
+//! not asked for in a stage whose layers do not ship (only copied from), and
+//! fixes apply only to stages the final image needs (stage references with ARGs,
+//! such as `COPY --from=build_${TARGETARCH}`, are resolved).
 //!
 //! ## Example
 //! ```dockerfile
@@ -208,6 +211,19 @@ mod tests {
         }
         let src = "FROM debian\nRUN <<EOF\n#!/bin/bash\napt-get install -y --no-install-recommends git\nEOF\n";
         assert_eq!(run(&AptGetHygiene, src, None).len(), 2);
+    }
+
+    #[test]
+    fn stages_the_target_does_not_need_get_no_fix() {
+        let src = "FROM debian AS dev\nRUN apt-get update && apt-get install -y --no-install-recommends gdb && rm -rf /var/lib/apt/lists/*\nRUN apt-get install vim\nFROM debian\nCMD x\n";
+        let f = run(&AptGetHygiene, src, None);
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.fix.is_none()), "{f:#?}");
+        // Stages named with a platform arg are resolved.
+        let src = "FROM debian AS build_amd64\nRUN apt-get install -y --no-install-recommends gcc\nFROM debian AS build_arm64\nRUN apt-get install -y --no-install-recommends gcc\nFROM scratch\nCOPY --from=build_${TARGETARCH} /x /x\n";
+        let f = run(&AptGetHygiene, src, None);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().all(|f| f.fix.is_some()), "{f:#?}");
     }
 
     #[test]

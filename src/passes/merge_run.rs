@@ -49,6 +49,7 @@
 //! marked unsafe, since they change the text more than a join.
 
 use crate::fix::{Edit, Finding, Fix, Safety};
+use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::shell::{self, Script};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Span};
@@ -85,11 +86,12 @@ impl Pass for MergeRun {
             return Vec::new();
         }
         let indent = continuation_indent(file);
+        let scope = Scope::of(file);
         let mut findings = Vec::new();
         for stage in file.stages() {
             // Layers of a build stage that is only copied from never ship:
             // merging them would only coarsen the build cache.
-            if !package_hygiene::stage_ships(file, stage.from_instruction) {
+            if !scope.ships_instruction(stage.from_instruction) {
                 continue;
             }
             let mut group: Vec<Part> = Vec::new();

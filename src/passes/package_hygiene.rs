@@ -9,9 +9,15 @@
 //!   is then intentional and not part of the layer);
 //! - an ENV/ARG (or an inline assignment) names one of `satisfied_by_env`;
 //! - `when_files` are not copied into the image from the build context, or there
-//!   is no build context.
+//!   is no build context;
+//! - a rule about caches (`cache_dirs`) fires in a stage whose layers do not ship
+//!   (a stage only copied from, see `model::scope`).
+//!
+//! Fixes apply only to stages the final image needs (`model::scope`, which
+//! resolves stage references made with ARGs); elsewhere the finding has no fix.
 
 use crate::fix::{Edit, Finding, Fix};
+use crate::model::scope::Scope;
 use crate::passes::PassContext;
 use crate::profiles::{glob_captures, HygieneAction, HygieneRule, Profile};
 use crate::shell::{self, Script, Separator, SimpleCommand};
@@ -32,6 +38,7 @@ pub fn check(
         .iter()
         .filter_map(|n| ctx.profiles.get(n))
         .collect();
+    let scope = Scope::of(file);
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
         let Some((run_text, script)) = ctx.run_shell(idx) else {
@@ -40,10 +47,12 @@ pub fn check(
         if !script.parse_ok {
             continue;
         }
+        let first = findings.len();
         for profile in &profiles {
             for rule in &profile.hygiene {
                 check_rule(
                     ctx,
+                    &scope,
                     idx,
                     inst,
                     run_text,
@@ -56,8 +65,23 @@ pub fn check(
                 );
             }
         }
+        out_of_scope(&scope, idx, &mut findings[first..]);
     }
     findings
+}
+
+/// Fixes apply only to stages the final image needs: in another stage (one
+/// built only with `--target`, or not at all) the findings stay, without fix.
+pub fn out_of_scope(scope: &Scope, inst_idx: usize, findings: &mut [Finding]) {
+    if scope.uses_instruction(inst_idx) {
+        return;
+    }
+    for f in findings {
+        if f.fix.take().is_some() {
+            f.message
+                .push_str(" (no fix: this stage is not needed for the final image)");
+        }
+    }
 }
 
 /// Flags that make a package-manager command deliberately offline: adding
@@ -77,6 +101,7 @@ fn rule_programs<'a>(profile: &'a Profile, first: &'a str) -> Vec<&'a str> {
 #[allow(clippy::too_many_arguments)]
 fn check_rule(
     ctx: &PassContext,
+    scope: &Scope,
     inst_idx: usize,
     inst: &Instruction,
     run_text: shell::RunText,
@@ -112,7 +137,7 @@ fn check_rule(
     }
     // Caches in a stage whose layers never ship (a build stage only copied from)
     // cost nothing in the final image.
-    if !rule.cache_dirs.is_empty() && !stage_ships(ctx.file, inst_idx) {
+    if !rule.cache_dirs.is_empty() && !scope.ships_instruction(inst_idx) {
         return;
     }
     if !rule.satisfied_by_env.is_empty()
@@ -333,38 +358,6 @@ fn before_separator(file: &Dockerfile, script: &Script, text: &str, i: usize) ->
         ("", Some(Separator::Seq)) if gap.contains('\n') => Some(own_line(gap)),
         _ => None,
     }
-}
-
-/// True if the stage holding instruction `inst_idx` ends up in the final image:
-/// it is the last stage, or a stage that ships is built `FROM` it. Stages only
-/// used by `COPY --from` (or not at all) do not ship.
-pub fn stage_ships(file: &Dockerfile, inst_idx: usize) -> bool {
-    let stages = file.stages();
-    let Some(current) = stages
-        .iter()
-        .position(|s| s.instructions.contains(&inst_idx))
-    else {
-        return true;
-    };
-    let Some(last) = stages.len().checked_sub(1) else {
-        return true;
-    };
-    // Walk from the last stage down its FROM chain.
-    let mut shipping = vec![last];
-    let mut at = last;
-    while let Some(parent) = stages[..at].iter().rposition(|s| {
-        s.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&stages[at].base))
-    }) {
-        shipping.push(parent);
-        at = parent;
-    }
-    // A stage whose name is computed (`FROM ${BASE}`) might be anything: ship.
-    if stages.iter().any(|s| s.base.contains('$')) {
-        return true;
-    }
-    shipping.contains(&current)
 }
 
 /// True if a command after `index` mentions one of `needles` (a cleanup already
