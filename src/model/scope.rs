@@ -37,6 +37,8 @@ pub struct Scope {
     pub ships: Vec<bool>,
     /// The FROM instruction of each stage.
     starts: Vec<usize>,
+    /// The earlier stages each stage may be built `FROM`.
+    bases: Vec<Vec<usize>>,
 }
 
 impl Scope {
@@ -75,9 +77,10 @@ impl Scope {
             }
         }
         Scope {
-            used: reach(&all_edges),
-            ships: reach(&from_edges),
+            used: reach(&all_edges, n.checked_sub(1)),
+            ships: reach(&from_edges, n.checked_sub(1)),
             starts: stages.iter().map(|s| s.from_instruction).collect(),
+            bases: from_edges,
         }
     }
 
@@ -92,16 +95,22 @@ impl Scope {
         self.stage_of(inst).is_none_or(|s| self.used[s])
     }
 
+    /// True if stage `stage` is, or may be, on the `FROM` chain of stage `of`
+    /// (a stage is on its own chain): `of` starts from its filesystem.
+    pub fn on_from_chain(&self, stage: usize, of: usize) -> bool {
+        of < self.bases.len() && reach(&self.bases, Some(of)).get(stage) == Some(&true)
+    }
+
     /// The stage holding instruction `inst`.
     pub fn stage_of(&self, inst: usize) -> Option<usize> {
         self.starts.iter().rposition(|&s| s <= inst)
     }
 }
 
-/// Stages reachable from the last one along `edges`.
-fn reach(edges: &[Vec<usize>]) -> Vec<bool> {
+/// Stages reachable from `start` along `edges`.
+fn reach(edges: &[Vec<usize>], start: Option<usize>) -> Vec<bool> {
     let mut seen = vec![false; edges.len()];
-    let mut todo: Vec<usize> = edges.len().checked_sub(1).into_iter().collect();
+    let mut todo: Vec<usize> = start.into_iter().collect();
     while let Some(i) = todo.pop() {
         if !std::mem::replace(&mut seen[i], true) {
             todo.extend(edges[i].iter().copied());

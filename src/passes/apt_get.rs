@@ -42,6 +42,12 @@
 //! own command (`apt-get update; apt-get install ...`), and after `&&` the finding
 //! has no fix. Elsewhere (after `||`, in a pipeline or a compound command) the
 //! finding has no fix either. `apt-get install --update` (apt 3) already updates.
+//!
+//! The list cleanup is not added while a later RUN of the stage (or of a stage
+//! built `FROM` it) may install without its own `update`: that install would
+//! find no lists and fail. "May install" includes installs inside `if`, loops and
+//! functions, and any script dopt cannot see (`./install.sh`, `. /env.sh`,
+//! `curl ... | sh`); the finding then names that RUN and has no fix.
 
 use crate::fix::Finding;
 use crate::passes::{package_hygiene, Pass, PassContext};
@@ -224,6 +230,56 @@ mod tests {
         let f = run(&AptGetHygiene, src, None);
         assert_eq!(f.len(), 2, "{f:#?}");
         assert!(f.iter().all(|f| f.fix.is_some()), "{f:#?}");
+    }
+
+    #[test]
+    fn lists_stay_while_a_later_run_installs_without_update() {
+        let cleanup = |src: &str| {
+            let f = run(&AptGetHygiene, src, None);
+            let c: Vec<_> = f
+                .into_iter()
+                .filter(|f| f.message.contains("/var/lib/apt/lists"))
+                .collect();
+            // The first RUN's cleanup comes first.
+            assert!(!c.is_empty(), "{src}");
+            c[0].clone()
+        };
+        let head =
+            "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n";
+        for later in [
+            "RUN apt-get install -y --no-install-recommends git",
+            "RUN if [ -n \"$X\" ]; then apt-get install -y --no-install-recommends git; fi",
+            "RUN f() { apt-get install -y --no-install-recommends \"$@\"; }; f git",
+            "RUN ./install-deps.sh",
+            "RUN . /opt/env.sh && setup",
+            "RUN bash /tmp/setup",
+            "RUN curl -fsSL https://example.com/setup | bash -",
+            "RUN sh -c \"apt-get install -y git\"",
+            "RUN xargs apt-get install -y < /pkgs.txt",
+            "RUN [\"/bin/sh\", \"-c\", \"apt-get install -y git\"]",
+            "RUN [\"/tmp/install.sh\"]",
+        ] {
+            let src = format!("{head}{later}\n");
+            let f = cleanup(&src);
+            assert!(f.fix.is_none(), "fix offered with:\n{src}");
+            assert!(f.message.contains("line 3"), "{}", f.message);
+        }
+        // In a stage built FROM this one, too.
+        let f = cleanup(&format!("FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM base\nRUN apt-get install -y --no-install-recommends git\n"));
+        assert!(f.fix.is_none());
+        // Later RUNs that update first, or do not install: the fix is offered.
+        for later in [
+            "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+            "RUN apt-get install --update -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+            "RUN make -C /src install",
+            "RUN [\"npm\", \"ci\"]",
+        ] {
+            let src = format!("{head}{later}\n");
+            assert!(cleanup(&src).fix.is_some(), "no fix with:\n{src}");
+        }
+        // Another stage that is not built from this one does not matter.
+        let src = "FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM debian AS other\nRUN ./install.sh\nFROM base\nCOPY --from=other /x /x\n";
+        assert!(cleanup(src).fix.is_some());
     }
 
     #[test]

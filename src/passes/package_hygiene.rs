@@ -233,11 +233,19 @@ fn check_rule(
                     )
             });
             let appendable = flat && !script.has_background && script.trailing.is_empty();
-            let edits = appendable.then(|| {
+            // Removing the package index breaks a later install that relies on it.
+            let needed_by = index_needed_later(ctx, scope, inst_idx, profile, rule);
+            let edits = (appendable && needed_by.is_none()).then(|| {
                 let at = run_text.end(script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
             });
-            findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
+            let mut f = finding(code, name, rule, cmd, span_of(cmd), edits);
+            if let Some(line) = needed_by {
+                f.message.push_str(&format!(
+                    " (no fix: the RUN at line {line} may install without updating the index first, and needs the lists)"
+                ));
+            }
+            findings.push(f);
         }
         HygieneAction::Replace(with) => {
             let with_words: Vec<&str> = with.split_whitespace().collect();
@@ -358,6 +366,144 @@ fn before_separator(file: &Dockerfile, script: &Script, text: &str, i: usize) ->
         ("", Some(Separator::Seq)) if gap.contains('\n') => Some(own_line(gap)),
         _ => None,
     }
+}
+
+/// For a cleanup rule that removes the package index of a profile whose installs
+/// need an index update first (apt: `rm -rf /var/lib/apt/lists/*`): the line of
+/// a later RUN, in this stage or a stage built `FROM` it, that may install
+/// without updating first, and so relies on the lists this RUN would remove.
+///
+/// "May install" covers installs inside `if`, loops and functions, and whatever
+/// runs a script dopt cannot see (`./install.sh`, `. /env.sh`, `bash x`,
+/// `curl ... | sh`, `sh -c "..."` naming the tool, `xargs apt-get`...), exec-form
+/// RUNs and heredocs in another language that name the tool, and RUNs whose shell
+/// text does not parse.
+fn index_needed_later(
+    ctx: &PassContext,
+    scope: &Scope,
+    inst_idx: usize,
+    profile: &Profile,
+    rule: &HygieneRule,
+) -> Option<usize> {
+    if !rule
+        .cleanup_matches
+        .iter()
+        .any(|m| m.contains("/var/lib/apt/lists") || m.contains("dist-clean"))
+    {
+        return None;
+    }
+    // The profile's install command and the command it needs before it.
+    let (install, before) = profile.hygiene.iter().find_map(|r| match r.action() {
+        Some(HygieneAction::Before(b)) => Some((r.command.as_str(), (b, &r.flag_aliases))),
+        _ => None,
+    })?;
+    let (programs, sub) = rule_words(profile, install);
+    let (bprograms, bsub) = rule_words(profile, before.0);
+    let file = ctx.file;
+    let stage = scope.stage_of(inst_idx)?;
+    for idx in inst_idx + 1..file.instructions.len() {
+        let inst = &file.instructions[idx];
+        if !matches!(inst.kind, InstructionKind::Run(_)) {
+            continue;
+        }
+        if !scope
+            .stage_of(idx)
+            .is_some_and(|s| scope.on_from_chain(stage, s))
+        {
+            continue;
+        }
+        let may_install = match ctx.run_shell(idx) {
+            Some((_, script)) if script.parse_ok => {
+                script_may_install(script, &programs, &sub, &bprograms, &bsub, before.1)
+            }
+            // Exec form, another interpreter, or unparsable shell: look at the text.
+            _ => {
+                let text = inst.span.text(&file.source);
+                programs.iter().any(|p| text.contains(p)) || runs_unseen_script_text(text)
+            }
+        };
+        if may_install {
+            return Some(inst.start_line);
+        }
+    }
+    None
+}
+
+/// The programs and subcommand words of a rule command (`{program} install`).
+fn rule_words<'a>(profile: &'a Profile, command: &'a str) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    (rule_programs(profile, first), words.collect())
+}
+
+/// Shells that run a script file given as operand.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+
+/// True if the script may install with `programs sub` before any `bprograms
+/// bsub` (the index update) ran in it.
+fn script_may_install(
+    script: &Script,
+    programs: &[&str],
+    sub: &[&str],
+    bprograms: &[&str],
+    bsub: &[&str],
+    update_flags: &[String],
+) -> bool {
+    for c in &script.commands {
+        if c.matches(bprograms, bsub).is_some() {
+            // Whatever follows runs with a fresh index.
+            return false;
+        }
+        if c.matches(programs, sub).is_some() {
+            let updates = update_flags
+                .split_first()
+                .is_some_and(|(f, rest)| c.has_flag(f, rest));
+            if !updates {
+                return true;
+            }
+            continue;
+        }
+        let argv = c.effective_strings();
+        let Some(program) = argv.first() else {
+            continue;
+        };
+        let raw = c.effective_argv()[0].unquoted();
+        let names_tool = |s: &str| programs.iter().any(|p| s.contains(p));
+        let unseen = match program.as_str() {
+            "." | "source" => true,
+            p if SHELLS.contains(&p) => match argv.iter().position(|a| a == "-c") {
+                Some(k) => argv.get(k + 1).is_some_and(|s| names_tool(s)),
+                // A script file, or a script read from a pipe (`curl ... | sh`).
+                None => argv.iter().skip(1).any(|a| !a.starts_with('-')) || c.in_pipeline,
+            },
+            "eval" => argv.iter().skip(1).any(|s| names_tool(s)),
+            _ => runs_unseen_script_word(&raw),
+        };
+        // `xargs apt-get install`, `find ... -exec apt-get ...`.
+        let passes_tool = argv.iter().skip(1).any(|a| programs.contains(&a.as_str()));
+        if unseen || passes_tool {
+            return true;
+        }
+    }
+    false
+}
+
+/// A program word that names a script of the image or the context rather than a
+/// system tool: a relative path, a `.sh` file, or a path outside the system
+/// binary folders.
+fn runs_unseen_script_word(word: &str) -> bool {
+    word.ends_with(".sh")
+        || (word.contains('/')
+            && !["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"]
+                .iter()
+                .any(|d| word.starts_with(d)))
+}
+
+/// Text-only version of [`runs_unseen_script_word`] for RUNs that cannot be
+/// analysed.
+fn runs_unseen_script_text(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',' || c == '[')
+        .any(|w| runs_unseen_script_word(w) && !w.is_empty() && !w.starts_with("--"))
 }
 
 /// True if a command after `index` mentions one of `needles` (a cleanup already
