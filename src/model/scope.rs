@@ -172,6 +172,22 @@ enum Resolved {
 }
 
 fn resolve(text: &str, globals: &[(String, Option<String>)]) -> Resolved {
+    // Modifiers other than `:-`/`-` (`${X:+-debug}`, `${X%.*}`...) are not
+    // expanded here: such a reference may name anything.
+    let mut rest = text;
+    while let Some(open) = rest.find("${") {
+        let inner = &rest[open + 2..];
+        let close = inner.find('}').unwrap_or(inner.len());
+        let body = &inner[..close];
+        let name_end = body
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(body.len());
+        let modifier = &body[name_end..];
+        if !(modifier.is_empty() || modifier.starts_with(":-") || modifier.starts_with('-')) {
+            return Resolved::Unknown;
+        }
+        rest = &inner[close.min(inner.len())..];
+    }
     let lookup = |name: &str| {
         if let Some((_, v)) = globals.iter().rev().find(|(k, _)| k == name) {
             // A platform arg redeclared without default keeps its build value.
@@ -271,6 +287,11 @@ mod tests {
         let s = scope("FROM a AS one\nFROM a AS two\nFROM scratch\nCOPY --from=${X} /x /x\n");
         assert_eq!(s.used, vec![true, true, true]);
         assert_eq!(s.ships, vec![false, false, true]);
+        // `${X:+...}` is not expanded: any stage.
+        let s = scope(
+            "FROM a AS buildkit-linux\nFROM a AS buildkit-linux-debug\nFROM buildkit-$TARGETOS${DEBUG:+-debug}\n",
+        );
+        assert_eq!(s.ships, vec![true, true, true]);
         let s = scope("FROM a\nFROM b\nFROM c\nCOPY --from=0 /x /x\nRUN --mount=type=bind,from=1,target=/y y\n");
         assert_eq!(s.used, vec![true, true, true]);
     }

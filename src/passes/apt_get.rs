@@ -272,6 +272,7 @@ mod tests {
             "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
             "RUN apt-get install --update -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
             "RUN make -C /src install",
+            "RUN sh -c 'echo \"deb https://example.com/ any main\" > /etc/apt/sources.list.d/x.list'",
             "RUN [\"npm\", \"ci\"]",
         ] {
             let src = format!("{head}{later}\n");

@@ -387,6 +387,15 @@ const CLEANUP_SUBCOMMANDS: &[&str] = &[
     "prune",
 ];
 
+/// Cleanup subcommands that take the packages to remove.
+const REMOVE_SUBCOMMANDS: &[&str] = &["purge", "remove", "del", "uninstall"];
+
+/// `word` stands in `text` as a whole word (not inside a longer name).
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || "\"';&|()=`".contains(c))
+        .any(|w| w == word)
+}
+
 /// Why merging `later` into the layer of `earlier` pays, if it does.
 fn pays(ctx: &PassContext, earlier: &Part, later: &Part) -> Option<String> {
     let line = later.inst.start_line;
@@ -410,13 +419,21 @@ fn pays(ctx: &PassContext, earlier: &Part, later: &Part) -> Option<String> {
                 return Vec::new();
             };
             if profile.programs.contains(program) {
-                return argv
-                    .iter()
-                    .skip(1)
-                    .find(|a| !a.starts_with('-'))
-                    .filter(|sub| CLEANUP_SUBCOMMANDS.contains(&sub.as_str()))
-                    .map(|sub| vec![format!("{program} {sub}")])
-                    .unwrap_or_default();
+                let mut operands = argv.iter().skip(1).filter(|a| !a.starts_with('-'));
+                let Some(sub) = operands.next() else {
+                    return Vec::new();
+                };
+                if !CLEANUP_SUBCOMMANDS.contains(&sub.as_str()) {
+                    return Vec::new();
+                }
+                // `apk del .build-deps`, `apt-get purge gcc`: only packages an
+                // earlier RUN installed make the merge pay.
+                if REMOVE_SUBCOMMANDS.contains(&sub.as_str())
+                    && !operands.any(|p| has_word(earlier_text, p))
+                {
+                    return Vec::new();
+                }
+                return vec![format!("{program} {sub}")];
             }
             if program != "rm" {
                 return Vec::new();
@@ -686,6 +703,8 @@ mod tests {
             "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\nRUN useradd -m app\n",
             "FROM debian\nRUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n",
             "FROM x\nRUN mkdir -p /app\nRUN chmod +x /entrypoint.sh\n",
+            // `apk del` of a group the later RUN installed itself.
+            "FROM alpine\nRUN apk add --no-cache python3\nRUN apk add --no-cache --virtual .build-deps gcc && pip install x && apk del .build-deps\n",
         ] {
             assert!(run_pass(src).is_empty(), "merged:\n{src}");
         }

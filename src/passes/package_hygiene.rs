@@ -419,7 +419,7 @@ fn index_needed_later(
             // Exec form, another interpreter, or unparsable shell: look at the text.
             _ => {
                 let text = inst.span.text(&file.source);
-                programs.iter().any(|p| text.contains(p)) || runs_unseen_script_text(text)
+                names_program(text, &programs) || runs_unseen_script_text(text)
             }
         };
         if may_install {
@@ -434,6 +434,13 @@ fn rule_words<'a>(profile: &'a Profile, command: &'a str) -> (Vec<&'a str>, Vec<
     let mut words = command.split_whitespace();
     let first = words.next().unwrap_or_default();
     (rule_programs(profile, first), words.collect())
+}
+
+/// `text` has one of `programs` as a word (`apt-get`, `/usr/bin/apt-get`), not
+/// merely inside a path such as `/etc/apt/sources.list`.
+fn names_program(text: &str, programs: &[&str]) -> bool {
+    text.split(|c: char| c.is_whitespace() || "\"';&|()`[],".contains(c))
+        .any(|w| programs.contains(&w.rsplit('/').next().unwrap_or(w)))
 }
 
 /// Shells that run a script file given as operand.
@@ -468,7 +475,7 @@ fn script_may_install(
             continue;
         };
         let raw = c.effective_argv()[0].unquoted();
-        let names_tool = |s: &str| programs.iter().any(|p| s.contains(p));
+        let names_tool = |s: &str| names_program(s, programs);
         let unseen = match program.as_str() {
             "." | "source" => true,
             p if SHELLS.contains(&p) => match argv.iter().position(|a| a == "-c") {
