@@ -136,16 +136,14 @@ fn updates_chained_under_set_e(text: &str) -> usize {
         .filter(|i| i.name() == "run")
         .map(|i| i.logical.text.as_str())
         .filter(|t| {
-            t.split(|c: char| c == ';' || c == '&' || c == '|' || c == '\n')
-                .map(str::trim)
-                .any(|c| {
-                    let mut w = c.split_whitespace();
-                    w.next() == Some("set")
-                        && w.any(|f| {
-                            (f.starts_with('-') && !f.starts_with("--") && f.contains('e'))
-                                || f == "errexit"
-                        })
-                })
+            t.split([';', '&', '|', '\n']).map(str::trim).any(|c| {
+                let mut w = c.split_whitespace();
+                w.next() == Some("set")
+                    && w.any(|f| {
+                        (f.starts_with('-') && !f.starts_with("--") && f.contains('e'))
+                            || f == "errexit"
+                    })
+            })
         })
         .map(|t| t.matches("apt-get update &&").count() + t.matches("apt update &&").count())
         .sum()

@@ -120,7 +120,7 @@ fn reach(edges: &[Vec<usize>], start: Option<usize>) -> Vec<bool> {
 }
 
 /// `--from=` of COPY/ADD and `from=` of RUN `--mount` in a stage.
-fn stage_references(file: &Dockerfile, stage: &Stage) -> Vec<String> {
+pub fn stage_references(file: &Dockerfile, stage: &Stage) -> Vec<String> {
     let mut refs = Vec::new();
     for inst in &file.instructions[stage.instructions.clone()] {
         if matches!(

@@ -265,7 +265,7 @@ mod tests {
             assert!(f.message.contains("line 3"), "{}", f.message);
         }
         // In a stage built FROM this one, too.
-        let f = cleanup(&format!("FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM base\nRUN apt-get install -y --no-install-recommends git\n"));
+        let f = cleanup("FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM base\nRUN apt-get install -y --no-install-recommends git\n");
         assert!(f.fix.is_none());
         // Later RUNs that update first, or do not install: the fix is offered.
         for later in [

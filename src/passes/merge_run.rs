@@ -401,10 +401,10 @@ fn pays(ctx: &PassContext, earlier: &Part, later: &Part) -> Option<String> {
     let line = later.inst.start_line;
     let earlier_text = &earlier.inst.logical.text;
     let uses = |part: &Part, programs: &[String]| {
-        part.script.commands.iter().any(|c| {
-            c.program()
-                .is_some_and(|p| programs.iter().any(|q| *q == p))
-        })
+        part.script
+            .commands
+            .iter()
+            .any(|c| c.program().is_some_and(|p| programs.contains(&p)))
     };
     for profile in ctx.profiles.iter() {
         if profile.programs.is_empty() || !uses(earlier, &profile.programs) {
