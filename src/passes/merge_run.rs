@@ -461,38 +461,27 @@ fn pays(ctx: &PassContext, earlier: &Part, later: &Part) -> Option<String> {
         // index of the same layer, and the lists can be removed there.
         let updates = profile.hygiene.iter().find_map(|r| match r.action() {
             Some(crate::profiles::HygieneAction::Before(b)) => {
-                Some((r.command.clone(), b.to_string()))
+                Some((r.command.as_str(), b, &r.flag_aliases))
             }
             _ => None,
         });
-        if let Some((install, update)) = updates {
-            let words = |cmd: &str| -> (Vec<String>, Vec<String>) {
-                let mut w = cmd.split_whitespace().map(str::to_string);
-                let first = w.next().unwrap_or_default();
-                let programs = if first == "{program}" {
-                    profile.programs.clone()
-                } else {
-                    vec![first]
-                };
-                (programs, w.collect())
-            };
-            let (ip, is) = words(&install);
-            let (up, us) = words(&update);
-            let updated = earlier
-                .script
-                .commands
-                .iter()
-                .any(|c| c.matches(&as_refs(&up), &as_refs(&us)).is_some());
-            let installs = later
-                .script
-                .commands
-                .iter()
-                .any(|c| c.matches(&as_refs(&ip), &as_refs(&is)).is_some())
-                && !later
-                    .script
+        if let Some((install, update, update_flags)) = updates {
+            let (ip, is) = package_hygiene::rule_words(profile, install);
+            let (up, us) = package_hygiene::rule_words(profile, update);
+            let updates = |part: &Part| {
+                part.script
                     .commands
                     .iter()
-                    .any(|c| c.matches(&as_refs(&up), &as_refs(&us)).is_some());
+                    .any(|c| c.matches(&up, &us).is_some())
+            };
+            // `apt-get install --update` updates by itself.
+            let installs = later.script.commands.iter().any(|c| {
+                c.matches(&ip, &is).is_some()
+                    && !update_flags
+                        .split_first()
+                        .is_some_and(|(f, rest)| c.has_flag(f, rest))
+            }) && !updates(later);
+            let updated = updates(earlier);
             if updated && installs {
                 return Some(format!(
                     "the install (line {line}) then uses the package index updated in the same layer, which can be removed there"
@@ -545,10 +534,6 @@ fn rm_operands(argv: &[String]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn as_refs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// `path` is `dir` or inside it.
@@ -696,6 +681,10 @@ mod tests {
         // The install uses the index updated in the same layer.
         let f = run_pass("FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n");
         assert_eq!(f.len(), 1);
+        assert!(run_pass(
+            "FROM debian:trixie\nRUN apt-get update\nRUN apt-get install --update -y curl\n"
+        )
+        .is_empty());
         assert!(f[0].message.contains("package index"), "{}", f[0].message);
         // Unrelated steps stay apart: user creation after an apt layer, two
         // self-contained apt layers, commands without a cleanup.

@@ -430,7 +430,10 @@ fn index_needed_later(
 }
 
 /// The programs and subcommand words of a rule command (`{program} install`).
-fn rule_words<'a>(profile: &'a Profile, command: &'a str) -> (Vec<&'a str>, Vec<&'a str>) {
+pub(crate) fn rule_words<'a>(
+    profile: &'a Profile,
+    command: &'a str,
+) -> (Vec<&'a str>, Vec<&'a str>) {
     let mut words = command.split_whitespace();
     let first = words.next().unwrap_or_default();
     (rule_programs(profile, first), words.collect())
