@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::syntax::{self, InstructionKind};
+use crate::syntax;
 
 /// The Dockerfile text without the stages that `target` (the last stage when
 /// `None`) does not depend on, if any such stage contains a heredoc. `None` when
@@ -41,32 +41,13 @@ pub(crate) fn without_unneeded_heredoc_stages(text: &str, target: Option<&str>) 
         if let Some(j) = index_of(&stage.base).filter(|&j| j < i) {
             deps[i].insert(j);
         }
-        for inst in &dockerfile.instructions[stage.instructions.clone()] {
-            let mut refs = Vec::new();
-            if matches!(
-                inst.kind,
-                InstructionKind::Copy(_) | InstructionKind::Add(_)
-            ) {
-                if let Some(value) = inst.flag("from").and_then(|f| f.value.clone()) {
-                    refs.push(value);
-                }
+        for reference in crate::model::scope::stage_references(&dockerfile, stage) {
+            let reference = reference.trim_matches(['"', '\'']);
+            if reference.chars().all(|c| c.is_ascii_digit()) {
+                return None;
             }
-            for flag in inst.flags.iter().filter(|f| f.name == "mount") {
-                let value = flag.value.as_deref().unwrap_or("");
-                for part in value.split(',') {
-                    if let Some(from) = part.trim().strip_prefix("from=") {
-                        refs.push(from.to_string());
-                    }
-                }
-            }
-            for reference in refs {
-                let reference = reference.trim_matches(['"', '\'']);
-                if reference.chars().all(|c| c.is_ascii_digit()) {
-                    return None;
-                }
-                if let Some(j) = index_of(reference) {
-                    deps[i].insert(j);
-                }
+            if let Some(j) = index_of(reference) {
+                deps[i].insert(j);
             }
         }
     }

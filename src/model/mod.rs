@@ -10,6 +10,7 @@
 
 pub mod commands;
 pub mod image;
+pub mod scope;
 #[cfg(test)]
 pub mod testing;
 pub mod text;

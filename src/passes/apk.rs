@@ -3,7 +3,9 @@
 //! ## What it does
 //! Checks that every `apk add` in a shell-form RUN uses `--no-cache`, unless the
 //! same RUN removes `/var/cache/apk` afterwards or a `RUN --mount=type=cache`
-//! targets the apk cache. Then removes an `apk update` whose only purpose was
+//! targets the apk cache. `apk add --no-network` is an intentionally offline
+//! step (it installs from the cache or local files): it is left alone, since
+//! `--no-cache` would make it fetch the remote indexes. Then removes an `apk update` whose only purpose was
 //! those installs: every later `apk` command of the RUN is an
 //! `apk add --no-cache`.
 //!
@@ -28,6 +30,7 @@
 
 use crate::fix::Finding;
 use crate::fix::{Edit, Fix};
+use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::shell::{self, Separator};
 use crate::syntax::Span;
@@ -67,7 +70,9 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
         return findings;
     }
     let cache_dirs = ["/var/cache/apk".to_string(), "/etc/apk/cache".to_string()];
+    let scope = Scope::of(file);
     for (idx, inst) in file.instructions.iter().enumerate() {
+        let first = findings.len();
         let Some((run_text, script)) = ctx.run_shell(idx) else {
             continue;
         };
@@ -113,6 +118,7 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
                 fix: Some(Fix::safe(vec![Edit::delete(span)])),
             });
         }
+        package_hygiene::out_of_scope(&scope, idx, &mut findings[first..]);
     }
     findings
 }
@@ -190,6 +196,9 @@ mod tests {
             "FROM alpine\nRUN apk add curl && rm -rf /var/cache/apk/*\n",
             "FROM alpine\nRUN --mount=type=cache,target=/var/cache/apk apk add curl\n",
             "FROM alpine\nRUN apk del curl\n",
+            // Offline on purpose: `--no-cache` would make it fetch the indexes.
+            "FROM alpine\nRUN apk add --no-network /tmp/pkgs/*.apk\n",
+            "FROM alpine\nRUN apk update && apk add --no-network --allow-untrusted curl\n",
         ] {
             assert!(run(&ApkHygiene, src, None).is_empty(), "fired on:\n{src}");
         }

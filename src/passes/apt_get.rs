@@ -16,7 +16,10 @@
 //! removing them in a later RUN does not shrink the image.
 //!
 //! Skipped when a `RUN --mount=type=cache` targets `/var/lib/apt` (or the lists):
-//! the cache is then intentional and not stored in the layer.
+//! the cache is then intentional and not stored in the layer. The list cleanup is
+//! not asked for in a stage whose layers do not ship (only copied from), and
+//! fixes apply only to stages the final image needs (stage references with ARGs,
+//! such as `COPY --from=build_${TARGETARCH}`, are resolved).
 //!
 //! ## Example
 //! ```dockerfile
@@ -32,7 +35,19 @@
 //! `--no-install-recommends` is unsafe: the software may rely on a recommended
 //! package (e.g. `ca-certificates` for `curl` to reach HTTPS hosts).
 //! `update` is only inserted where it keeps the meaning (first command, or after
-//! `&&`/`;` at the top level); elsewhere the finding has no fix.
+//! `&&`/`;`/a newline at the top level), with the separator the script already
+//! uses there. Under errexit (`set -e`, or a SHELL with `-e`) a failure in any
+//! but the last command of an `a && b` list is ignored, so `update && install`
+//! would let a failed update silently skip the install: there the update gets its
+//! own command (`apt-get update; apt-get install ...`), and after `&&` the finding
+//! has no fix. Elsewhere (after `||`, in a pipeline or a compound command) the
+//! finding has no fix either. `apt-get install --update` (apt 3) already updates.
+//!
+//! The list cleanup is not added while a later RUN of the stage (or of a stage
+//! built `FROM` it) may install without its own `update`: that install would
+//! find no lists and fail. "May install" includes installs inside `if`, loops and
+//! functions, and any script dopt cannot see (`./install.sh`, `. /env.sh`,
+//! `curl ... | sh`); the finding then names that RUN and has no fix.
 
 use crate::fix::Finding;
 use crate::passes::{package_hygiene, Pass, PassContext};
@@ -120,6 +135,54 @@ mod tests {
     }
 
     #[test]
+    fn update_uses_the_scripts_separator() {
+        // `;`-separated and `set -e` scripts: the update gets its own command, so
+        // under errexit a failed update stops the build.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN set -eux; apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN set -eux; apt-get update; apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN echo a; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN echo a; apt-get update; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN cd /x && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nRUN cd /x && apt-get update && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // A SHELL with -e: the first command gets `; ` too.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None, false),
+            "FROM debian\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN apt-get update; apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // A newline-separated heredoc script: one more line.
+        assert_eq!(
+            fix(&AptGetHygiene, "FROM debian\nRUN <<EOF\nset -e\n  apt-get install -y --no-install-recommends git\n  rm -rf /var/lib/apt/lists/*\nEOF\n", None, false),
+            "FROM debian\nRUN <<EOF\nset -e\n  apt-get update\n  apt-get install -y --no-install-recommends git\n  rm -rf /var/lib/apt/lists/*\nEOF\n"
+        );
+        // After `&&` under `set -e` there is no place that keeps the failure
+        // fatal: report without a fix.
+        let f = run(&AptGetHygiene, "FROM debian\nRUN set -e; cd /x && apt-get install -y --no-install-recommends x; rm -rf /var/lib/apt/lists/*\n", None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].fix.is_none());
+        // After a compound command: report only.
+        let f = run(&AptGetHygiene, "FROM debian\nRUN if true; then :; fi && apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].fix.is_none());
+    }
+
+    #[test]
+    fn install_update_flag_counts_as_update() {
+        for src in [
+            "FROM debian:trixie\nRUN apt-get install --update -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian:trixie\nRUN apt install --update -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n",
+        ] {
+            let f = run(&AptGetHygiene, src, None);
+            assert!(f.is_empty(), "fired on:\n{src}\n{f:#?}");
+        }
+    }
+
+    #[test]
     fn update_not_inserted_after_or() {
         let f = run(&AptGetHygiene, "FROM debian\nRUN true || apt-get install -y --no-install-recommends x && rm -rf /var/lib/apt/lists/*\n", None);
         assert_eq!(f.len(), 1);
@@ -154,6 +217,70 @@ mod tests {
         }
         let src = "FROM debian\nRUN <<EOF\n#!/bin/bash\napt-get install -y --no-install-recommends git\nEOF\n";
         assert_eq!(run(&AptGetHygiene, src, None).len(), 2);
+    }
+
+    #[test]
+    fn stages_the_target_does_not_need_get_no_fix() {
+        let src = "FROM debian AS dev\nRUN apt-get update && apt-get install -y --no-install-recommends gdb && rm -rf /var/lib/apt/lists/*\nRUN apt-get install vim\nFROM debian\nCMD x\n";
+        let f = run(&AptGetHygiene, src, None);
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.fix.is_none()), "{f:#?}");
+        // Stages named with a platform arg are resolved.
+        let src = "FROM debian AS build_amd64\nRUN apt-get install -y --no-install-recommends gcc\nFROM debian AS build_arm64\nRUN apt-get install -y --no-install-recommends gcc\nFROM scratch\nCOPY --from=build_${TARGETARCH} /x /x\n";
+        let f = run(&AptGetHygiene, src, None);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().all(|f| f.fix.is_some()), "{f:#?}");
+    }
+
+    #[test]
+    fn lists_stay_while_a_later_run_installs_without_update() {
+        let cleanup = |src: &str| {
+            let f = run(&AptGetHygiene, src, None);
+            let c: Vec<_> = f
+                .into_iter()
+                .filter(|f| f.message.contains("/var/lib/apt/lists"))
+                .collect();
+            // The first RUN's cleanup comes first.
+            assert!(!c.is_empty(), "{src}");
+            c[0].clone()
+        };
+        let head =
+            "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n";
+        for later in [
+            "RUN apt-get install -y --no-install-recommends git",
+            "RUN if [ -n \"$X\" ]; then apt-get install -y --no-install-recommends git; fi",
+            "RUN f() { apt-get install -y --no-install-recommends \"$@\"; }; f git",
+            "RUN ./install-deps.sh",
+            "RUN . /opt/env.sh && setup",
+            "RUN bash /tmp/setup",
+            "RUN curl -fsSL https://example.com/setup | bash -",
+            "RUN sh -c \"apt-get install -y git\"",
+            "RUN xargs apt-get install -y < /pkgs.txt",
+            "RUN [\"/bin/sh\", \"-c\", \"apt-get install -y git\"]",
+            "RUN [\"/tmp/install.sh\"]",
+        ] {
+            let src = format!("{head}{later}\n");
+            let f = cleanup(&src);
+            assert!(f.fix.is_none(), "fix offered with:\n{src}");
+            assert!(f.message.contains("line 3"), "{}", f.message);
+        }
+        // In a stage built FROM this one, too.
+        let f = cleanup("FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM base\nRUN apt-get install -y --no-install-recommends git\n");
+        assert!(f.fix.is_none());
+        // Later RUNs that update first, or do not install: the fix is offered.
+        for later in [
+            "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+            "RUN apt-get install --update -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+            "RUN make -C /src install",
+            "RUN sh -c 'echo \"deb https://example.com/ any main\" > /etc/apt/sources.list.d/x.list'",
+            "RUN [\"npm\", \"ci\"]",
+        ] {
+            let src = format!("{head}{later}\n");
+            assert!(cleanup(&src).fix.is_some(), "no fix with:\n{src}");
+        }
+        // Another stage that is not built from this one does not matter.
+        let src = "FROM debian AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM debian AS other\nRUN ./install.sh\nFROM base\nCOPY --from=other /x /x\n";
+        assert!(cleanup(src).fix.is_some());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! DOP024 `maintainer`: the deprecated MAINTAINER instruction.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::passes::{Pass, PassContext};
+use crate::model::scope::Scope;
+use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::syntax::{InstructionKind, Span};
 
 macro_rules! docs {
@@ -26,8 +27,11 @@ LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"
 ```
 
 ## Fix safety
-Safe: the `Author` field of the image config is no longer set, but the
-information is kept in a label."#
+Unsafe: `MAINTAINER` sets the `Author` field of the image config
+(`docker inspect --format '{{.Author}}'`); the label keeps the information but
+the field is then empty, and tools that read it see no author. Only MAINTAINER
+in stages the final image needs gets a fix; the finding is reported in every
+stage."#
     };
 }
 
@@ -52,10 +56,13 @@ impl Pass for Maintainer {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        file.instructions
-            .iter()
-            .filter(|inst| matches!(inst.kind, InstructionKind::Maintainer(_)))
-            .map(|inst| {
+        let scope = Scope::of(file);
+        let mut findings: Vec<Finding> = Vec::new();
+        for (idx, inst) in file.instructions.iter().enumerate() {
+            if !matches!(inst.kind, InstructionKind::Maintainer(_)) {
+                continue;
+            }
+            findings.push({
                 let value = inst.logical.text.trim();
                 // MAINTAINER takes its text literally; LABEL expands `$` and treats
                 // quotes and the escape character, so escape them.
@@ -73,15 +80,18 @@ impl Pass for Maintainer {
                 Finding {
                     code: "DOP024",
                     name: "maintainer",
-                    message: "MAINTAINER is deprecated; the OCI label org.opencontainers.image.authors keeps the information".into(),
+                    message: "MAINTAINER is deprecated; the OCI label org.opencontainers.image.authors keeps the information (unsafe: the image's Author field is then empty)".into(),
                     span,
-                    fix: Some(Fix::safe(vec![Edit::replace(
+                    fix: Some(Fix::unsafe_(vec![Edit::replace(
                         span,
                         format!("{keyword} org.opencontainers.image.authors={quoted}"),
                     )])),
                 }
-            })
-            .collect()
+            });
+            let n = findings.len();
+            package_hygiene::out_of_scope(&scope, idx, &mut findings[n - 1..]);
+        }
+        findings
     }
 }
 

@@ -3,8 +3,22 @@
 //! ## What it does
 //! Merges consecutive shell-form RUN instructions of a stage into one, chained
 //! with ` && \` and a continuation line in the file's own indentation, escape
-//! character and line endings. Comments between the RUNs move above the merged
-//! instruction; blank lines between them go.
+//! character and line endings, where merging pays:
+//! - a later RUN cleans up what an earlier one left (`rm -rf
+//!   /var/lib/apt/lists/*`, `apt-get clean`, `pip cache purge`, `rm` of a file an
+//!   earlier RUN downloaded): the cleanup then lands in the same layer as what it
+//!   cleans, and shrinks the image;
+//! - a later RUN installs with the package index an earlier RUN updated
+//!   (`RUN apt-get update` then `RUN apt-get install`).
+//!
+//! The message says which. Only the RUNs from the first to the last of such a
+//! pair are merged: folding unrelated steps together (user creation into a
+//! multi-minute apt layer) costs build-cache reuse and gains nothing, so those
+//! are not reported. Comments between the RUNs stay where they are, above the
+//! commands they describe, as comment lines of the continuation; blank lines
+//! between them go. A linter pragma (`# hadolint ignore=`, `# dopt ignore=`,
+//! `# tally ignore=`, `# check=skip=`...) belongs to the RUN under it, so a RUN
+//! with one above it is never merged into the RUN before it.
 //!
 //! Only stages whose layers end up in the final image are considered (the last
 //! stage and the stages it is built `FROM`); a build stage that is only copied
@@ -25,15 +39,15 @@
 //!
 //! ## Example
 //! ```dockerfile
-//! RUN apt-get update
-//! # tools for the health check
-//! RUN apt-get install -y curl
+//! RUN apt-get update && apt-get install -y curl
+//! # the lists are not needed at run time
+//! RUN rm -rf /var/lib/apt/lists/*
 //! ```
 //! Use instead:
 //! ```dockerfile
-//! # tools for the health check
-//! RUN apt-get update && \
-//!     apt-get install -y curl
+//! RUN apt-get update && apt-get install -y curl && \
+//! # the lists are not needed at run time
+//!     rm -rf /var/lib/apt/lists/*
 //! ```
 //!
 //! ## Fix safety
@@ -49,6 +63,7 @@
 //! marked unsafe, since they change the text more than a join.
 
 use crate::fix::{Edit, Finding, Fix, Safety};
+use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::shell::{self, Script};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Span};
@@ -86,40 +101,51 @@ impl Pass for MergeRun {
         }
         let indent = continuation_indent(file);
         let mut findings = Vec::new();
-        for stage in file.stages() {
-            // Layers of a build stage that is only copied from never ship:
-            // merging them would only coarsen the build cache.
-            if !package_hygiene::stage_ships(file, stage.from_instruction) {
-                continue;
-            }
-            let mut group: Vec<Part> = Vec::new();
-            for idx in stage.instructions.clone() {
-                match Part::new(ctx, idx) {
-                    // A part that turns on `set -e` must stay last: chained with
-                    // `&&` after it, -e would be ignored for its commands.
-                    Some(part)
-                        if group.last().is_some_and(|prev| {
-                            prev.idx + 1 == idx
-                                && prev.flags == part.flags
-                                && !prev.script.enables_errexit()
-                        }) =>
-                    {
-                        group.push(part)
-                    }
-                    other => {
-                        if group.len() > 1 {
-                            findings.push(merge(file, &group, &indent));
-                        }
-                        group = other.into_iter().collect();
-                    }
-                }
-            }
-            if group.len() > 1 {
-                findings.push(merge(file, &group, &indent));
-            }
+        for group in groups(ctx) {
+            merge_what_pays(ctx, &group, &indent, &mut findings);
         }
         findings
     }
+}
+
+/// Runs of consecutive RUNs of the stages that ship that could be merged
+/// without changing what the build does (see the module docs), longest first.
+fn groups<'a>(ctx: &'a PassContext) -> Vec<Vec<Part<'a>>> {
+    let file = ctx.file;
+    let scope = Scope::of(file);
+    let mut out = Vec::new();
+    for stage in file.stages() {
+        // Layers of a build stage that is only copied from never ship:
+        // merging them would only coarsen the build cache.
+        if !scope.ships_instruction(stage.from_instruction) {
+            continue;
+        }
+        let mut group: Vec<Part> = Vec::new();
+        for idx in stage.instructions.clone() {
+            match Part::new(ctx, idx) {
+                // A part that turns on `set -e` must stay last: chained with
+                // `&&` after it, -e would be ignored for its commands. A linter
+                // pragma above a RUN belongs to that RUN: merging would move
+                // it onto another instruction.
+                Some(part)
+                    if group.last().is_some_and(|prev| {
+                        prev.idx + 1 == idx
+                            && prev.flags == part.flags
+                            && !prev.script.enables_errexit()
+                            && !pragma_between(file, prev.inst, part.inst)
+                    }) =>
+                {
+                    group.push(part)
+                }
+                other => {
+                    out.push(std::mem::replace(&mut group, other.into_iter().collect()));
+                }
+            }
+        }
+        out.push(group);
+    }
+    out.retain(|g| g.len() > 1);
+    out
 }
 
 /// A RUN that may take part in a merge.
@@ -194,7 +220,7 @@ impl<'a> Part<'a> {
 }
 
 /// The finding and fix merging a group of two or more parts.
-fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
+fn merge(file: &Dockerfile, parts: &[Part], indent: &str, reason: &str) -> Finding {
     let n = parts.len();
     let esc = file.escape;
     let wraps: Vec<bool> = (0..n)
@@ -204,7 +230,6 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
         })
         .collect();
     let mut edits = Vec::new();
-    let mut comments = String::new();
     if wraps[0] {
         edits.push(Edit::insert(parts[0].body_start, "("));
     }
@@ -215,7 +240,9 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
             Span::new(cur.body_end, cur.line_end),
             format!("{close} && {esc}"),
         ));
-        // Comment items between the two move above the group; blank lines go.
+        // Comment lines between the two stay where they are, above the commands
+        // they describe, as comment lines of the continuation; blank lines go.
+        let mut comments = String::new();
         for item in &file.items {
             if item.span.start >= cur.inst.span.end
                 && item.span.end <= next.inst.span.start
@@ -236,25 +263,22 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
         let open = if wraps[k + 1] { "(" } else { "" };
         edits.push(Edit::replace(
             Span::new(cur.inst.span.end, head_end),
-            format!("{indent}{open}{}", &file.source[next.body_start..head_end]),
+            format!(
+                "{comments}{indent}{open}{}",
+                &file.source[next.body_start..head_end]
+            ),
         ));
     }
     if wraps[n - 1] {
         edits.push(Edit::insert(parts[n - 1].body_end, ")"));
     }
-    if !comments.is_empty() {
-        edits.push(Edit::insert(parts[0].inst.span.start, comments));
-    }
     let wrapped = wraps.iter().any(|w| *w);
-    let message = if wrapped {
-        format!(
-            "{n} consecutive RUN instructions can be one layer (parts that change the shell state or are not plain `&&` chains run in subshells)"
-        )
-    } else {
-        format!(
-            "{n} consecutive RUN instructions can be one layer, so later cleanups shrink the image"
-        )
-    };
+    let mut message = format!("{n} consecutive RUN instructions can be one layer: {reason}");
+    if wrapped {
+        message.push_str(
+            " (parts that change the shell state or are not plain `&&` chains run in subshells)",
+        );
+    }
     Finding {
         code: "DOP001",
         name: "merge-run",
@@ -272,13 +296,281 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str) -> Finding {
     }
 }
 
+/// True if a linter pragma comment (`# hadolint ignore=`, `# dopt ignore=`,
+/// `# tally ignore=`, `# check=skip=`...) stands between two instructions: it
+/// belongs to the second one.
+fn pragma_between(file: &Dockerfile, a: &Instruction, b: &Instruction) -> bool {
+    file.items.iter().any(|item| {
+        item.kind == ItemKind::Comment
+            && item.span.start >= a.span.end
+            && item.span.end <= b.span.start
+            && is_pragma(item.span.text(&file.source))
+    })
+}
+
+/// A comment line that tells a linter something about the next instruction.
+pub fn is_pragma(comment: &str) -> bool {
+    let body = comment
+        .trim()
+        .trim_start_matches('#')
+        .trim()
+        .to_ascii_lowercase();
+    let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    [
+        "hadolint ignore",
+        "hadolint global",
+        "dopt ignore",
+        "tally ignore",
+        "check=skip",
+        "check skip",
+        "checkov:skip",
+        "trivy:ignore",
+        "kics-scan",
+        "noqa",
+    ]
+    .iter()
+    .any(|p| body.starts_with(p))
+}
+
+/// Merges the parts of `group` (consecutive mergeable RUNs) where merging pays:
+/// a later part cleans up what an earlier one made (the cleanup then shrinks the
+/// image), or installs with the index an earlier part updated. Parts between such
+/// a pair are merged with it; unrelated RUNs stay apart (merging them would only
+/// cost build-cache reuse).
+fn merge_what_pays(ctx: &PassContext, group: &[Part], indent: &str, out: &mut Vec<Finding>) {
+    if group.len() < 2 {
+        return;
+    }
+    // Spans [j, k] of parts worth merging, with their reason.
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for k in 1..group.len() {
+        // The earliest part it pays with: one merge then covers all of them.
+        for j in 0..k {
+            if let Some(reason) = pays(ctx, &group[j], &group[k]) {
+                spans.push((j, k, reason));
+                break;
+            }
+        }
+    }
+    // Overlapping spans make one merge.
+    spans.sort_by_key(|s| s.0);
+    let mut merged: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    for (j, k, reason) in spans {
+        match merged.last_mut() {
+            Some(last) if j <= last.1 => {
+                last.1 = last.1.max(k);
+                if !last.2.contains(&reason) {
+                    last.2.push(reason);
+                }
+            }
+            _ => merged.push((j, k, vec![reason])),
+        }
+    }
+    for (j, k, reasons) in merged {
+        out.push(merge(ctx.file, &group[j..=k], indent, &reasons.join("; ")));
+    }
+}
+
+/// Subcommands of a package manager that remove what it installed or cached.
+const CLEANUP_SUBCOMMANDS: &[&str] = &[
+    "clean",
+    "autoclean",
+    "autoremove",
+    "purge",
+    "remove",
+    "del",
+    "uninstall",
+    "cache",
+    "dist-clean",
+    "clear-cache",
+    "cleanup",
+    "prune",
+];
+
+/// Cleanup subcommands that take the packages to remove.
+const REMOVE_SUBCOMMANDS: &[&str] = &["purge", "remove", "del", "uninstall"];
+
+/// `word` stands in `text` as a whole word (not inside a longer name).
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || "\"';&|()=`".contains(c))
+        .any(|w| w == word)
+}
+
+/// Why merging `later` into the layer of `earlier` pays, if it does.
+fn pays(ctx: &PassContext, earlier: &Part, later: &Part) -> Option<String> {
+    let line = later.inst.start_line;
+    let earlier_text = &earlier.inst.logical.text;
+    let uses = |part: &Part, programs: &[String]| {
+        part.script
+            .commands
+            .iter()
+            .any(|c| c.program().is_some_and(|p| programs.contains(&p)))
+    };
+    for profile in ctx.profiles.iter() {
+        if profile.programs.is_empty() || !uses(earlier, &profile.programs) {
+            continue;
+        }
+        // What a command cleans of this profile's work: `apt-get clean`, `apk
+        // del`, `pip cache purge` (the subcommand), `rm -rf /var/lib/apt/lists/*`
+        // (the cache folders).
+        let cleans = |c: &crate::shell::SimpleCommand| -> Vec<String> {
+            let argv = c.effective_strings();
+            let Some(program) = argv.first() else {
+                return Vec::new();
+            };
+            if profile.programs.contains(program) {
+                let mut operands = argv.iter().skip(1).filter(|a| !a.starts_with('-'));
+                let Some(sub) = operands.next() else {
+                    return Vec::new();
+                };
+                if !CLEANUP_SUBCOMMANDS.contains(&sub.as_str()) {
+                    return Vec::new();
+                }
+                // `apk del .build-deps`, `apt-get purge gcc`: only packages an
+                // earlier RUN installed make the merge pay.
+                if REMOVE_SUBCOMMANDS.contains(&sub.as_str())
+                    && !operands.any(|p| has_word(earlier_text, p))
+                {
+                    return Vec::new();
+                }
+                return vec![format!("{program} {sub}")];
+            }
+            if program != "rm" {
+                return Vec::new();
+            }
+            let ops = rm_operands(&argv);
+            profile
+                .cache_dirs
+                .iter()
+                .filter(|d| ops.iter().any(|op| within(op, d.trim_end_matches('/'))))
+                .cloned()
+                .collect()
+        };
+        // Cleanups the earlier part already does itself gain nothing.
+        let done: Vec<String> = earlier.script.commands.iter().flat_map(cleans).collect();
+        for c in &later.script.commands {
+            if cleans(c).iter().any(|k| !done.contains(k)) {
+                let what = later_command_text(later, c);
+                return Some(format!(
+                    "the cleanup `{what}` (line {line}) then runs in the layer of the {} work it cleans, and shrinks the image",
+                    profile.name
+                ));
+            }
+        }
+        // `RUN apt-get update` then `RUN apt-get install`: the install uses the
+        // index of the same layer, and the lists can be removed there.
+        let updates = profile.hygiene.iter().find_map(|r| match r.action() {
+            Some(crate::profiles::HygieneAction::Before(b)) => {
+                Some((r.command.as_str(), b, &r.flag_aliases))
+            }
+            _ => None,
+        });
+        if let Some((install, update, update_flags)) = updates {
+            let (ip, is) = package_hygiene::rule_words(profile, install);
+            let (up, us) = package_hygiene::rule_words(profile, update);
+            let updates = |part: &Part| {
+                part.script
+                    .commands
+                    .iter()
+                    .any(|c| c.matches(&up, &us).is_some())
+            };
+            // `apt-get install --update` updates by itself.
+            let installs = later.script.commands.iter().any(|c| {
+                c.matches(&ip, &is).is_some()
+                    && !update_flags
+                        .split_first()
+                        .is_some_and(|(f, rest)| c.has_flag(f, rest))
+            }) && !updates(later);
+            let updated = updates(earlier);
+            if updated && installs {
+                return Some(format!(
+                    "the install (line {line}) then uses the package index updated in the same layer, which can be removed there"
+                ));
+            }
+        }
+    }
+    // `rm` of a path an earlier part names (a download, a build directory), and
+    // does not remove itself.
+    let removed_before: Vec<String> = earlier
+        .script
+        .commands
+        .iter()
+        .map(|c| c.effective_strings())
+        .filter(|argv| argv.first().map(String::as_str) == Some("rm"))
+        .flat_map(|argv| rm_operands(&argv))
+        .collect();
+    for c in &later.script.commands {
+        let argv = c.effective_strings();
+        if argv.first().map(String::as_str) != Some("rm") {
+            continue;
+        }
+        for op in rm_operands(&argv) {
+            if op.len() > 1
+                && op != "/tmp"
+                && !removed_before.contains(&op)
+                && earlier_text.contains(op.as_str())
+            {
+                let what = later_command_text(later, c);
+                return Some(format!(
+                    "the cleanup `{what}` (line {line}) then removes `{op}` in the layer that creates it, and shrinks the image"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The operands of an `rm` command, without a trailing `/*`, `*` or `/`.
+fn rm_operands(argv: &[String]) -> Vec<String> {
+    argv.iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| {
+            let t = a.trim_end_matches('*').trim_end_matches('/');
+            if t.is_empty() {
+                a.clone()
+            } else {
+                t.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `path` is `dir` or inside it.
+fn within(path: &str, dir: &str) -> bool {
+    path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// A command's text as written, shortened for a message.
+fn later_command_text(part: &Part, c: &crate::shell::SimpleCommand) -> String {
+    let text = &part.inst.logical.text;
+    let t = text.get(c.range.clone()).unwrap_or_default().trim();
+    let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() > 50 {
+        format!("{}...", t.chars().take(47).collect::<String>())
+    } else {
+        t
+    }
+}
+
 /// The indentation the file gives to commands on continuation lines (lines that
 /// follow a line ending in `&&`, `||`, `;` or `|`, or that start with one), the
-/// most common one; else four spaces. Argument lists (`    curl \`) do not count:
-/// they are often indented deeper than the commands.
+/// most common one. Argument lists (`    curl \`) do not count: they are often
+/// indented deeper than the commands. A file without such lines follows the
+/// style of its other continuation lines (a tab, or their spaces up to four);
+/// else four spaces.
 fn continuation_indent(file: &Dockerfile) -> String {
     let esc = file.escape;
     let mut counts: Vec<(String, usize)> = Vec::new();
+    // Any continuation line, for files without command continuations.
+    let mut any_counts: Vec<(String, usize)> = Vec::new();
+    let bump = |counts: &mut Vec<(String, usize)>, indent: &str| match counts
+        .iter_mut()
+        .find(|(i, _)| i == indent)
+    {
+        Some((_, c)) => *c += 1,
+        None => counts.push((indent.to_string(), 1)),
+    };
     for inst in &file.instructions {
         if inst.start_line == inst.end_line {
             continue;
@@ -292,15 +584,11 @@ fn continuation_indent(file: &Dockerfile) -> String {
             let starts_command = ["&&", "||", "|", ";"]
                 .iter()
                 .any(|op| trimmed.starts_with(op));
-            if !indent.is_empty()
-                && !trimmed.is_empty()
-                && !trimmed.starts_with('#')
-                && (prev_ends_command || starts_command)
-            {
-                match counts.iter_mut().find(|(i, _)| i == indent) {
-                    Some((_, c)) => *c += 1,
-                    None => counts.push((indent.to_string(), 1)),
+            if !indent.is_empty() && !trimmed.is_empty() && !trimmed.starts_with('#') {
+                if prev_ends_command || starts_command {
+                    bump(&mut counts, indent);
                 }
+                bump(&mut any_counts, indent);
             }
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
@@ -310,13 +598,29 @@ fn continuation_indent(file: &Dockerfile) -> String {
         }
     }
     // Ties go to the indent seen first.
-    let mut best: Option<(String, usize)> = None;
-    for (indent, count) in counts {
-        if best.as_ref().is_none_or(|(_, c)| count > *c) {
-            best = Some((indent, count));
+    let most_common = |counts: Vec<(String, usize)>| {
+        let mut best: Option<(String, usize)> = None;
+        for (indent, count) in counts {
+            if best.as_ref().is_none_or(|(_, c)| count > *c) {
+                best = Some((indent, count));
+            }
         }
-    }
-    best.map(|(i, _)| i).unwrap_or_else(|| "    ".to_string())
+        best.map(|(i, _)| i)
+    };
+    // Argument lists are often deeper than commands would be: from them take
+    // the style (tabs, or spaces up to four), not the depth.
+    let from_arguments = most_common(any_counts).map(|i| {
+        if i.starts_with('\t') {
+            "\t".to_string()
+        } else if i.len() < 4 {
+            i
+        } else {
+            "    ".to_string()
+        }
+    });
+    most_common(counts)
+        .or(from_arguments)
+        .unwrap_or_else(|| "    ".to_string())
 }
 
 #[cfg(test)]
@@ -326,12 +630,101 @@ mod tests {
     use crate::passes::PassContext;
     use crate::profiles::Profiles;
 
-    fn run(src: &str) -> Vec<Finding> {
+    /// The pass itself.
+    fn run_pass(src: &str) -> Vec<Finding> {
         let file = crate::syntax::parse(src).expect("parses");
         let profiles = Profiles::embedded();
         let options = serde_yaml::Mapping::new();
         let ctx = PassContext::new(&file, &profiles, None, &options);
         MergeRun.run(&ctx)
+    }
+
+    /// The merge mechanics: every group that could be merged is, whether or not
+    /// it pays (the pass merges only what pays).
+    fn run(src: &str) -> Vec<Finding> {
+        let file = crate::syntax::parse(src).expect("parses");
+        let profiles = Profiles::embedded();
+        let options = serde_yaml::Mapping::new();
+        let ctx = PassContext::new(&file, &profiles, None, &options);
+        if !shell::posix_shell(&file) || shell::shell_errexit(&file) {
+            return Vec::new();
+        }
+        let indent = continuation_indent(&file);
+        groups(&ctx)
+            .iter()
+            .map(|g| merge(&file, g, &indent, "test"))
+            .collect()
+    }
+
+    #[test]
+    fn merges_only_what_pays() {
+        // A cleanup that lands in the layer of what it cleans.
+        let f = run_pass("FROM debian\nRUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n");
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("cleanup `rm -rf /var/lib/apt/lists/*` (line 3)"),
+            "{}",
+            f[0].message
+        );
+        let f = run_pass("FROM x\nRUN curl -o /tmp/app.tgz https://example.com/app.tgz && tar xzf /tmp/app.tgz -C /opt\nRUN rm /tmp/app.tgz\n");
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("removes `/tmp/app.tgz`"),
+            "{}",
+            f[0].message
+        );
+        let f = run_pass(
+            "FROM python:3.12\nRUN pip install -r requirements.txt\nRUN pip cache purge\n",
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        // The install uses the index updated in the same layer.
+        let f = run_pass("FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n");
+        assert_eq!(f.len(), 1);
+        assert!(run_pass(
+            "FROM debian:trixie\nRUN apt-get update\nRUN apt-get install --update -y curl\n"
+        )
+        .is_empty());
+        assert!(f[0].message.contains("package index"), "{}", f[0].message);
+        // Unrelated steps stay apart: user creation after an apt layer, two
+        // self-contained apt layers, commands without a cleanup.
+        for src in [
+            "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\nRUN useradd -m app\n",
+            "FROM debian\nRUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n",
+            "FROM x\nRUN mkdir -p /app\nRUN chmod +x /entrypoint.sh\n",
+            // `apk del` of a group the later RUN installed itself.
+            "FROM alpine\nRUN apk add --no-cache python3\nRUN apk add --no-cache --virtual .build-deps gcc && pip install x && apk del .build-deps\n",
+        ] {
+            assert!(run_pass(src).is_empty(), "merged:\n{src}");
+        }
+        // Only the span that pays is merged; the RUN after it stays.
+        let src =
+            "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nRUN useradd -m app\n";
+        let f = run_pass(src);
+        assert_eq!(f.len(), 1);
+        let out = apply_edits(src, &f[0].fix.as_ref().unwrap().edits);
+        assert_eq!(out, "FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl\nRUN useradd -m app\n");
+    }
+
+    #[test]
+    fn pragmas_stay_with_their_instruction() {
+        for pragma in [
+            "# hadolint ignore=DL3059",
+            "# dopt ignore=DOP001",
+            "# tally ignore=StageNameCasing",
+            "# check=skip=JSONArgsRecommended",
+            "#hadolint ignore=DL3008",
+        ] {
+            let src =
+                format!("FROM debian\nRUN apt-get update\n{pragma}\nRUN apt-get install -y curl\n");
+            assert!(run_pass(&src).is_empty(), "merged across {pragma}");
+            assert!(run(&src).is_empty(), "merged across {pragma}");
+        }
+        // A pragma above the first RUN stays above it.
+        let src = "FROM debian\n# hadolint ignore=DL3009\nRUN apt-get update\nRUN apt-get install -y curl\n";
+        let f = run_pass(src);
+        let out = apply_edits(src, &f[0].fix.as_ref().unwrap().edits);
+        assert_eq!(out, "FROM debian\n# hadolint ignore=DL3009\nRUN apt-get update && \\\n    apt-get install -y curl\n");
     }
 
     /// Applies the first finding's fix, and checks that the result parses and
@@ -367,10 +760,10 @@ mod tests {
     }
 
     #[test]
-    fn moves_comments_above_and_drops_blank_lines() {
+    fn comments_stay_with_their_commands_and_blank_lines_go() {
         let src = "FROM debian\n  RUN a\n\n# why b\nRUN b   \n";
         let (out, _) = fixed(src);
-        assert_eq!(out, "FROM debian\n# why b\n  RUN a && \\\n    b   \n");
+        assert_eq!(out, "FROM debian\n  RUN a && \\\n# why b\n    b   \n");
     }
 
     #[test]
@@ -487,8 +880,11 @@ mod tests {
         // Deeper argument lists do not count; ` && ` at line start does.
         let (out, _) = fixed("FROM x\nRUN a \\\n        x \\\n  && b\nRUN c\n");
         assert_eq!(out, "FROM x\nRUN a \\\n        x \\\n  && b && \\\n  c\n");
-        let (out, _) = fixed("FROM x\nRUN a \\\n        x\nRUN c\n");
-        assert_eq!(out, "FROM x\nRUN a \\\n        x && \\\n    c\n");
+        // Without command continuations: the file's argument indentation.
+        let (out, _) = fixed("FROM x\nRUN a \\\n\tx\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a \\\n\tx && \\\n\tc\n");
+        let (out, _) = fixed("FROM x\nRUN a\nRUN c\n");
+        assert_eq!(out, "FROM x\nRUN a && \\\n    c\n");
     }
 
     /// Runs shell text as a RUN does (`/bin/sh -c`) in /, returning success and

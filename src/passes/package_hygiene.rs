@@ -9,9 +9,15 @@
 //!   is then intentional and not part of the layer);
 //! - an ENV/ARG (or an inline assignment) names one of `satisfied_by_env`;
 //! - `when_files` are not copied into the image from the build context, or there
-//!   is no build context.
+//!   is no build context;
+//! - a rule about caches (`cache_dirs`) fires in a stage whose layers do not ship
+//!   (a stage only copied from, see `model::scope`).
+//!
+//! Fixes apply only to stages the final image needs (`model::scope`, which
+//! resolves stage references made with ARGs); elsewhere the finding has no fix.
 
 use crate::fix::{Edit, Finding, Fix};
+use crate::model::scope::Scope;
 use crate::passes::PassContext;
 use crate::profiles::{glob_captures, HygieneAction, HygieneRule, Profile};
 use crate::shell::{self, Script, Separator, SimpleCommand};
@@ -32,6 +38,7 @@ pub fn check(
         .iter()
         .filter_map(|n| ctx.profiles.get(n))
         .collect();
+    let scope = Scope::of(file);
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
         let Some((run_text, script)) = ctx.run_shell(idx) else {
@@ -40,10 +47,12 @@ pub fn check(
         if !script.parse_ok {
             continue;
         }
+        let first = findings.len();
         for profile in &profiles {
             for rule in &profile.hygiene {
                 check_rule(
                     ctx,
+                    &scope,
                     idx,
                     inst,
                     run_text,
@@ -56,9 +65,29 @@ pub fn check(
                 );
             }
         }
+        out_of_scope(&scope, idx, &mut findings[first..]);
     }
     findings
 }
+
+/// Fixes apply only to stages the final image needs: in another stage (one
+/// built only with `--target`, or not at all) the findings stay, without fix.
+pub fn out_of_scope(scope: &Scope, inst_idx: usize, findings: &mut [Finding]) {
+    if scope.uses_instruction(inst_idx) {
+        return;
+    }
+    for f in findings {
+        if f.fix.take().is_some() {
+            f.message
+                .push_str(" (no fix: this stage is not needed for the final image)");
+        }
+    }
+}
+
+/// Flags that make a package-manager command deliberately offline: adding
+/// `--no-cache` to `apk add --no-network` would make it fetch the remote
+/// indexes, so such commands are left alone.
+const OFFLINE_FLAGS: &[&str] = &["--no-network"];
 
 /// Program names a rule command's first word stands for.
 fn rule_programs<'a>(profile: &'a Profile, first: &'a str) -> Vec<&'a str> {
@@ -72,6 +101,7 @@ fn rule_programs<'a>(profile: &'a Profile, first: &'a str) -> Vec<&'a str> {
 #[allow(clippy::too_many_arguments)]
 fn check_rule(
     ctx: &PassContext,
+    scope: &Scope,
     inst_idx: usize,
     inst: &Instruction,
     run_text: shell::RunText,
@@ -96,6 +126,8 @@ fn check_rule(
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.matches(&programs, &sub).map(|last| (i, c, last)))
+        // An offline step (`apk add --no-network`) must not be made to fetch.
+        .filter(|(_, c, _)| !OFFLINE_FLAGS.iter().any(|f| c.has_flag(f, &[])))
         .collect();
     if matching.is_empty() {
         return;
@@ -105,7 +137,7 @@ fn check_rule(
     }
     // Caches in a stage whose layers never ship (a build stage only copied from)
     // cost nothing in the final image.
-    if !rule.cache_dirs.is_empty() && !stage_ships(ctx.file, inst_idx) {
+    if !rule.cache_dirs.is_empty() && !scope.ships_instruction(inst_idx) {
         return;
     }
     if !rule.satisfied_by_env.is_empty()
@@ -160,20 +192,7 @@ fn check_rule(
                 if done {
                     continue;
                 }
-                // `x && install` or `x; install` or a first command: inserting
-                // `update && ` in front keeps the meaning. After `||` or `|`, or
-                // inside a compound command, it would not: report only.
-                let prev = i.checked_sub(1).map(|p| &script.commands[p]);
-                let insertable = cmd.depth == 0
-                    && !cmd.in_pipeline
-                    && match prev {
-                        None => true,
-                        Some(p) => matches!(
-                            p.separator_after,
-                            Some(Separator::And) | Some(Separator::Seq)
-                        ),
-                    };
-                let edits = insertable.then(|| {
+                let edits = before_separator(ctx.file, script, text, i).map(|sep| {
                     // Assignments and wrappers apply to the inserted command too;
                     // redirections stay with the original one.
                     let prefix = cmd.text_before_program(text);
@@ -184,7 +203,7 @@ fn check_rule(
                         before.to_string()
                     };
                     let at = run_text.start(cmd.range.start);
-                    vec![Edit::insert(at, format!("{prefix}{filled} && "))]
+                    vec![Edit::insert(at, format!("{prefix}{filled}{sep}"))]
                 });
                 findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
             }
@@ -214,11 +233,19 @@ fn check_rule(
                     )
             });
             let appendable = flat && !script.has_background && script.trailing.is_empty();
-            let edits = appendable.then(|| {
+            // Removing the package index breaks a later install that relies on it.
+            let needed_by = index_needed_later(ctx, scope, inst_idx, profile, rule);
+            let edits = (appendable && needed_by.is_none()).then(|| {
                 let at = run_text.end(script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
             });
-            findings.push(finding(code, name, rule, cmd, span_of(cmd), edits));
+            let mut f = finding(code, name, rule, cmd, span_of(cmd), edits);
+            if let Some(line) = needed_by {
+                f.message.push_str(&format!(
+                    " (no fix: the RUN at line {line} may install without updating the index first, and needs the lists)"
+                ));
+            }
+            findings.push(f);
         }
         HygieneAction::Replace(with) => {
             let with_words: Vec<&str> = with.split_whitespace().collect();
@@ -289,36 +316,204 @@ fn finding(
     }
 }
 
-/// True if the stage holding instruction `inst_idx` ends up in the final image:
-/// it is the last stage, or a stage that ships is built `FROM` it. Stages only
-/// used by `COPY --from` (or not at all) do not ship.
-pub fn stage_ships(file: &Dockerfile, inst_idx: usize) -> bool {
-    let stages = file.stages();
-    let Some(current) = stages
+/// What to write between a command inserted in front of command `i` and that
+/// command, or `None` when an insertion would change what the script does.
+///
+/// The insertion must start a new and-or list where command `i` did, or join
+/// its `&&` chain: so `i` is at the top level, not in a pipeline, and follows
+/// nothing, `;`/a newline, or `&&` (after `||`, `|` or a compound command it
+/// would not). The separator is the one the script already uses there: `; ` (or
+/// a newline in a newline-separated script) after `;`, ` && ` after `&&`. Under
+/// errexit (`set -e` earlier in the script, or a SHELL with `-e`) a failure of
+/// any command of an `a && b` list but the last is ignored, so a failed
+/// `update && install` would silently skip the install: there the inserted
+/// command gets its own list (`update; install`), and after `&&` there is no
+/// safe place for it.
+fn before_separator(file: &Dockerfile, script: &Script, text: &str, i: usize) -> Option<String> {
+    let cmd = &script.commands[i];
+    if cmd.depth != 0 || cmd.in_pipeline {
+        return None;
+    }
+    let errexit = shell::shell_errexit(file)
+        || script.commands[..i]
+            .iter()
+            .any(|c| c.depth == 0 && c.enables_errexit());
+    // A newline-separated script (a heredoc): one command per line, in the
+    // indentation and line ending of the command's line.
+    let own_line = |gap: &str| {
+        let line_start = text[..cmd.range.start].rfind('\n').map_or(0, |p| p + 1);
+        let indent = &text[line_start..cmd.range.start];
+        let eol = if gap.contains("\r\n") { "\r\n" } else { "\n" };
+        format!("{eol}{indent}")
+    };
+    let Some(prev) = i.checked_sub(1).map(|p| &script.commands[p]) else {
+        // The first command: follow the separator after it.
+        let next = script.commands.get(i + 1).filter(|n| n.depth == 0);
+        let after = next.and_then(|n| text.get(cmd.range.end..n.range.start));
+        return Some(match (cmd.separator_after, after) {
+            (Some(Separator::Seq), Some(gap)) if gap.trim().is_empty() => own_line(gap),
+            (Some(Separator::Seq), Some(gap)) if gap.trim() == ";" => "; ".to_string(),
+            _ if errexit => "; ".to_string(),
+            _ => " && ".to_string(),
+        });
+    };
+    // The text between the two commands is the separator itself: anything else
+    // (`fi`, `done`, `}`...) means the previous command is nested.
+    let gap = text.get(prev.range.end..cmd.range.start)?;
+    match (gap.trim(), prev.separator_after) {
+        ("&&", Some(Separator::And)) => (!errexit).then(|| " && ".to_string()),
+        (";", Some(Separator::Seq)) => Some("; ".to_string()),
+        ("", Some(Separator::Seq)) if gap.contains('\n') => Some(own_line(gap)),
+        _ => None,
+    }
+}
+
+/// For a cleanup rule that removes the package index of a profile whose installs
+/// need an index update first (apt: `rm -rf /var/lib/apt/lists/*`): the line of
+/// a later RUN, in this stage or a stage built `FROM` it, that may install
+/// without updating first, and so relies on the lists this RUN would remove.
+///
+/// "May install" covers installs inside `if`, loops and functions, and whatever
+/// runs a script dopt cannot see (`./install.sh`, `. /env.sh`, `bash x`,
+/// `curl ... | sh`, `sh -c "..."` naming the tool, `xargs apt-get`...), exec-form
+/// RUNs and heredocs in another language that name the tool, and RUNs whose shell
+/// text does not parse.
+fn index_needed_later(
+    ctx: &PassContext,
+    scope: &Scope,
+    inst_idx: usize,
+    profile: &Profile,
+    rule: &HygieneRule,
+) -> Option<usize> {
+    if !rule
+        .cleanup_matches
         .iter()
-        .position(|s| s.instructions.contains(&inst_idx))
-    else {
-        return true;
-    };
-    let Some(last) = stages.len().checked_sub(1) else {
-        return true;
-    };
-    // Walk from the last stage down its FROM chain.
-    let mut shipping = vec![last];
-    let mut at = last;
-    while let Some(parent) = stages[..at].iter().rposition(|s| {
-        s.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&stages[at].base))
-    }) {
-        shipping.push(parent);
-        at = parent;
+        .any(|m| m.contains("/var/lib/apt/lists") || m.contains("dist-clean"))
+    {
+        return None;
     }
-    // A stage whose name is computed (`FROM ${BASE}`) might be anything: ship.
-    if stages.iter().any(|s| s.base.contains('$')) {
-        return true;
+    // The profile's install command and the command it needs before it.
+    let (install, before) = profile.hygiene.iter().find_map(|r| match r.action() {
+        Some(HygieneAction::Before(b)) => Some((r.command.as_str(), (b, &r.flag_aliases))),
+        _ => None,
+    })?;
+    let (programs, sub) = rule_words(profile, install);
+    let (bprograms, bsub) = rule_words(profile, before.0);
+    let file = ctx.file;
+    let stage = scope.stage_of(inst_idx)?;
+    for idx in inst_idx + 1..file.instructions.len() {
+        let inst = &file.instructions[idx];
+        if !matches!(inst.kind, InstructionKind::Run(_)) {
+            continue;
+        }
+        if !scope
+            .stage_of(idx)
+            .is_some_and(|s| scope.on_from_chain(stage, s))
+        {
+            continue;
+        }
+        let may_install = match ctx.run_shell(idx) {
+            Some((_, script)) if script.parse_ok => {
+                script_may_install(script, &programs, &sub, &bprograms, &bsub, before.1)
+            }
+            // Exec form, another interpreter, or unparsable shell: look at the text.
+            _ => {
+                let text = inst.span.text(&file.source);
+                names_program(text, &programs) || runs_unseen_script_text(text)
+            }
+        };
+        if may_install {
+            return Some(inst.start_line);
+        }
     }
-    shipping.contains(&current)
+    None
+}
+
+/// The programs and subcommand words of a rule command (`{program} install`).
+pub(crate) fn rule_words<'a>(
+    profile: &'a Profile,
+    command: &'a str,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    (rule_programs(profile, first), words.collect())
+}
+
+/// `text` has one of `programs` as a word (`apt-get`, `/usr/bin/apt-get`), not
+/// merely inside a path such as `/etc/apt/sources.list`.
+fn names_program(text: &str, programs: &[&str]) -> bool {
+    text.split(|c: char| c.is_whitespace() || "\"';&|()`[],".contains(c))
+        .any(|w| programs.contains(&w.rsplit('/').next().unwrap_or(w)))
+}
+
+/// Shells that run a script file given as operand.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+
+/// True if the script may install with `programs sub` before any `bprograms
+/// bsub` (the index update) ran in it.
+fn script_may_install(
+    script: &Script,
+    programs: &[&str],
+    sub: &[&str],
+    bprograms: &[&str],
+    bsub: &[&str],
+    update_flags: &[String],
+) -> bool {
+    for c in &script.commands {
+        if c.matches(bprograms, bsub).is_some() {
+            // Whatever follows runs with a fresh index.
+            return false;
+        }
+        if c.matches(programs, sub).is_some() {
+            let updates = update_flags
+                .split_first()
+                .is_some_and(|(f, rest)| c.has_flag(f, rest));
+            if !updates {
+                return true;
+            }
+            continue;
+        }
+        let argv = c.effective_strings();
+        let Some(program) = argv.first() else {
+            continue;
+        };
+        let raw = c.effective_argv()[0].unquoted();
+        let names_tool = |s: &str| names_program(s, programs);
+        let unseen = match program.as_str() {
+            "." | "source" => true,
+            p if SHELLS.contains(&p) => match argv.iter().position(|a| a == "-c") {
+                Some(k) => argv.get(k + 1).is_some_and(|s| names_tool(s)),
+                // A script file, or a script read from a pipe (`curl ... | sh`).
+                None => argv.iter().skip(1).any(|a| !a.starts_with('-')) || c.in_pipeline,
+            },
+            "eval" => argv.iter().skip(1).any(|s| names_tool(s)),
+            _ => runs_unseen_script_word(&raw),
+        };
+        // `xargs apt-get install`, `find ... -exec apt-get ...`.
+        let passes_tool = argv.iter().skip(1).any(|a| programs.contains(&a.as_str()));
+        if unseen || passes_tool {
+            return true;
+        }
+    }
+    false
+}
+
+/// A program word that names a script of the image or the context rather than a
+/// system tool: a relative path, a `.sh` file, or a path outside the system
+/// binary folders.
+fn runs_unseen_script_word(word: &str) -> bool {
+    word.ends_with(".sh")
+        || (word.contains('/')
+            && !["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"]
+                .iter()
+                .any(|d| word.starts_with(d)))
+}
+
+/// Text-only version of [`runs_unseen_script_word`] for RUNs that cannot be
+/// analysed.
+fn runs_unseen_script_text(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',' || c == '[')
+        .any(|w| runs_unseen_script_word(w) && !w.is_empty() && !w.starts_with("--"))
 }
 
 /// True if a command after `index` mentions one of `needles` (a cleanup already
