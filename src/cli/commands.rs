@@ -169,6 +169,7 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
                         src.display
                     ));
                 }
+                warn_too_deep(&src);
                 if !outcome.converged {
                     output::warning(&format!(
                         "{}: fixes did not settle after {} rounds; the result so far is shown",
@@ -188,6 +189,25 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
         }
     }
     Ok((done, failed))
+}
+
+/// Says which RUNs nest too deeply for shell analysis (they are left alone).
+fn warn_too_deep(src: &Source) {
+    // A RUN needs more than MAX_NESTING bytes to nest that deep.
+    if src.text.len() <= crate::shell::MAX_NESTING {
+        return;
+    }
+    let Ok(tree) = syntax::parse(&src.text) else {
+        return;
+    };
+    for inst in crate::shell::too_deep_runs(&tree) {
+        output::warning(&format!(
+            "{}:{}: this RUN nests too deeply to analyse (over {} levels of brackets, quotes and compound commands); no fix changes it",
+            src.display,
+            inst.start_line,
+            crate::shell::MAX_NESTING
+        ));
+    }
 }
 
 fn diff_names(src: &Source) -> (String, String) {
