@@ -373,7 +373,32 @@ fn apply(args: ApplyArgs) -> Result<i32> {
     if pass.paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("`dopt apply` rewrites files in place and cannot take stdin; use `dopt suggest -`");
     }
+    // Refuse what cannot be rewritten (a FIFO, a device, a read-only file)
+    // before reading or building anything; the other files go on.
+    let mut refused = false;
+    let mut writable = pass.clone();
+    writable.paths = paths(pass)
+        .into_iter()
+        .filter(|path| {
+            if std::fs::metadata(path).is_err() {
+                return true; // reported by process_all
+            }
+            match input::check_writable(path) {
+                Ok(()) => true,
+                Err(e) => {
+                    output::error(&format!("{e:#}"));
+                    refused = true;
+                    false
+                }
+            }
+        })
+        .collect();
+    if writable.paths.is_empty() {
+        return Ok(exit::ERROR);
+    }
+    let pass = &writable;
     let (items, failed) = process_all(pass, args.fix.unsafe_fixes)?;
+    let failed = failed || refused;
     let mut not_verified = false;
     let mut written = 0;
     let mut reports = Vec::new();
@@ -400,7 +425,7 @@ fn apply(args: ApplyArgs) -> Result<i32> {
             }
         }
         // Same encoding as read (UTF-16/32 files stay UTF-16/32).
-        input::write_atomic(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
+        input::write_file(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
         written += 1;
         output::note(&format!(
             "{}: applied {} fix(es):",
@@ -418,11 +443,10 @@ fn apply(args: ApplyArgs) -> Result<i32> {
         let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
         for (rel, content) in &p.outcome.new_files {
             let target = context_dir.join(rel);
-            if target.exists() {
-                continue; // never overwrite a user's file
+            // Never overwrites a user's file.
+            if input::create_file(&target, content.as_bytes())? {
+                output::note(&format!("  created {}", target.display()));
             }
-            input::write_atomic(&target, content.as_bytes())?;
-            output::note(&format!("  created {}", target.display()));
         }
     }
     if args.verify {

@@ -42,6 +42,37 @@ struct Driver<'s> {
     chunked: bool,
 }
 
+/// The longest line BuildKit reads, in bytes, line terminator excluded (a
+/// `\r` before the `\n` counts). BuildKit's parser reads lines with a
+/// `bufio.Scanner` whose buffer stops at `bufio.MaxScanTokenSize` (65,536)
+/// bytes, the `\n` included, and fails with "dockerfile line greater than max
+/// allowed size of 65535"; a last line without `\n` gets the same limit (the
+/// buffer is full before the reader reports the end of the file).
+pub const MAX_LINE_BYTES: usize = 65_535;
+
+/// Rejects a Dockerfile with a line BuildKit would not read ([`MAX_LINE_BYTES`]),
+/// pointing at the first byte past the limit.
+fn check_line_lengths(src: &str) -> Result<(), ParseError> {
+    if src.len() <= MAX_LINE_BYTES {
+        return Ok(());
+    }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', src.as_bytes()).chain([src.len()]) {
+        if end - start > MAX_LINE_BYTES {
+            return Err(ParseError::new(
+                format!(
+                    "this line is {} bytes long; BuildKit rejects lines over {MAX_LINE_BYTES} bytes \
+                     (\"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}\")",
+                    end - start
+                ),
+                Span::new(start + MAX_LINE_BYTES, end),
+            ));
+        }
+        start = end + 1;
+    }
+    Ok(())
+}
+
 /// The physical pieces of one instruction, as the grammar found them.
 struct PhysicalInstruction {
     /// The logical line (keyword included) with its map to the source.
@@ -71,6 +102,7 @@ impl<'s> Driver<'s> {
     }
 
     fn run(mut self) -> Result<Dockerfile, ParseError> {
+        check_line_lengths(self.src)?;
         if self.src.starts_with(BOM) {
             self.push_item(ItemKind::Bom, BOM.len());
         }
@@ -1276,7 +1308,8 @@ mod limit_tests {
 
     #[test]
     fn deeply_nested_json_does_not_overflow_the_stack() {
-        for depth in [1_000, 100_000] {
+        // 30,000 levels and back fit in BuildKit's 65,535-byte line.
+        for depth in [1_000, 30_000] {
             let src = format!("FROM a\nCMD {}\n", "[".repeat(depth));
             let df = parse(&src).unwrap();
             assert!(!matches!(&df.instructions[1].kind, InstructionKind::Cmd(c) if c.is_exec()));
@@ -1285,6 +1318,31 @@ mod limit_tests {
             // depth limit) taken as shell form; never a crash.
             let _ = parse(&src);
         }
+    }
+
+    #[test]
+    fn lines_over_buildkits_limit_are_rejected() {
+        for (body, ok) in [
+            ("a".repeat(MAX_LINE_BYTES - 9), true),
+            ("a".repeat(MAX_LINE_BYTES - 8), false),
+        ] {
+            // "RUN echo " is 9 bytes: the line is exactly 65,535 bytes, then one more.
+            for end in ["\n", "", "\nRUN true\n"] {
+                let src = format!("FROM a\nRUN echo {body}{end}");
+                let result = parse(&src);
+                assert_eq!(result.is_ok(), ok, "{} bytes, end {end:?}", body.len() + 9);
+                if let Err(e) = result {
+                    assert_eq!(e.line_col(&src).0, 2);
+                    assert!(e.message.contains("max allowed size of 65535"));
+                }
+            }
+        }
+        // A `\r` before the `\n` counts, as in BuildKit.
+        let src = format!("FROM a\r\nRUN echo {}\r\n", "a".repeat(MAX_LINE_BYTES - 9));
+        assert!(parse(&src).is_err());
+        // Many lines are fine however long the file.
+        let src = format!("FROM a\n{}", "RUN echo hello\n".repeat(10_000));
+        assert!(parse(&src).is_ok());
     }
 
     #[test]
