@@ -544,9 +544,14 @@ fn can_contain_heredoc(instruction: &Instruction) -> bool {
 }
 
 /// BuildKit's `heredocsFromLine`: every shell word of the logical line of the
-/// form `[fd]<<[-]NAME` starts a heredoc.
+/// form `[fd]<<[-]NAME` starts a heredoc, unless BuildKit's shell lexer fails
+/// on the line ([`words::buildkit_lex_fails`]).
 fn heredocs_from_line(line: &str) -> Vec<Heredoc> {
     let mut docs = Vec::new();
+    // BuildKit ignores the lexer's error: no words, no heredocs.
+    if words::buildkit_lex_fails(line) {
+        return docs;
+    }
     let raw_words = words::raw_shell_words(line);
     let mut iter = raw_words.iter().peekable();
     while let Some(&(s, e)) = iter.next() {
@@ -1317,6 +1322,30 @@ mod limit_tests {
             // Valid JSON with a nested array: rejected, or (beyond the grammar's
             // depth limit) taken as shell form; never a crash.
             let _ = parse(&src);
+        }
+    }
+
+    #[test]
+    fn no_heredoc_on_a_line_buildkits_lexer_rejects() {
+        // BuildKit's heredocsFromLine ignores the lexer's error and finds no
+        // words: the `<<X` starts no heredoc and the next line is an instruction.
+        for run in [
+            "RUN echo ${a^^} cat <<X",
+            "RUN echo ${#a} <<X",
+            "RUN echo ${a//b} <<X",
+            "RUN echo ${} && cat <<X",
+            "COPY ${!a} <<X /x",
+        ] {
+            let src = format!("FROM a\n{run}\nRUN true\n");
+            let df = parse(&src).unwrap_or_else(|e| panic!("{run}: {e}"));
+            assert!(df.instructions[1].heredocs.is_empty(), "{run}");
+            assert_eq!(df.instructions.len(), 3, "{run}");
+        }
+        // The lexer accepts these: heredocs as before.
+        for run in ["RUN echo ${a##*-} cat <<X", "RUN echo ${a:-b} ${c%%.*} <<X"] {
+            let src = format!("FROM a\n{run}\nbody\nX\n");
+            let df = parse(&src).unwrap_or_else(|e| panic!("{run}: {e}"));
+            assert_eq!(df.instructions[1].heredocs.len(), 1, "{run}");
         }
     }
 
