@@ -125,3 +125,13 @@ fn a_file_over_the_cap_is_refused_before_reading() {
         .code(2)
         .stderr(predicate::str::contains("larger than 32 MiB"));
 }
+
+#[test]
+fn help_states_the_input_cap() {
+    dopt()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("at most 32 MiB per input"))
+        .stdout(predicate::str::contains("65,535"));
+}
