@@ -180,3 +180,38 @@ fn a_new_dockerignore_gets_the_usual_mode_under_the_umask() {
         assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "keep\n");
     }
 }
+
+/// A file of another user, writable by this one in a folder this one may
+/// write: a rename would hand the file over, so dopt writes in place and the
+/// owner stays. Needs root (to make the other user) and `setpriv`.
+#[test]
+fn a_file_whose_owner_cannot_be_kept_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("Dockerfile");
+    std::fs::write(&f, MESSY).unwrap();
+    let root = std::fs::metadata(&f).unwrap().uid() == 0;
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root || !setpriv {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let inode = std::fs::metadata(&f).unwrap().ino();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("dopt"))
+        .args(["apply", "--select", "merge-run"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let meta = std::fs::metadata(&f).unwrap();
+    assert_ne!(std::fs::read_to_string(&f).unwrap(), MESSY);
+    assert_eq!((meta.uid(), meta.gid(), meta.ino()), (0, 0, inode));
+    assert_eq!(meta.mode() & 0o777, 0o666);
+    no_temp_files(dir.path());
+}
