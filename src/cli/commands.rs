@@ -169,6 +169,7 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
                         src.display
                     ));
                 }
+                warn_too_deep(&src);
                 if !outcome.converged {
                     output::warning(&format!(
                         "{}: fixes did not settle after {} rounds; the result so far is shown",
@@ -188,6 +189,25 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
         }
     }
     Ok((done, failed))
+}
+
+/// Says which RUNs nest too deeply for shell analysis (they are left alone).
+fn warn_too_deep(src: &Source) {
+    // A RUN needs more than MAX_NESTING bytes to nest that deep.
+    if src.text.len() <= crate::shell::MAX_NESTING {
+        return;
+    }
+    let Ok(tree) = syntax::parse(&src.text) else {
+        return;
+    };
+    for inst in crate::shell::too_deep_runs(&tree) {
+        output::warning(&format!(
+            "{}:{}: this RUN nests too deeply to analyse (over {} levels of brackets, quotes and compound commands); no fix changes it",
+            src.display,
+            inst.start_line,
+            crate::shell::MAX_NESTING
+        ));
+    }
 }
 
 fn diff_names(src: &Source) -> (String, String) {
@@ -353,7 +373,32 @@ fn apply(args: ApplyArgs) -> Result<i32> {
     if pass.paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("`dopt apply` rewrites files in place and cannot take stdin; use `dopt suggest -`");
     }
+    // Refuse what cannot be rewritten (a FIFO, a device, a read-only file)
+    // before reading or building anything; the other files go on.
+    let mut refused = false;
+    let mut writable = pass.clone();
+    writable.paths = paths(pass)
+        .into_iter()
+        .filter(|path| {
+            if std::fs::metadata(path).is_err() {
+                return true; // reported by process_all
+            }
+            match input::check_writable(path) {
+                Ok(()) => true,
+                Err(e) => {
+                    output::error(&format!("{e:#}"));
+                    refused = true;
+                    false
+                }
+            }
+        })
+        .collect();
+    if writable.paths.is_empty() {
+        return Ok(exit::ERROR);
+    }
+    let pass = &writable;
     let (items, failed) = process_all(pass, args.fix.unsafe_fixes)?;
+    let failed = failed || refused;
     let mut not_verified = false;
     let mut written = 0;
     let mut reports = Vec::new();
@@ -380,7 +425,7 @@ fn apply(args: ApplyArgs) -> Result<i32> {
             }
         }
         // Same encoding as read (UTF-16/32 files stay UTF-16/32).
-        input::write_atomic(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
+        input::write_file(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
         written += 1;
         output::note(&format!(
             "{}: applied {} fix(es):",
@@ -398,11 +443,10 @@ fn apply(args: ApplyArgs) -> Result<i32> {
         let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
         for (rel, content) in &p.outcome.new_files {
             let target = context_dir.join(rel);
-            if target.exists() {
-                continue; // never overwrite a user's file
+            // Never overwrites a user's file.
+            if input::create_file(&target, content.as_bytes())? {
+                output::note(&format!("  created {}", target.display()));
             }
-            input::write_atomic(&target, content.as_bytes())?;
-            output::note(&format!("  created {}", target.display()));
         }
     }
     if args.verify {

@@ -18,6 +18,10 @@ Exit codes:
   1  suggestions or findings exist (suggest, check), or verification failed
   2  error: unreadable or unparsable input, bad configuration, no Docker engine
 
+Input limits: at most 32 MiB per input (files and stdin); lines up to 65,535
+bytes, as in BuildKit. `apply` rewrites regular files only and refuses read-only
+ones; it writes through symlinks and keeps hard links, owner and group.
+
 Examples:
   dopt suggest                      # findings and a diff for ./Dockerfile
   dopt suggest --unsafe app/Dockerfile
@@ -59,7 +63,8 @@ pub enum Command {
     /// Show findings and the unified diff of the fixes, without writing anything.
     /// With --build, also build both versions, verify and measure the savings.
     Suggest(SuggestArgs),
-    /// Rewrite Dockerfiles in place with the fixes (atomically: temp file + rename).
+    /// Rewrite Dockerfiles in place with the fixes (atomically: temp file + rename;
+    /// in place for hard-linked files).
     /// With --verify, only when the optimized image builds and behaves the same.
     Apply(ApplyArgs),
     /// Report findings without rewriting, for CI gates and code scanning.

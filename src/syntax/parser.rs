@@ -42,6 +42,37 @@ struct Driver<'s> {
     chunked: bool,
 }
 
+/// The longest line BuildKit reads, in bytes, line terminator excluded (a
+/// `\r` before the `\n` counts). BuildKit's parser reads lines with a
+/// `bufio.Scanner` whose buffer stops at `bufio.MaxScanTokenSize` (65,536)
+/// bytes, the `\n` included, and fails with "dockerfile line greater than max
+/// allowed size of 65535"; a last line without `\n` gets the same limit (the
+/// buffer is full before the reader reports the end of the file).
+pub const MAX_LINE_BYTES: usize = 65_535;
+
+/// Rejects a Dockerfile with a line BuildKit would not read ([`MAX_LINE_BYTES`]),
+/// pointing at the first byte past the limit.
+fn check_line_lengths(src: &str) -> Result<(), ParseError> {
+    if src.len() <= MAX_LINE_BYTES {
+        return Ok(());
+    }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', src.as_bytes()).chain([src.len()]) {
+        if end - start > MAX_LINE_BYTES {
+            return Err(ParseError::new(
+                format!(
+                    "this line is {} bytes long; BuildKit rejects lines over {MAX_LINE_BYTES} bytes \
+                     (\"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}\")",
+                    end - start
+                ),
+                Span::new(start + MAX_LINE_BYTES, end),
+            ));
+        }
+        start = end + 1;
+    }
+    Ok(())
+}
+
 /// The physical pieces of one instruction, as the grammar found them.
 struct PhysicalInstruction {
     /// The logical line (keyword included) with its map to the source.
@@ -71,6 +102,7 @@ impl<'s> Driver<'s> {
     }
 
     fn run(mut self) -> Result<Dockerfile, ParseError> {
+        check_line_lengths(self.src)?;
         if self.src.starts_with(BOM) {
             self.push_item(ItemKind::Bom, BOM.len());
         }
@@ -512,9 +544,14 @@ fn can_contain_heredoc(instruction: &Instruction) -> bool {
 }
 
 /// BuildKit's `heredocsFromLine`: every shell word of the logical line of the
-/// form `[fd]<<[-]NAME` starts a heredoc.
+/// form `[fd]<<[-]NAME` starts a heredoc, unless BuildKit's shell lexer fails
+/// on the line ([`words::buildkit_lex_fails`]).
 fn heredocs_from_line(line: &str) -> Vec<Heredoc> {
     let mut docs = Vec::new();
+    // BuildKit ignores the lexer's error: no words, no heredocs.
+    if words::buildkit_lex_fails(line) {
+        return docs;
+    }
     let raw_words = words::raw_shell_words(line);
     let mut iter = raw_words.iter().peekable();
     while let Some(&(s, e)) = iter.next() {
@@ -1276,7 +1313,8 @@ mod limit_tests {
 
     #[test]
     fn deeply_nested_json_does_not_overflow_the_stack() {
-        for depth in [1_000, 100_000] {
+        // 30,000 levels and back fit in BuildKit's 65,535-byte line.
+        for depth in [1_000, 30_000] {
             let src = format!("FROM a\nCMD {}\n", "[".repeat(depth));
             let df = parse(&src).unwrap();
             assert!(!matches!(&df.instructions[1].kind, InstructionKind::Cmd(c) if c.is_exec()));
@@ -1285,6 +1323,55 @@ mod limit_tests {
             // depth limit) taken as shell form; never a crash.
             let _ = parse(&src);
         }
+    }
+
+    #[test]
+    fn no_heredoc_on_a_line_buildkits_lexer_rejects() {
+        // BuildKit's heredocsFromLine ignores the lexer's error and finds no
+        // words: the `<<X` starts no heredoc and the next line is an instruction.
+        for run in [
+            "RUN echo ${a^^} cat <<X",
+            "RUN echo ${#a} <<X",
+            "RUN echo ${a//b} <<X",
+            "RUN echo ${} && cat <<X",
+            "COPY ${!a} <<X /x",
+        ] {
+            let src = format!("FROM a\n{run}\nRUN true\n");
+            let df = parse(&src).unwrap_or_else(|e| panic!("{run}: {e}"));
+            assert!(df.instructions[1].heredocs.is_empty(), "{run}");
+            assert_eq!(df.instructions.len(), 3, "{run}");
+        }
+        // The lexer accepts these: heredocs as before.
+        for run in ["RUN echo ${a##*-} cat <<X", "RUN echo ${a:-b} ${c%%.*} <<X"] {
+            let src = format!("FROM a\n{run}\nbody\nX\n");
+            let df = parse(&src).unwrap_or_else(|e| panic!("{run}: {e}"));
+            assert_eq!(df.instructions[1].heredocs.len(), 1, "{run}");
+        }
+    }
+
+    #[test]
+    fn lines_over_buildkits_limit_are_rejected() {
+        for (body, ok) in [
+            ("a".repeat(MAX_LINE_BYTES - 9), true),
+            ("a".repeat(MAX_LINE_BYTES - 8), false),
+        ] {
+            // "RUN echo " is 9 bytes: the line is exactly 65,535 bytes, then one more.
+            for end in ["\n", "", "\nRUN true\n"] {
+                let src = format!("FROM a\nRUN echo {body}{end}");
+                let result = parse(&src);
+                assert_eq!(result.is_ok(), ok, "{} bytes, end {end:?}", body.len() + 9);
+                if let Err(e) = result {
+                    assert_eq!(e.line_col(&src).0, 2);
+                    assert!(e.message.contains("max allowed size of 65535"));
+                }
+            }
+        }
+        // A `\r` before the `\n` counts, as in BuildKit.
+        let src = format!("FROM a\r\nRUN echo {}\r\n", "a".repeat(MAX_LINE_BYTES - 9));
+        assert!(parse(&src).is_err());
+        // Many lines are fine however long the file.
+        let src = format!("FROM a\n{}", "RUN echo hello\n".repeat(10_000));
+        assert!(parse(&src).is_ok());
     }
 
     #[test]

@@ -333,6 +333,152 @@ pub fn raw_shell_words(line: &str) -> Vec<(usize, usize)> {
     words
 }
 
+/// True if BuildKit's shell lexer (`shell.Lex.ProcessWords`, escape `\\`, as
+/// `heredocsFromLine` runs it: raw quotes and escapes, unset variables kept)
+/// fails on `line`. `heredocsFromLine` ignores the error and the word list it
+/// gets is then empty: a line the lexer rejects starts no heredoc, whatever
+/// `<<` it holds. The lexer fails on:
+/// - an unterminated single or double quote;
+/// - `${` at the end, `${}`, `${{`, `${:`;
+/// - `${name` followed by anything but `}`, `:`, `+`, `-`, `?`, `#`, `%`, `/`
+///   (`${a^^}`, `${#a}`, `${!a}`, `${a[0]}`), or by `:#` / `:%`;
+/// - a `${name...` (or `${name/pattern`) left open.
+///
+/// Iterative (an explicit stack): nested `${a:-${b:-...}}` cannot overflow.
+pub fn buildkit_lex_fails(line: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Ctx {
+        Top,
+        /// `processStopOn(stop)`; `then_brace`: a `${a/pattern` whose
+        /// replacement (up to `}`) follows.
+        Until {
+            stop: char,
+            then_brace: bool,
+        },
+        Double,
+    }
+    let mut it = line.chars().peekable();
+    let mut stack = vec![Ctx::Top];
+    loop {
+        let ctx = *stack.last().unwrap_or(&Ctx::Top);
+        let Some(&c) = it.peek() else {
+            // The end: fine at the top level, an error inside anything.
+            return stack.len() != 1;
+        };
+        if ctx == Ctx::Double {
+            match c {
+                '"' => {
+                    it.next();
+                    stack.pop();
+                    continue;
+                }
+                '$' => {}
+                _ => {
+                    it.next();
+                    if c == '\\' && matches!(it.peek(), Some('"' | '$' | '\\')) {
+                        it.next();
+                    }
+                    continue;
+                }
+            }
+        } else {
+            if let Ctx::Until { stop, then_brace } = ctx {
+                if c == stop {
+                    it.next();
+                    stack.pop();
+                    if then_brace {
+                        stack.push(Ctx::Until {
+                            stop: '}',
+                            then_brace: false,
+                        });
+                    }
+                    continue;
+                }
+            }
+            match c {
+                '\'' => {
+                    it.next();
+                    if !it.by_ref().any(|x| x == '\'') {
+                        return true;
+                    }
+                    continue;
+                }
+                '"' => {
+                    it.next();
+                    stack.push(Ctx::Double);
+                    continue;
+                }
+                '\\' => {
+                    it.next();
+                    it.next();
+                    continue;
+                }
+                '$' => {}
+                _ => {
+                    it.next();
+                    continue;
+                }
+            }
+        }
+        // `processDollar`.
+        it.next();
+        if it.peek() != Some(&'{') {
+            skip_name(&mut it);
+            continue;
+        }
+        it.next();
+        if matches!(it.peek(), None | Some('{' | '}' | ':')) {
+            return true;
+        }
+        skip_name(&mut it);
+        match it.next() {
+            Some('}') => {}
+            Some(':') => {
+                if matches!(it.next(), None | Some('#' | '%')) {
+                    return true;
+                }
+                stack.push(Ctx::Until {
+                    stop: '}',
+                    then_brace: false,
+                });
+            }
+            Some('+' | '-' | '?' | '#' | '%') => stack.push(Ctx::Until {
+                stop: '}',
+                then_brace: false,
+            }),
+            Some('/') => {
+                if it.peek() == Some(&'/') {
+                    it.next();
+                }
+                stack.push(Ctx::Until {
+                    stop: '/',
+                    then_brace: true,
+                });
+            }
+            _ => return true,
+        }
+    }
+}
+
+/// BuildKit's `processName`: digits, or one special parameter, or a name.
+fn skip_name(it: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match it.peek() {
+        Some(c) if c.is_numeric() => {
+            while it.peek().is_some_and(|c| c.is_numeric()) {
+                it.next();
+            }
+        }
+        Some('@' | '*' | '#' | '?' | '-' | '$' | '!' | '0') => {
+            it.next();
+        }
+        _ => {
+            while it.peek().is_some_and(|&c| c.is_alphanumeric() || c == '_') {
+                it.next();
+            }
+        }
+    }
+}
+
 /// The value of a shell word with quotes removed and backslash escapes applied
 /// (`shell.Lex.ProcessWords` without raw quotes), or `None` if the text is not
 /// exactly one word.
@@ -419,6 +565,40 @@ mod tests {
         let words = parse_words(r#"name="a b" c=d\ e"#, '\\');
         let values: Vec<_> = words.iter().map(|w| w.value.as_str()).collect();
         assert_eq!(values, [r#"name="a b""#, r"c=d\ e"]);
+    }
+
+    #[test]
+    fn buildkit_lexer_failures() {
+        for ok in [
+            "RUN cat <<X",
+            "RUN echo ${a##*-} cat <<X",
+            "RUN echo ${a:-${b:-c}} \"$x\" '${' ${a/b/c} ${a//b/} \\' <<X",
+            "RUN echo ${a:=b} ${a:2} ${1} ${#} $# ${@} \\",
+            "RUN echo \"a \\\" b\" <<X",
+        ] {
+            assert!(!buildkit_lex_fails(ok), "{ok}");
+        }
+        for bad in [
+            "RUN echo 'open <<X",
+            "RUN echo \"open <<X",
+            "RUN echo ${a^^} <<X",
+            "RUN echo ${#a} <<X",
+            "RUN echo ${!a} <<X",
+            "RUN echo ${a[0]} <<X",
+            "RUN echo ${} <<X",
+            "RUN echo ${:-a} <<X",
+            "RUN echo ${a:#b} <<X",
+            "RUN echo ${a:-b <<X",
+            "RUN echo ${a/b} <<X",
+            "RUN echo ${a//b} <<X",
+            "RUN echo ${",
+            "RUN echo \"${a:-'b}\" <<X",
+        ] {
+            assert!(buildkit_lex_fails(bad), "{bad}");
+        }
+        let deep = format!("{}x{}", "${a:-".repeat(50_000), "}".repeat(50_000));
+        assert!(!buildkit_lex_fails(&deep));
+        assert!(buildkit_lex_fails(&deep[..deep.len() - 1]));
     }
 
     #[test]
