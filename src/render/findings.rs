@@ -13,6 +13,33 @@ pub struct FileFindings<'a> {
     pub findings: &'a [Finding],
 }
 
+/// A file that could not be processed (unreadable, does not parse, or its
+/// fixes do not converge), for machine output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileError {
+    pub path: String,
+    /// 1-based line and column (1:1 when the error is about the whole file).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// An error in the JSON array: the finding fields (code `error`, fix `none`)
+/// plus `"error": true`, so consumers that read findings keep working.
+#[derive(Debug, Serialize)]
+struct FlatError<'a> {
+    path: &'a str,
+    code: &'static str,
+    name: &'static str,
+    message: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    fix: &'static str,
+    error: bool,
+}
+
 /// A finding flattened for machine output.
 #[derive(Debug, Serialize)]
 pub struct FlatFinding<'a> {
@@ -84,13 +111,35 @@ pub fn text(file: &FileFindings, unsafe_applied: bool) -> String {
     out
 }
 
-/// A JSON array of flattened findings.
-pub fn json(files: &[FileFindings]) -> String {
-    serde_json::to_string_pretty(&flatten(files)).expect("findings serialize") + "\n"
+/// A JSON array of flattened findings, followed by one entry per file error
+/// (`"code": "error"`, `"error": true`).
+pub fn json(files: &[FileFindings], errors: &[FileError]) -> String {
+    let mut values: Vec<serde_json::Value> = flatten(files)
+        .iter()
+        .map(|f| serde_json::to_value(f).expect("findings serialize"))
+        .collect();
+    values.extend(errors.iter().map(|e| {
+        serde_json::to_value(FlatError {
+            path: &e.path,
+            code: "error",
+            name: "error",
+            message: &e.message,
+            line: e.line,
+            column: e.column,
+            end_line: e.line,
+            end_column: e.column,
+            fix: "none",
+            error: true,
+        })
+        .expect("errors serialize")
+    }));
+    serde_json::to_string_pretty(&values).expect("findings serialize") + "\n"
 }
 
 /// A SARIF 2.1.0 log, for code-scanning uploads.
-pub fn sarif(files: &[FileFindings], passes: &[Box<dyn Pass>]) -> String {
+/// Files that could not be processed are tool execution notifications of the
+/// invocation (level `error`), and the invocation is then not successful.
+pub fn sarif(files: &[FileFindings], errors: &[FileError], passes: &[Box<dyn Pass>]) -> String {
     let rules: Vec<serde_json::Value> = passes
         .iter()
         .map(|p| {
@@ -126,6 +175,21 @@ pub fn sarif(files: &[FileFindings], passes: &[Box<dyn Pass>]) -> String {
             })
         })
         .collect();
+    let notifications: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "level": "error",
+                "message": { "text": e.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": e.path },
+                        "region": { "startLine": e.line, "startColumn": e.column }
+                    }
+                }],
+            })
+        })
+        .collect();
     let log = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -135,14 +199,19 @@ pub fn sarif(files: &[FileFindings], passes: &[Box<dyn Pass>]) -> String {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }]
     });
     serde_json::to_string_pretty(&log).expect("sarif serializes") + "\n"
 }
 
-/// GitHub Actions workflow commands (`::warning file=...::message`).
-pub fn github(files: &[FileFindings]) -> String {
+/// GitHub Actions workflow commands (`::warning file=...::message`), and
+/// `::error file=...::message` for each file that could not be processed.
+pub fn github(files: &[FileFindings], errors: &[FileError]) -> String {
     fn data(s: &str) -> String {
         s.replace('%', "%25")
             .replace('\r', "%0D")
@@ -162,6 +231,16 @@ pub fn github(files: &[FileFindings]) -> String {
             f.end_column,
             prop(&format!("{} {}", f.code, f.name)),
             data(f.message)
+        ));
+    }
+    for e in errors {
+        out.push_str(&format!(
+            "::error file={},line={},col={},title={}::{}\n",
+            prop(&e.path),
+            e.line,
+            e.column,
+            prop("dopt error"),
+            data(&e.message)
         ));
     }
     out
