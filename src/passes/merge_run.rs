@@ -89,7 +89,7 @@ impl Pass for MergeRun {
         for stage in file.stages() {
             // Layers of a build stage that is only copied from never ship:
             // merging them would only coarsen the build cache.
-            if !package_hygiene::stage_ships(file, stage.from_instruction) {
+            if !ctx.stage_ships(stage.from_instruction) {
                 continue;
             }
             let mut group: Vec<Part> = Vec::new();

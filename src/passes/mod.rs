@@ -53,6 +53,9 @@ pub struct PassContext<'a> {
     /// the package-hygiene passes alone would otherwise analyse every RUN eight
     /// times per round.
     shells: Vec<OnceCell<Option<shell::Script>>>,
+    /// `package_hygiene::shipping_instructions(file)`, made on first use: asked
+    /// per instruction, it would otherwise make the passes quadratic.
+    shipping: OnceCell<Vec<bool>>,
 }
 
 impl<'a> PassContext<'a> {
@@ -71,7 +74,18 @@ impl<'a> PassContext<'a> {
             shells: (0..file.instructions.len())
                 .map(|_| OnceCell::new())
                 .collect(),
+            shipping: OnceCell::new(),
         }
+    }
+
+    /// True if the stage holding instruction `idx` ends up in the final image
+    /// (see [`package_hygiene::stage_ships`]), computed once per context.
+    pub fn stage_ships(&self, idx: usize) -> bool {
+        self.shipping
+            .get_or_init(|| package_hygiene::shipping_instructions(self.file))
+            .get(idx)
+            .copied()
+            .unwrap_or(true)
     }
 
     /// The semantic model of `file`, shared by all passes run with this context.

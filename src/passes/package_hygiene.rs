@@ -105,7 +105,7 @@ fn check_rule(
     }
     // Caches in a stage whose layers never ship (a build stage only copied from)
     // cost nothing in the final image.
-    if !rule.cache_dirs.is_empty() && !stage_ships(ctx.file, inst_idx) {
+    if !rule.cache_dirs.is_empty() && !ctx.stage_ships(inst_idx) {
         return;
     }
     if !rule.satisfied_by_env.is_empty()
@@ -291,34 +291,51 @@ fn finding(
 
 /// True if the stage holding instruction `inst_idx` ends up in the final image:
 /// it is the last stage, or a stage that ships is built `FROM` it. Stages only
-/// used by `COPY --from` (or not at all) do not ship.
+/// used by `COPY --from` (or not at all) do not ship. Passes should ask
+/// [`PassContext::stage_ships`], which computes this once per file.
 pub fn stage_ships(file: &Dockerfile, inst_idx: usize) -> bool {
+    shipping_instructions(file)
+        .get(inst_idx)
+        .copied()
+        .unwrap_or(true)
+}
+
+/// For each instruction, whether its stage ships (see [`stage_ships`]); linear
+/// in the file (one pass for the stages, one for the FROM chain).
+pub fn shipping_instructions(file: &Dockerfile) -> Vec<bool> {
     let stages = file.stages();
-    let Some(current) = stages
-        .iter()
-        .position(|s| s.instructions.contains(&inst_idx))
-    else {
-        return true;
-    };
+    let n = file.instructions.len();
     let Some(last) = stages.len().checked_sub(1) else {
-        return true;
+        return vec![true; n];
     };
-    // Walk from the last stage down its FROM chain.
-    let mut shipping = vec![last];
-    let mut at = last;
-    while let Some(parent) = stages[..at].iter().rposition(|s| {
-        s.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&stages[at].base))
-    }) {
-        shipping.push(parent);
-        at = parent;
-    }
     // A stage whose name is computed (`FROM ${BASE}`) might be anything: ship.
     if stages.iter().any(|s| s.base.contains('$')) {
-        return true;
+        return vec![true; n];
     }
-    shipping.contains(&current)
+    // parent[i]: the latest stage before i whose name is i's base.
+    let mut latest: std::collections::HashMap<String, usize> = Default::default();
+    let mut parent = Vec::with_capacity(stages.len());
+    for (i, s) in stages.iter().enumerate() {
+        parent.push(latest.get(&s.base.to_ascii_lowercase()).copied());
+        if let Some(name) = &s.name {
+            latest.insert(name.to_ascii_lowercase(), i);
+        }
+    }
+    // Walk from the last stage down its FROM chain.
+    let mut ships = vec![false; stages.len()];
+    let mut at = Some(last);
+    while let Some(i) = at {
+        ships[i] = true;
+        at = parent[i];
+    }
+    // Instructions before the first FROM belong to no stage: true.
+    let mut out = vec![true; n];
+    for (i, s) in stages.iter().enumerate() {
+        for flag in &mut out[s.instructions.clone()] {
+            *flag = ships[i];
+        }
+    }
+    out
 }
 
 /// True if a command after `index` mentions one of `needles` (a cleanup already

@@ -63,12 +63,48 @@ fn fix_label(f: &Finding) -> &'static str {
     }
 }
 
+/// Line starts of a text, so that the line and column of an offset cost a
+/// binary search and a scan of one line instead of a scan from the start
+/// (which made rendering quadratic in the number of findings).
+pub struct LineIndex<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1))
+            .collect();
+        LineIndex { source, starts }
+    }
+
+    /// Same as [`line_col`]: 1-based line, and 1-based column in characters.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.source.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = self
+            .source
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            // Not a char boundary (a bug in a pass): count what is there.
+            .unwrap_or_else(|| {
+                String::from_utf8_lossy(&self.source.as_bytes()[start..offset])
+                    .chars()
+                    .count()
+            });
+        (line, col + 1)
+    }
+}
+
 pub fn flatten<'a>(files: &'a [FileFindings<'a>]) -> Vec<FlatFinding<'a>> {
     let mut out = Vec::new();
     for file in files {
+        let lines = LineIndex::new(file.source);
         for f in file.findings {
-            let (line, column) = line_col(file.source, f.span.start);
-            let (end_line, end_column) = line_col(file.source, f.span.end);
+            let (line, column) = lines.line_col(f.span.start);
+            let (end_line, end_column) = lines.line_col(f.span.end);
             out.push(FlatFinding {
                 path: file.path,
                 code: f.code,
@@ -90,8 +126,9 @@ pub fn flatten<'a>(files: &'a [FileFindings<'a>]) -> Vec<FlatFinding<'a>> {
 /// the label can tell the user how to get them.
 pub fn text(file: &FileFindings, unsafe_applied: bool) -> String {
     let mut out = String::new();
+    let lines = LineIndex::new(file.source);
     for f in file.findings {
-        let (line, col) = line_col(file.source, f.span.start);
+        let (line, col) = lines.line_col(f.span.start);
         let label = match f.fix.as_ref().map(|x| x.safety) {
             Some(Safety::Safe) => paint(SAFE, "[fix]"),
             Some(Safety::Unsafe) if unsafe_applied => paint(UNSAFE, "[unsafe fix]"),
@@ -244,4 +281,25 @@ pub fn github(files: &[FileFindings], errors: &[FileError]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        for source in ["", "a", "\n", "ab\ncd\n", "é\r\nxü\n\nz", "\n\n"] {
+            let lines = LineIndex::new(source);
+            for offset in 0..=source.len() + 1 {
+                if source.is_char_boundary(offset.min(source.len())) {
+                    assert_eq!(
+                        lines.line_col(offset),
+                        line_col(source, offset),
+                        "{source:?} at {offset}"
+                    );
+                }
+            }
+        }
+    }
 }
