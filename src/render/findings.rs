@@ -3,7 +3,6 @@
 use super::style::{paint, CODE, DIM, SAFE, UNSAFE};
 use crate::fix::{Finding, Safety};
 use crate::passes::Pass;
-use crate::syntax::ast::line_col;
 use serde::Serialize;
 
 /// The findings of one file, with the text they point into.
@@ -286,6 +285,7 @@ pub fn github(files: &[FileFindings], errors: &[FileError]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::ast::line_col;
 
     #[test]
     fn line_index_agrees_with_line_col() {
