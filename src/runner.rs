@@ -5,7 +5,7 @@ use crate::fix::apply::{fix_until_stable, FixOptions, Outcome};
 use crate::fix::Finding;
 use crate::passes::{self, BuildContext, Pass, PassContext};
 use crate::profiles::Profiles;
-use crate::syntax::{Dockerfile, ItemKind, ParseError};
+use crate::syntax::{Dockerfile, ItemKind, ParseError, Span};
 
 /// Which passes run: `select` (empty = all default passes) minus `ignore`.
 /// Entries are codes (`DOP001`), names (`merge-run`), code prefixes (`DOP0`) or `ALL`.
@@ -82,11 +82,12 @@ impl Runner {
         );
         ctx.split_applies =
             self.fix.unsafe_fixes && self.passes.iter().any(|p| p.code() == "DOP013");
+        let suppressions = Suppressions::new(file);
         let mut findings: Vec<Finding> = self
             .passes
             .iter()
             .flat_map(|p| p.run(&ctx))
-            .filter(|f| !is_suppressed(file, f))
+            .filter(|f| !suppressions.suppress(f))
             .collect();
         findings.sort_by(|a, b| (a.span.start, a.code).cmp(&(b.span.start, b.code)));
         findings
@@ -98,24 +99,61 @@ impl Runner {
     }
 }
 
+/// The instructions of a file that have a `dopt ignore=` comment directly
+/// above them, in source order, with those comments: built once per analysis
+/// so that checking a finding costs a binary search, not a scan of the file.
+struct Suppressions<'a> {
+    /// (instruction span, its comment lines that mention `dopt ignore=`).
+    entries: Vec<(Span, Vec<&'a str>)>,
+}
+
+impl<'a> Suppressions<'a> {
+    fn new(file: &'a Dockerfile) -> Self {
+        let mut entries = Vec::new();
+        let mut comments: Vec<&str> = Vec::new();
+        for item in &file.items {
+            match item.kind {
+                ItemKind::Comment => {
+                    let text = file.text(item.span);
+                    if text.contains("dopt ignore=") {
+                        comments.push(text);
+                    }
+                    continue;
+                }
+                ItemKind::Instruction(_) if !comments.is_empty() => {
+                    entries.push((item.span, std::mem::take(&mut comments)));
+                }
+                _ => {}
+            }
+            comments.clear();
+        }
+        Suppressions { entries }
+    }
+
+    /// True if a comment directly above an instruction the finding covers
+    /// silences it (see [`is_suppressed`]).
+    fn suppress(&self, finding: &Finding) -> bool {
+        let (start, end) = (
+            finding.span.start,
+            finding.span.end.max(finding.span.start + 1),
+        );
+        // Instruction spans are disjoint and sorted: the ones that overlap the
+        // finding are a run starting at the first that ends after `start`.
+        let first = self
+            .entries
+            .partition_point(|(span, _)| span.end.max(span.start + 1) <= start);
+        self.entries[first..]
+            .iter()
+            .take_while(|(span, _)| span.start < end)
+            .any(|(_, comments)| comments.iter().any(|c| comment_suppresses(c, finding)))
+    }
+}
+
 /// True if the comment lines directly above an instruction the finding covers
 /// say `dopt ignore=CODE` (or the pass name, or `all`). A finding that spans
 /// several instructions (e.g. a RUN merge) is silenced by a comment above any of them.
 pub fn is_suppressed(file: &Dockerfile, finding: &Finding) -> bool {
-    let (start, end) = (
-        finding.span.start,
-        finding.span.end.max(finding.span.start + 1),
-    );
-    file.items.iter().enumerate().any(|(pos, item)| {
-        matches!(item.kind, ItemKind::Instruction(_))
-            && item.span.start < end
-            && start < item.span.end.max(item.span.start + 1)
-            && file.items[..pos]
-                .iter()
-                .rev()
-                .take_while(|i| matches!(i.kind, ItemKind::Comment))
-                .any(|c| comment_suppresses(file.text(c.span), finding))
-    })
+    Suppressions::new(file).suppress(finding)
 }
 
 fn comment_suppresses(comment: &str, finding: &Finding) -> bool {
@@ -135,7 +173,6 @@ fn comment_suppresses(comment: &str, finding: &Finding) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::Span;
 
     fn finding(code: &'static str, name: &'static str) -> Finding {
         Finding {

@@ -324,3 +324,157 @@ fn per_pass_options_from_config() {
         .code(1)
         .stdout(predicate::str::contains("http://127.0.0.1:3000/healthz"));
 }
+
+/// The codes of the findings `suggest` lists with a fix (stdout), and the
+/// number in "N fix(es) shown in the diff" (stderr; 0 when absent).
+fn suggest_fixes(stdout: &str, stderr: &str) -> (Vec<String>, usize) {
+    let codes = stdout
+        .lines()
+        .filter(|l| l.contains(" [fix] ") || l.contains(" [unsafe fix] "))
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    let shown = stderr
+        .split(" fix(es) shown in the diff")
+        .next()
+        .filter(|_| stderr.contains(" fix(es) shown in the diff"))
+        .and_then(|s| s.rsplit(' ').next())
+        .map(|n| n.parse().unwrap())
+        .unwrap_or(0);
+    (codes, shown)
+}
+
+/// The codes `apply` reports as applied (stderr lines `  CODE message`).
+fn applied_codes(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("  DOP"))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+/// Inputs on which DOP011's fixes once did not settle (issue 8), checked for the
+/// fix loop's guarantees whatever the passes do: `apply` never writes a result
+/// that did not converge (it exits 2, names the pass and leaves the file
+/// alone, or writes a file on which a second `apply` changes nothing), and the
+/// fixes `suggest` lists are the ones `apply` makes.
+#[test]
+fn apply_never_writes_an_unsettled_result_and_suggest_lists_what_apply_does() {
+    for text in [
+        "FROM node:20-slim\nCMD [\"a\"]\nUSER root\n",
+        "FROM alpine:3.19\nCMD [\"x\"]\nCMD [\"y\"]\n",
+        "RUN true\nFROM alpine:3.19\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("Dockerfile");
+        std::fs::write(&f, text).unwrap();
+        let suggest = dopt()
+            .args(["suggest", "--unsafe", "--no-config"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let (s_out, s_err) = (
+            String::from_utf8(suggest.stdout).unwrap(),
+            String::from_utf8(suggest.stderr).unwrap(),
+        );
+        let apply = dopt()
+            .args(["apply", "--unsafe", "--no-config"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let a_err = String::from_utf8(apply.stderr).unwrap();
+        let after = std::fs::read_to_string(&f).unwrap();
+        let (listed, shown) = suggest_fixes(&s_out, &s_err);
+        if apply.status.code() == Some(2) {
+            // Not converged: the same error from both, the pass named, no write.
+            assert_eq!(after, text, "{text:?}: written although apply failed");
+            assert!(a_err.contains("did not converge"), "{text:?}: {a_err}");
+            assert!(a_err.contains("DOP0"), "{text:?}: no pass named: {a_err}");
+            assert_eq!(suggest.status.code(), Some(2), "{text:?}: {s_err}");
+            assert!(s_err.contains("did not converge"), "{text:?}: {s_err}");
+            assert!(!s_out.contains("+++ "), "{text:?}: suggest shows a diff");
+            continue;
+        }
+        assert_eq!(apply.status.code(), Some(0), "{text:?}: {a_err}");
+        assert!(!a_err.contains("did not"), "{text:?}: {a_err}");
+        let applied = applied_codes(&a_err);
+        assert_eq!(shown, applied.len(), "{text:?}:\n{s_err}\n{a_err}");
+        for code in &listed {
+            assert!(
+                applied.contains(code),
+                "{text:?}: {code} listed, not applied: {a_err}"
+            );
+        }
+        if applied.is_empty() {
+            assert_eq!(after, text);
+            assert!(a_err.contains("Nothing to apply"), "{a_err}");
+        }
+        // A converged file: a second apply has nothing to do.
+        dopt()
+            .args(["apply", "--unsafe", "--no-config"])
+            .arg(&f)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("Nothing to apply"));
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), after);
+    }
+}
+
+/// `check` reports a file it cannot parse in every machine format.
+#[test]
+fn check_reports_parse_errors_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("Dockerfile");
+    std::fs::write(&bad, "FROM alpine\nNOPE x\n").unwrap();
+    let run = |format: &str| {
+        let out = dopt()
+            .args(["check", "--no-config", "--format", format])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let err = &json.as_array().unwrap()[0];
+    assert_eq!(err["error"], true);
+    assert_eq!(err["path"], bad.display().to_string());
+    assert_eq!(
+        (err["line"].as_u64(), err["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(err["message"].as_str().unwrap().contains("NOPE"), "{err}");
+
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    let note = &inv["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "error");
+    let region = &note["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(note["message"]["text"].as_str().unwrap().contains("NOPE"));
+
+    let github = run("github");
+    assert!(
+        github.starts_with(&format!("::error file={},line=2,col=1,", bad.display())),
+        "{github}"
+    );
+    assert!(github.contains("NOPE"), "{github}");
+
+    // A good file next to the bad one: findings and the error in one report.
+    let good = dir.path().join("good.Dockerfile");
+    std::fs::write(&good, MESSY).unwrap();
+    let out = dopt()
+        .args(["check", "--no-config", "--format", "json"])
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = json.as_array().unwrap();
+    assert!(items.iter().any(|i| i["code"] == "DOP001"));
+    assert_eq!(items.iter().filter(|i| i["error"] == true).count(), 1);
+}

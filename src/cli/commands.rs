@@ -11,7 +11,7 @@ use crate::fix::apply::{FixOptions, Outcome};
 use crate::fix::Safety;
 use crate::passes::{self, BuildContext, Pass};
 use crate::profiles::Profiles;
-use crate::render::{self, findings::FileFindings};
+use crate::render::{self, findings::FileError, findings::FileFindings};
 use crate::runner::{Runner, Selection};
 use crate::syntax::{self, ParseError};
 use anyhow::{bail, Context, Result};
@@ -146,17 +146,36 @@ struct Processed {
     unsafe_applied: bool,
 }
 
-/// Reads, parses and fixes each file. Files that fail are reported and skipped;
-/// the second value says whether any did.
-fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bool)> {
+impl Processed {
+    /// True if the fix loop reached a fixpoint, so its result may be shown and written.
+    fn settled(&self) -> bool {
+        self.outcome.converged
+    }
+}
+
+/// Reads, parses and fixes each file. Files that cannot be read or parsed are
+/// reported and skipped, and returned as errors. A file whose fixes do not
+/// converge is kept (its findings are valid) but also reported as an error
+/// when `need_fixed` (suggest, apply): its fixed text must not be shown or written.
+fn process_all(
+    args: &PassArgs,
+    unsafe_flag: bool,
+    need_fixed: bool,
+) -> Result<(Vec<Processed>, Vec<FileError>)> {
     let mut done = Vec::new();
-    let mut failed = false;
+    let mut errors = Vec::new();
     for path in paths(args) {
         let src = match input::read(&path) {
             Ok(s) => s,
             Err(e) => {
-                output::error(&format!("{e:#}"));
-                failed = true;
+                let message = format!("{e:#}");
+                output::error(&message);
+                errors.push(FileError {
+                    path: path.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    message,
+                });
                 continue;
             }
         };
@@ -170,11 +189,27 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
                     ));
                 }
                 warn_too_deep(&src);
-                if !outcome.converged {
-                    output::warning(&format!(
-                        "{}: fixes did not settle after {} rounds; the result so far is shown",
-                        src.display, runner.fix.max_iterations
-                    ));
+                if let Some(unsettled) = &outcome.unsettled {
+                    let message = format!(
+                        "fixes did not converge: {unsettled}. This is a bug in dopt (please report it); \
+                         nothing was written. `--ignore {}` skips the pass.",
+                        unsettled
+                            .passes
+                            .first()
+                            .map(|(code, _)| *code)
+                            .unwrap_or("CODE")
+                    );
+                    if need_fixed {
+                        output::error(&format!("{}: {message}", src.display));
+                        errors.push(FileError {
+                            path: src.display.clone(),
+                            line: 1,
+                            column: 1,
+                            message,
+                        });
+                    } else {
+                        output::warning(&format!("{}: {message}", src.display));
+                    }
                 }
                 done.push(Processed {
                     src,
@@ -184,11 +219,17 @@ fn process_all(args: &PassArgs, unsafe_flag: bool) -> Result<(Vec<Processed>, bo
             }
             Err(e) => {
                 report_parse_error(&src, &e);
-                failed = true;
+                let (line, column) = e.line_col(&src.text);
+                errors.push(FileError {
+                    path: src.display.clone(),
+                    line,
+                    column,
+                    message: e.message.clone(),
+                });
             }
         }
     }
-    Ok((done, failed))
+    Ok((done, errors))
 }
 
 /// Says which RUNs nest too deeply for shell analysis (they are left alone).
@@ -238,7 +279,8 @@ fn summary(items: &[Processed]) -> (usize, usize, usize) {
 }
 
 fn suggest(args: SuggestArgs) -> Result<i32> {
-    let (items, failed) = process_all(&args.fix.pass, args.fix.unsafe_fixes)?;
+    let (items, errors) = process_all(&args.fix.pass, args.fix.unsafe_fixes, true)?;
+    let failed = !errors.is_empty();
     let mut any = false;
     let json_only = args.build && args.engine.json;
     for p in &items {
@@ -252,7 +294,7 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
             findings: &p.outcome.findings,
         };
         out(&render::findings::text(&ff, p.unsafe_applied))?;
-        if !args.no_diff {
+        if !args.no_diff && p.settled() {
             let (a, b) = diff_names(&p.src);
             let diff = render::diff::unified(&p.src.text, &p.outcome.fixed, &a, &b);
             if !diff.is_empty() {
@@ -267,7 +309,11 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
         }
     }
     let (total, unsafe_hidden, no_fix) = summary(&items);
-    let changes: usize = items.iter().map(|p| p.outcome.applied.len()).sum();
+    let changes: usize = items
+        .iter()
+        .filter(|p| p.settled())
+        .map(|p| p.outcome.applied.len())
+        .sum();
     if total == 0 && !failed {
         output::note("No suggestions: the Dockerfile is already in good shape.");
     } else if total > 0 {
@@ -288,7 +334,7 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
     let mut not_verified = false;
     if args.build {
         let mut reports = Vec::new();
-        for p in items.iter().filter(|p| p.outcome.changed()) {
+        for p in items.iter().filter(|p| p.settled() && p.outcome.changed()) {
             let report = build_and_verify(p, &args.fix.pass, &args.engine)?;
             not_verified |= !report.verified;
             if !args.engine.json {
@@ -397,14 +443,15 @@ fn apply(args: ApplyArgs) -> Result<i32> {
         return Ok(exit::ERROR);
     }
     let pass = &writable;
-    let (items, failed) = process_all(pass, args.fix.unsafe_fixes)?;
-    let failed = failed || refused;
+    let (items, errors) = process_all(pass, args.fix.unsafe_fixes, true)?;
+    let failed = !errors.is_empty() || refused;
     let mut not_verified = false;
     let mut written = 0;
     let mut reports = Vec::new();
     for p in &items {
         let Some(path) = &p.src.path else { continue };
-        if !p.outcome.changed() {
+        // A loop that did not converge is never written (reported above).
+        if !p.settled() || !p.outcome.changed() {
             continue;
         }
         if args.verify {
@@ -476,7 +523,8 @@ fn apply(args: ApplyArgs) -> Result<i32> {
 }
 
 fn check(args: CheckArgs) -> Result<i32> {
-    let (items, failed) = process_all(&args.pass, false)?;
+    let (items, errors) = process_all(&args.pass, false, false)?;
+    let failed = !errors.is_empty();
     let files: Vec<FileFindings> = items
         .iter()
         .map(|p| FileFindings {
@@ -490,9 +538,9 @@ fn check(args: CheckArgs) -> Result<i32> {
             .iter()
             .map(|f| render::findings::text(f, false))
             .collect(),
-        CheckFormat::Json => render::findings::json(&files),
-        CheckFormat::Sarif => render::findings::sarif(&files, &passes::all()),
-        CheckFormat::Github => render::findings::github(&files),
+        CheckFormat::Json => render::findings::json(&files, &errors),
+        CheckFormat::Sarif => render::findings::sarif(&files, &errors, &passes::all()),
+        CheckFormat::Github => render::findings::github(&files, &errors),
     };
     out(&text)?;
     let any = files.iter().any(|f| !f.findings.is_empty());

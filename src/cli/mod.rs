@@ -3,7 +3,8 @@
 //! Exit codes, as documented in `--help`:
 //! - 0: nothing to suggest / no findings / everything applied;
 //! - 1: suggestions or findings exist (`suggest`, `check`), or verification failed;
-//! - 2: an error (unreadable or unparsable file, bad configuration, no engine).
+//! - 2: an error (unreadable or unparsable file, fixes that do not converge,
+//!   bad configuration, no engine).
 
 mod commands;
 mod input;
@@ -16,7 +17,8 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  nothing to suggest, no findings, or all changes applied
   1  suggestions or findings exist (suggest, check), or verification failed
-  2  error: unreadable or unparsable input, bad configuration, no Docker engine
+  2  error: unreadable or unparsable input, fixes that do not converge (nothing
+     is written), bad configuration, no Docker engine
 
 Input limits: at most 32 MiB per input (files and stdin); lines up to 65,535
 bytes, as in BuildKit. `apply` rewrites regular files only and refuses read-only

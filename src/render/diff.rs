@@ -1,7 +1,11 @@
 //! Unified diffs between the original and the rewritten text (similar).
 
 use super::style::{paint, ADDED, BOLD, HUNK, REMOVED};
-use similar::TextDiff;
+use similar::{Algorithm, TextDiff};
+
+/// Texts larger than this (bytes; the largest real Dockerfile we know is
+/// 20 KB) are diffed with the patience algorithm.
+const LARGE: usize = 64 * 1024;
 
 /// A unified diff with 3 lines of context, `a/`- and `b/`-style headers.
 /// Empty when the texts are equal. Line endings are kept as they are, so CRLF
@@ -10,7 +14,16 @@ pub fn unified(original: &str, fixed: &str, old_name: &str, new_name: &str) -> S
     if original == fixed {
         return String::new();
     }
-    let diff = TextDiff::from_lines(original, fixed);
+    let diff = if original.len().max(fixed.len()) > LARGE {
+        // Myers' diff is O(N·D): on a large file with changes all over it
+        // (one per stage), quadratic. Patience anchors on unique lines, so it
+        // diffs many small gaps instead; small files keep Myers' output.
+        TextDiff::configure()
+            .algorithm(Algorithm::Patience)
+            .diff_lines(original, fixed)
+    } else {
+        TextDiff::from_lines(original, fixed)
+    };
     let mut text = diff
         .unified_diff()
         .context_radius(3)
