@@ -478,3 +478,29 @@ fn check_reports_parse_errors_in_every_format() {
     assert!(items.iter().any(|i| i["code"] == "DOP001"));
     assert_eq!(items.iter().filter(|i| i["error"] == true).count(), 1);
 }
+
+#[test]
+fn suggest_gives_the_reason_of_fixes_made_after_a_split() {
+    // The USER and HEALTHCHECK fixes wait for the runtime stage the split
+    // makes; their reasons are listed with the diff all the same.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc make libc6-dev libssl-dev\nWORKDIR /app\nCOPY . .\nRUN make\nEXPOSE 8080\nCMD [\"./server\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Makefile"),
+        "server: server.c\n\tgcc -o server server.c -lssl\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("server.c"), "int main(void){return 0;}\n").unwrap();
+    dopt()
+        .args(["suggest", "--unsafe", "--color", "never"])
+        .arg(dir.path().join("Dockerfile"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("DOP013 [unsafe fix]"))
+        .stdout(predicate::str::is_match(r"DOP011 \[unsafe fix, round \d\]").unwrap())
+        .stdout(predicate::str::contains("+USER app"));
+}

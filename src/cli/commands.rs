@@ -7,7 +7,7 @@ use super::{BuilderArg, EngineArgs, SuggestArgs};
 use super::{RulesArgs, RulesFormat};
 use crate::config::Config;
 use crate::docker;
-use crate::fix::apply::{FixOptions, Outcome};
+use crate::fix::apply::{AppliedFix, FixOptions, Outcome};
 use crate::fix::Safety;
 use crate::passes::{self, BuildContext, Pass};
 use crate::profiles::Profiles;
@@ -294,6 +294,29 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
             findings: &p.outcome.findings,
         };
         out(&render::findings::text(&ff, p.unsafe_applied))?;
+        if p.settled() {
+            // Fixes found on the rewritten text (the runtime stage a split made,
+            // merges a first fix enabled): their reasons belong with the diff too.
+            let listed = |a: &&AppliedFix| {
+                p.outcome
+                    .findings
+                    .iter()
+                    .any(|f| f.code == a.code && f.message == a.message)
+            };
+            for a in p.outcome.applied.iter().filter(|a| a.round > 1) {
+                if listed(&a) {
+                    continue;
+                }
+                let kind = match a.safety {
+                    Safety::Safe => "fix",
+                    Safety::Unsafe => "unsafe fix",
+                };
+                out(&format!(
+                    "{}: {} [{kind}, round {}] {}\n",
+                    p.src.display, a.code, a.round, a.message
+                ))?;
+            }
+        }
         if !args.no_diff && p.settled() {
             let (a, b) = diff_names(&p.src);
             let diff = render::diff::unified(&p.src.text, &p.outcome.fixed, &a, &b);
