@@ -7,10 +7,9 @@ use assert_cmd::Command;
 use docker_support::{engine_or_skip, ensure_base_image, BASE};
 
 fn dockerfile() -> String {
-    // Two RUNs that merge-run turns into one layer, same behaviour.
-    format!(
-        "FROM {BASE}\nRUN mkdir /one\nRUN mkdir /two\nCMD [\"ls\", \"-d\", \"/one\", \"/two\"]\n"
-    )
+    // A cleanup in its own RUN: merge-run moves it into the layer that
+    // creates what it removes (one layer less), same behaviour.
+    format!("FROM {BASE}\nRUN mkdir /one /scratch\nRUN rm -rf /scratch\nCMD [\"ls\", \"-d\", \"/one\"]\n")
 }
 
 #[test]
@@ -59,7 +58,7 @@ fn apply_verify_writes_only_a_verified_rewrite_and_reports_json() {
         .success();
     let after = std::fs::read_to_string(&file).unwrap();
     assert!(
-        after.contains("RUN mkdir /one && \\\n    mkdir /two"),
+        after.contains("RUN mkdir /one /scratch && \\\n    rm -rf /scratch"),
         "{after}"
     );
     assert!(std::fs::read_to_string(&md).unwrap().contains("Verified"));
