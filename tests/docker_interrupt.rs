@@ -42,13 +42,13 @@ fn assert_nothing_left(engine: &Engine, prefix: &str) {
 /// the process, the prefix of its run id).
 fn dopt_verifying_a_sleeper(engine: &Engine) -> (tempfile::TempDir, std::process::Child, String) {
     ensure_base_image(engine);
-    // Two RUNs that dopt merges; the image's command sleeps, so verification is
+    // Two RUNs that dopt merges (the second cleans up after the first); the image's command sleeps, so verification is
     // still running its container when Ctrl-C arrives, after all four builds.
     let dir = context(&[
         (
             "Dockerfile",
             &format!(
-                "FROM {BASE}\nCOPY hello.sh /app/\nRUN echo one\nRUN echo two\n\
+                "FROM {BASE}\nCOPY hello.sh /app/\nRUN mkdir /scratch && echo one\nRUN echo two && rm -rf /scratch\n\
                  CMD [\"sleep\", \"293\"]\n"
             ),
         ),
@@ -135,7 +135,7 @@ fn ctrl_c_during_a_classic_build_removes_its_finished_steps() {
     let dir = context(&[
         (
             "Dockerfile",
-            &format!("FROM {BASE}\nRUN echo {marker}\nRUN echo two && sleep 271\nCMD [\"true\"]\n"),
+            &format!("FROM {BASE}\nRUN mkdir /scratch && echo {marker}\nRUN echo two && sleep 271 && rm -rf /scratch\nCMD [\"true\"]\n"),
         ),
         ("hello.sh", "echo hello\n"),
     ]);
