@@ -220,24 +220,52 @@ fn may_match(r: &Resolved, name: &Resolved) -> bool {
 }
 
 /// Matches `text` against `pattern`, where [`ANY`] matches any run of
-/// characters.
+/// characters. The classic wildcard walk: on a mismatch, only the last
+/// [`ANY`] takes one more character, so the time is bounded by
+/// `pattern.len() * text.len()` (a recursive try-every-split is exponential in
+/// the number of wildcards; the pipeline fuzzer found a file that hung on it).
 fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once(ANY) {
-        None => pattern == text,
-        Some((head, rest)) => {
-            let Some(tail) = text.strip_prefix(head) else {
-                return false;
-            };
-            (0..=tail.len())
-                .filter(|&k| tail.is_char_boundary(k))
-                .any(|k| glob(rest, &tail[k..]))
+    let parts: Vec<&str> = pattern.split(ANY).collect();
+    let (first, rest) = parts.split_first().expect("split yields one part");
+    let Some(mut tail) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return tail.is_empty(); // no wildcard: `first` had to be all of `text`
+    };
+    // Each middle part matches at its leftmost place: any later match leaves
+    // less text for the parts after it, never more.
+    for part in middle {
+        match tail.find(part) {
+            Some(at) => tail = &tail[at + part.len()..],
+            None => return false,
         }
     }
+    tail.ends_with(last)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_matches_wildcards_in_bounded_time() {
+        let any = ANY.to_string();
+        let p = |parts: &[&str]| parts.join(&any);
+        assert!(glob(&p(&["a", "b", "c"]), "axxbyyc"));
+        assert!(glob(&p(&["a", "b", "c"]), "abc"));
+        assert!(!glob(&p(&["a", "b", "c"]), "ab"));
+        assert!(!glob(&p(&["a", "c"]), "acb"));
+        assert!(glob(&p(&["", ""]), "anything"));
+        assert!(glob(&p(&["x", ""]), "x"));
+        assert!(glob("exact", "exact") && !glob("exact", "exactly"));
+        assert!(glob(&p(&["ab", "ab"]), "abab") && !glob(&p(&["ab", "ab"]), "aba"));
+        // 40 wildcards against a 200-character name that does not match: the
+        // old recursive matcher tried every split (found hanging by the
+        // pipeline fuzzer).
+        let pattern = vec!["a"; 41].join(&any) + "z";
+        assert!(!glob(&pattern, &"a".repeat(200)));
+    }
 
     fn scope(src: &str) -> Scope {
         Scope::of(&crate::syntax::parse(src).expect("parses"))
