@@ -1,15 +1,21 @@
-//! Engine test: a single-stage Go build split by DOP013 (with the other passes,
-//! as `dopt suggest --unsafe` does) builds on the stand-in bases, serves the same
-//! answer, runs as distroless's nonroot user and is a fraction of the size.
+//! Engine tests: single-stage builds split by DOP013 (with the other passes, as
+//! `dopt suggest --unsafe` does) build on the stand-in bases, behave the same and
+//! are a fraction of the size:
 //!
-//! Needs the stand-ins `golang:1.22` and `gcr.io/distroless/static-debian12`
-//! (`scripts/standin-bases.sh`); skips without them unless `CI` is set.
+//! - Go: serves the same answer, runs as distroless's nonroot user (stand-ins
+//!   `golang:1.22`, `gcr.io/distroless/static-debian12`);
+//! - C with gcc/make from apt on Debian: `dopt apply --unsafe --verify` writes the
+//!   split because it verifies (the sources and objects left in the build stage
+//!   are explained removals), and the runtime stage has no compiler (stand-ins
+//!   `debian:bookworm`, `debian:bookworm-slim`; apt needs the host network).
+//!
+//! Skip without the stand-ins (`scripts/standin-bases.sh`) unless `CI` is set.
 
 mod common;
 mod docker_support;
 
 use docker_support::{block_on, context, engine_or_skip, options};
-use dopt::docker::{compare_blocking, BuilderChoice};
+use dopt::docker::{compare_blocking, BuilderChoice, Engine};
 
 const MAIN_GO: &str = "package main
 
@@ -34,13 +40,9 @@ EXPOSE 8080
 CMD [\"/out/server\"]
 ";
 
-#[test]
-fn split_go_server_builds_and_runs_on_distroless_static() {
-    let Some(engine) = engine_or_skip("split_go_server_builds_and_runs_on_distroless_static")
-    else {
-        return;
-    };
-    for image in ["golang:1.22", "gcr.io/distroless/static-debian12"] {
+/// Whether the stand-in images exist; panics under CI when one is missing.
+fn have_standins(engine: &Engine, images: &[&str]) -> bool {
+    for image in images {
         if block_on(engine.docker().inspect_image(image)).is_err() {
             if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
                 panic!(
@@ -48,8 +50,23 @@ fn split_go_server_builds_and_runs_on_distroless_static() {
                 );
             }
             eprintln!("SKIPPED: no {image} image (run scripts/standin-bases.sh)");
-            return;
+            return false;
         }
+    }
+    true
+}
+
+#[test]
+fn split_go_server_builds_and_runs_on_distroless_static() {
+    let Some(engine) = engine_or_skip("split_go_server_builds_and_runs_on_distroless_static")
+    else {
+        return;
+    };
+    if !have_standins(
+        &engine,
+        &["golang:1.22", "gcr.io/distroless/static-debian12"],
+    ) {
+        return;
     }
     let dir = context(&[
         // The stand-in's Go is Debian's 1.19.
@@ -90,4 +107,152 @@ fn split_go_server_builds_and_runs_on_distroless_static() {
     assert_eq!(v.original.http_status, Some(200), "{v:?}");
     assert_eq!(v.optimized.http_status, Some(200), "{v:?}");
     assert_eq!(v.optimized.uid.as_deref(), Some("65532"), "{v:?}");
+}
+
+/// The issue's seed shape: gcc and make from apt, a `-dev` library, `make` in the
+/// WORKDIR, the program started by a relative path.
+const C_DOCKERFILE: &str = "\
+FROM debian:bookworm
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends gcc make libc6-dev zlib1g-dev \\
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/src/app
+COPY . .
+RUN make
+CMD [\"./hello\"]
+";
+
+const C_MAKEFILE: &str = "hello: hello.o\n\t$(CC) -o $@ $^ -lz\n";
+
+const C_HELLO: &str = "#include <stdio.h>
+#include <zlib.h>
+int main(void) { printf(\"hello from C, zlib %s\\n\", zlibVersion()); return 0; }
+";
+
+#[test]
+fn split_c_make_build_verifies_and_ships_no_compiler() {
+    let Some(engine) = engine_or_skip("split_c_make_build_verifies_and_ships_no_compiler") else {
+        return;
+    };
+    if !have_standins(&engine, &["debian:bookworm", "debian:bookworm-slim"]) {
+        return;
+    }
+    let dir = context(&[
+        ("Dockerfile", C_DOCKERFILE),
+        ("Makefile", C_MAKEFILE),
+        ("hello.c", C_HELLO),
+    ]);
+    let file = dir.path().join("Dockerfile");
+    let out = assert_cmd::Command::cargo_bin("dopt")
+        .unwrap()
+        .args([
+            "apply",
+            "--unsafe",
+            "--verify",
+            "--keep-images",
+            "--network",
+            "host",
+            "--json",
+        ])
+        .arg(&file)
+        .env("CI", "1")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let kept: Vec<String> = report["kept_images"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let optimized_tag = report["optimized"]["tag"].as_str().map(str::to_string);
+    // What the runtime image holds, before the kept images go.
+    let compilers = optimized_tag.as_deref().map(|tag| {
+        std::process::Command::new("docker")
+            .args([
+                "run",
+                "--rm",
+                "--user",
+                "0",
+                "--entrypoint",
+                "sh",
+                tag,
+                "-c",
+            ])
+            .arg("for p in gcc cc make ld; do command -v $p; done; ls /usr/src/app")
+            .output()
+            .unwrap()
+    });
+    for tag in &kept {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", tag])
+            .output();
+    }
+
+    assert!(
+        out.status.success(),
+        "{}\n{report:#}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report["verified"], true, "{report:#}");
+    let written = std::fs::read_to_string(&file).unwrap();
+    let (build, runtime) = written.split_once("\nFROM ").expect("split written");
+    assert!(
+        build.starts_with("FROM debian:bookworm AS build\n"),
+        "{written}"
+    );
+    assert!(runtime.starts_with("debian:bookworm-slim\n"), "{written}");
+    assert!(
+        runtime.contains("COPY --from=build /usr/src/app/hello /usr/src/app/hello"),
+        "{written}"
+    );
+    assert!(
+        !runtime.contains("gcc") && !runtime.contains("make") && runtime.contains("zlib1g"),
+        "{written}"
+    );
+
+    let v = &report["verification"];
+    assert_eq!(v["original"]["exit_code"], 0, "{v:#}");
+    assert!(
+        v["original"]["stdout"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("hello from C, zlib ")),
+        "{v:#}"
+    );
+    assert_eq!(v["optimized"]["stdout"], v["original"]["stdout"], "{v:#}");
+    // The sources and the object file stay in the build stage, on purpose.
+    let kept_in_build: Vec<&str> = v["explained_removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["cause"]["kind"] == "kept_in_build_stage")
+        .flat_map(|g| g["paths"].as_array().unwrap())
+        .filter_map(|p| p.as_str())
+        .collect();
+    for path in ["Makefile", "hello.c", "hello.o"] {
+        assert!(kept_in_build.contains(&path), "{v:#}");
+    }
+
+    let compilers = compilers.expect("the optimized image was kept");
+    let listing = String::from_utf8_lossy(&compilers.stdout);
+    assert_eq!(
+        listing.trim(),
+        "hello",
+        "no compiler, only the program: {listing}"
+    );
+
+    let size = |which: &str| report[which]["image"]["size_bytes"].as_u64().unwrap();
+    let (before, after) = (size("original"), size("optimized"));
+    println!(
+        "C split: {:.1} MB -> {:.1} MB",
+        before as f64 / 1e6,
+        after as f64 / 1e6
+    );
+    assert!(
+        after < 250_000_000 && after * 2 < before,
+        "{before} -> {after}"
+    );
 }
