@@ -4,6 +4,7 @@ mod c;
 mod go;
 mod node;
 mod paths;
+mod rust;
 mod script;
 
 use crate::fix::{Edit, Finding, Fix};
@@ -1278,6 +1279,11 @@ impl Planner<'_> {
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
         let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        if self.family == Family::Rust && !self.shell_less(&runtime) {
+            for p in self.rust_runtime_packages()? {
+                push_unique(&mut tools, p);
+            }
+        }
         for p in &rebuilt.packages {
             push_unique(&mut tools, p.clone());
         }
@@ -1793,36 +1799,18 @@ impl Planner<'_> {
             .build_context
             .and_then(|b| b.read("Cargo.toml"))
             .ok_or("Cargo.toml is not readable, so the binary's name is unknown")?;
-        let mut section = String::new();
-        let mut package: Option<String> = None;
-        let mut bins: Vec<String> = Vec::new();
-        for line in toml.lines() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                section = line.to_string();
-                continue;
-            }
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            if k.trim() != "name" {
-                continue;
-            }
-            let v = v.trim().trim_matches('"').to_string();
-            match section.as_str() {
-                "[package]" => package = Some(v),
-                "[[bin]]" => bins.push(v),
-                _ => {}
-            }
-        }
-        if toml.contains("[workspace]") && package.is_none() {
-            return Err("Cargo.toml is a workspace; the binary's name is unknown".into());
-        }
-        match (bins.len(), package) {
-            (1, _) => Ok(bins),
-            (0, Some(p)) => Ok(vec![p]),
-            _ => Err("Cargo.toml declares several binaries; name one with --bin".into()),
-        }
+        rust::binaries(&toml)
+    }
+
+    /// What the runtime stage of a Rust build installs: the libraries of the
+    /// `-sys` crates in Cargo.lock, CA certificates when the program reads them.
+    fn rust_runtime_packages(&self) -> Result<Vec<String>, String> {
+        let context = self.ctx.build_context;
+        let toml = context.and_then(|b| b.read("Cargo.toml")).ok_or(
+            "Cargo.toml is not readable, so which system libraries the program links is unknown",
+        )?;
+        let lock = context.and_then(|b| b.read("Cargo.lock"));
+        rust::runtime_packages(&toml, lock.as_deref(), self.image.tag.contains("alpine"))
     }
 
     /// The program CMD/ENTRYPOINT starts, as an absolute path, when it is a path.
@@ -1906,11 +1894,19 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
-                        if self.family == Family::C
+                        if matches!(self.family, Family::C | Family::Rust)
                             && is_dev_package(name)
                             && !is_toolchain_header_package(name)
                         {
-                            let runtime = c::runtime_image(self.image, self.base);
+                            let runtime = if self.family == Family::Rust {
+                                // The runtime image when the program links more than libc.
+                                self.ctx
+                                    .profiles
+                                    .runtime_for(self.base)
+                                    .unwrap_or_else(|| self.base.to_string())
+                            } else {
+                                c::runtime_image(self.image, self.base)
+                            };
                             match c::runtime_library(name, &runtime) {
                                 Some(libs) => {
                                     for lib in libs.split_whitespace() {
@@ -2088,9 +2084,24 @@ impl Planner<'_> {
             Family::Node => Ok(profiles
                 .runtime_for(self.base)
                 .unwrap_or_else(|| self.base.to_string())),
-            Family::Python | Family::Java | Family::Rust => profiles
+            Family::Python | Family::Java => profiles
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
+            Family::Rust => {
+                // Distroless cc (glibc, libgcc, CA certificates) when the profile
+                // allows it and the program links nothing else.
+                let libc_only = self.rust_runtime_packages()?.is_empty();
+                let facts: &[&str] = if libc_only { &["links-libc-only"] } else { &[] };
+                let mapped = profiles
+                    .runtime_for_with(self.base, facts)
+                    .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
+                if self.shell_less(&mapped) && (needs_shell || self.needs_named_user()) {
+                    return profiles
+                        .runtime_for(self.base)
+                        .ok_or_else(|| format!("no runtime image is known for {}", self.base));
+                }
+                Ok(mapped)
+            }
             Family::Go => {
                 if let Cgo::Used(_) = cgo {
                     // A binary that links libc: the distribution's slim image.
@@ -2104,12 +2115,7 @@ impl Planner<'_> {
                 let mapped = profiles
                     .runtime_for_with(self.base, facts)
                     .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
-                let shell_less = profiles
-                    .for_base_image(&mapped)
-                    .iter()
-                    .any(|p| p.kind == ProfileKind::Image)
-                    || mapped == "scratch";
-                if shell_less && (needs_shell || self.needs_named_user()) {
+                if self.shell_less(&mapped) && (needs_shell || self.needs_named_user()) {
                     // Distroless/scratch have no shell or user tools: the
                     // build image's distribution (alpine's adduser differs).
                     return Ok(alpine_or_debian_slim(&self.image.tag));
@@ -2118,6 +2124,16 @@ impl Planner<'_> {
             }
             Family::C => Ok(c::runtime_image(self.image, self.base)),
         }
+    }
+
+    /// Distroless and scratch: no shell, no user tools, no package manager.
+    fn shell_less(&self, image: &str) -> bool {
+        self.ctx
+            .profiles
+            .for_base_image(image)
+            .iter()
+            .any(|p| p.kind == ProfileKind::Image)
+            || image == "scratch"
     }
 
     fn needs_named_user(&self) -> bool {

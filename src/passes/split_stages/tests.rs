@@ -548,7 +548,7 @@ WORKDIR /usr/src/my-app
 COPY . .
 RUN cargo build --release
 
-FROM debian:bookworm-slim
+FROM gcr.io/distroless/cc-debian12
 WORKDIR /usr/src/my-app
 COPY --from=build /usr/src/my-app/target/release/my-app /usr/src/my-app/target/release/my-app
 CMD [\"./target/release/my-app\"]
