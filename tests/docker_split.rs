@@ -256,3 +256,81 @@ fn split_c_make_build_verifies_and_ships_no_compiler() {
         "{before} -> {after}"
     );
 }
+
+const RUST_MAIN: &str = r#"use std::io::{Read, Write};
+use std::net::TcpListener;
+
+fn main() {
+    let listener = TcpListener::bind("0.0.0.0:8080").unwrap();
+    for stream in listener.incoming() {
+        let mut stream = match stream {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n",
+        );
+    }
+}
+"#;
+
+const RUST_DOCKERFILE: &str = "\
+FROM rust:1.79
+WORKDIR /usr/src/hello
+COPY . .
+RUN cargo build --release --locked
+EXPOSE 8080
+CMD [\"./target/release/hello-web\"]
+";
+
+#[test]
+fn split_rust_server_builds_and_runs_on_distroless_cc() {
+    let Some(engine) = engine_or_skip("split_rust_server_builds_and_runs_on_distroless_cc") else {
+        return;
+    };
+    if !have_standins(&engine, &["rust:1.79", "gcr.io/distroless/cc-debian12"]) {
+        return;
+    }
+    let dir = context(&[
+        // The stand-in's cargo is Debian's 1.63: no let-else (1.65).
+        (
+            "Cargo.toml",
+            "[package]\nname = \"hello-web\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "Cargo.lock",
+            "version = 3\n\n[[package]]\nname = \"hello-web\"\nversion = \"0.1.0\"\n",
+        ),
+        ("src/main.rs", RUST_MAIN),
+    ]);
+    let runner = common::runner(&[], true, Some(dir.path()));
+    let outcome = runner.run(RUST_DOCKERFILE).unwrap();
+    let fixed = &outcome.fixed;
+    let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
+    assert!(
+        runtime.starts_with("gcr.io/distroless/cc-debian12\n"),
+        "{fixed}"
+    );
+
+    let mut opts = options(dir.path());
+    opts.builder = BuilderChoice::Classic;
+    opts.timeout = std::time::Duration::from_secs(60);
+    opts.build_timeout = Some(std::time::Duration::from_secs(600));
+    let report = compare_blocking(RUST_DOCKERFILE, fixed, &opts).unwrap();
+    println!("{}", report.to_markdown());
+    let v = report.verification.as_ref().unwrap();
+    assert!(report.verified, "{v:?}");
+    assert_eq!(v.original.http_status, Some(200), "{v:?}");
+    assert_eq!(v.optimized.http_status, Some(200), "{v:?}");
+    assert_ne!(v.optimized.uid.as_deref(), Some("0"), "{v:?}");
+    let size = |r: &dopt::docker::VersionReport| r.image.as_ref().unwrap().size_bytes;
+    let (before, after) = (size(&report.original), size(&report.optimized));
+    println!(
+        "Rust split: {:.1} MB -> {:.1} MB",
+        before as f64 / 1e6,
+        after as f64 / 1e6
+    );
+    assert!(after < 40_000_000, "{before} -> {after}");
+}
