@@ -2,6 +2,7 @@
 
 mod c;
 mod go;
+mod java;
 mod node;
 mod paths;
 mod rust;
@@ -1144,6 +1145,9 @@ impl Planner<'_> {
             }
             _ => {
                 artefacts = self.compiled_artefacts()?;
+                if self.family == Family::Java {
+                    artefacts.extend(self.java_run_time_inputs(&artefacts)?);
+                }
                 let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
                 note = format!("; copies only {}", list.join(", "));
             }
@@ -1608,77 +1612,29 @@ impl Planner<'_> {
                         push(&mut out, path);
                     }
                     BuildKind::Maven => {
-                        if !c
-                            .args()
-                            .iter()
-                            .any(|a| matches!(a.as_str(), "package" | "install" | "verify"))
-                        {
-                            continue;
+                        let pom = self
+                            .context_file_of(&resolve(&cwd, "pom.xml"))
+                            .and_then(|rel| self.ctx.build_context?.read(&rel));
+                        if let Some(jar) = java::maven_output(c, &cwd, line, pom.as_deref())? {
+                            push(&mut out, jar);
                         }
-                        if c.has_flag(&["-f", "--file", "-pl", "--projects"]) {
-                            return Err(format!(
-                                "Maven at line {line} builds another module; the jar's path is unknown"
-                            ));
-                        }
-                        push(&mut out, format!("{}/target/*.jar", resolve(&cwd, ".")));
                     }
                     BuildKind::Gradle => {
-                        let tasks = c.operands(&["-p", "-x"]);
-                        if tasks
-                            .iter()
-                            .any(|t| t.contains("installDist") || t.contains("distTar"))
-                        {
-                            return Err(format!("Gradle at line {line} builds a distribution; its layout is not known"));
-                        }
-                        if !tasks.iter().any(|t| {
-                            matches!(*t, "build" | "assemble" | "bootJar" | "jar" | "shadowJar")
-                        }) {
-                            continue;
-                        }
-                        push(&mut out, format!("{}/build/libs/*.jar", resolve(&cwd, ".")));
-                    }
-                    BuildKind::Jar => {
-                        let name = c.option_value(&["--file"]).map(str::to_string).or_else(|| {
-                            let mode = c.args().first()?;
-                            let ops = c.operands(&[]);
-                            // `jar cf NAME`, `jar cfe NAME MAIN`: f takes the first operand after the mode.
-                            (mode.contains('c') && mode.contains('f'))
-                                .then(|| ops.get(1).map(|s| s.to_string()))
-                                .flatten()
-                        });
-                        match name {
-                            Some(n) if !n.contains('$') => push(&mut out, resolve(&cwd, &n)),
-                            _ => {
-                                return Err(format!(
-                                    "the jar file written at line {line} is not known"
-                                ))
-                            }
+                        if let Some(jars) = java::gradle_output(c, &cwd, line)? {
+                            push(&mut out, jars);
                         }
                     }
-                    BuildKind::Javac => match c.option_value(&["-d"]) {
-                        Some(d) if !d.contains('$') => {
-                            let p = resolve(&cwd, d);
-                            javac_dirs.push(Artefact {
-                                dest: p.clone(),
-                                source: p,
-                            });
-                        }
-                        None if cwd != "/" && !c.has_flag(&["-d"]) => {
-                            // Classes are written next to the sources (those of
-                            // packages too): the working directory holds them all.
-                            if !javac_dirs.iter().any(|a| a.source == cwd) {
+                    BuildKind::Jar => push(&mut out, java::jar_output(c, &cwd, line)?),
+                    BuildKind::Javac => match java::javac_output(c, &cwd, line) {
+                        Ok(p) => {
+                            if !javac_dirs.iter().any(|a| a.source == p) {
                                 javac_dirs.push(Artefact {
-                                    dest: cwd.clone(),
-                                    source: cwd.clone(),
+                                    dest: p.clone(),
+                                    source: p,
                                 });
                             }
                         }
-                        _ => {
-                            unknown = Some(format!(
-                                "`javac` at line {line} writes classes next to the sources in /, \
-                                 which cannot be copied alone; compile with -d DIR or in a WORKDIR"
-                            ))
-                        }
+                        Err(why) => unknown = Some(why),
                     },
                     BuildKind::Cargo => {
                         let bins = self.cargo_binaries(c)?;
@@ -1863,6 +1819,116 @@ impl Planner<'_> {
                 })
         };
         find(true).or_else(|| find(false))
+    }
+
+    /// The build-context path that a COPY/ADD of the stage put at the absolute
+    /// `path`, when the context has it (`""`: the context itself).
+    fn context_file_of(&self, path: &str) -> Option<String> {
+        let context = self.ctx.build_context?;
+        for idx in self.body.clone().rev() {
+            let inst = &self.file.instructions[idx];
+            let (InstructionKind::Copy(args) | InstructionKind::Add(args)) = &inst.kind else {
+                continue;
+            };
+            if inst.flag("from").is_some() {
+                continue;
+            }
+            let Some(cwd) = (self.workdir_at)(idx) else {
+                continue;
+            };
+            let dest_word = unquote(&args.dest.value);
+            if dest_word.contains('$') {
+                continue;
+            }
+            let dest = resolve(&cwd, dest_word);
+            let dest_is_dir = dest_word.ends_with('/')
+                || matches!(dest_word, "." | "./")
+                || args.sources.len() > 1;
+            for source in &args.sources {
+                let s = unquote(&source.value);
+                if s.contains(['$', '*', '?', '[']) || s.starts_with("<<") || s.contains("://") {
+                    continue;
+                }
+                let rel = s.trim_start_matches("./").trim_matches('/');
+                let rel = if rel == "." { "" } else { rel };
+                if rel.split('/').any(|c| c == "..") {
+                    continue;
+                }
+                let candidate = if rel.is_empty() || context.path().join(rel).is_dir() {
+                    if !inside(path, &dest) {
+                        continue;
+                    }
+                    let rest = path[dest.len()..].trim_start_matches('/');
+                    match (rel.is_empty(), rest.is_empty()) {
+                        (true, _) => rest.to_string(),
+                        (false, true) => rel.to_string(),
+                        (false, false) => format!("{rel}/{rest}"),
+                    }
+                } else {
+                    let name = rel.rsplit('/').next().unwrap_or(rel);
+                    let target = if dest_is_dir {
+                        resolve(&dest, name)
+                    } else {
+                        dest.clone()
+                    };
+                    if target != path {
+                        continue;
+                    }
+                    rel.to_string()
+                };
+                if context.exists(&candidate) {
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+
+    /// What the `java` start command reads besides the build output (a config
+    /// folder, `-cp lib/*`): files the build context brought, copied from the
+    /// build stage. `Err` names a path that a build step made and the split
+    /// does not copy.
+    fn java_run_time_inputs(&self, artefacts: &[Artefact]) -> Result<Vec<Artefact>, String> {
+        let mut out: Vec<Artefact> = Vec::new();
+        let build_cwds = self.build_cwds();
+        for idx in self.body.clone() {
+            let (InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c)) =
+                &self.file.instructions[idx].kind
+            else {
+                continue;
+            };
+            let Some(cwd) = (self.workdir_at)(idx) else {
+                continue;
+            };
+            let argv = c.rough_argv();
+            let start = argv
+                .iter()
+                .position(|a| a == "java" || a.ends_with("/java"))
+                .map_or(0, |i| i + 1);
+            for word in java::run_time_paths(&argv[start..]) {
+                let path = resolve(&cwd, &word);
+                let covered = artefacts.iter().chain(&out).any(|a| {
+                    inside(&path, &a.source)
+                        || (a.source.contains('*') && paths::glob_match(&a.source, &path))
+                });
+                if covered {
+                    continue;
+                }
+                if self.context_file_of(&path).is_some() {
+                    out.push(Artefact {
+                        source: path.clone(),
+                        dest: path,
+                    });
+                } else if build_cwds.iter().any(|d| inside(&path, d)) {
+                    return Err(format!(
+                        "the start command at line {} reads `{word}`, which the build stage \
+                         makes and the split would not copy",
+                        self.line(idx)
+                    ));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// How a RUN before the split is carried, the packages it installs for
