@@ -334,3 +334,61 @@ fn split_rust_server_builds_and_runs_on_distroless_cc() {
     );
     assert!(after < 40_000_000, "{before} -> {after}");
 }
+
+const JAVAC_DOCKERFILE: &str = "\
+FROM eclipse-temurin:17-jdk
+WORKDIR /usr/src/myapp
+COPY Main.java .
+RUN javac Main.java
+CMD [\"java\", \"Main\"]
+";
+
+#[test]
+fn split_javac_program_runs_the_same_on_the_jre() {
+    let Some(engine) = engine_or_skip("split_javac_program_runs_the_same_on_the_jre") else {
+        return;
+    };
+    if !have_standins(
+        &engine,
+        &["eclipse-temurin:17-jdk", "eclipse-temurin:17-jre"],
+    ) {
+        return;
+    }
+    let dir = context(&[(
+        "Main.java",
+        "public class Main {\n    public static void main(String[] args) {\n        \
+         System.out.println(\"hello from \" + System.getProperty(\"java.specification.version\"));\n    }\n}\n",
+    )]);
+    let runner = common::runner(&[], true, Some(dir.path()));
+    let outcome = runner.run(JAVAC_DOCKERFILE).unwrap();
+    let fixed = &outcome.fixed;
+    let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
+    assert!(runtime.starts_with("eclipse-temurin:17-jre\n"), "{fixed}");
+    assert!(
+        runtime.contains("COPY --from=build /usr/src/myapp /usr/src/myapp"),
+        "{fixed}"
+    );
+
+    let mut opts = options(dir.path());
+    opts.builder = BuilderChoice::Classic;
+    opts.timeout = std::time::Duration::from_secs(60);
+    let report = compare_blocking(JAVAC_DOCKERFILE, fixed, &opts).unwrap();
+    println!("{}", report.to_markdown());
+    let v = report.verification.as_ref().unwrap();
+    assert!(report.verified, "{v:?}");
+    assert_eq!(v.original.exit_code, Some(0), "{v:?}");
+    assert_eq!(
+        v.original.stdout.as_deref(),
+        Some("hello from 17\n"),
+        "{v:?}"
+    );
+    assert_eq!(v.optimized.stdout, v.original.stdout, "{v:?}");
+    let size = |r: &dopt::docker::VersionReport| r.image.as_ref().unwrap().size_bytes;
+    let (before, after) = (size(&report.original), size(&report.optimized));
+    println!(
+        "javac split: {:.1} MB -> {:.1} MB",
+        before as f64 / 1e6,
+        after as f64 / 1e6
+    );
+    assert!(after < before, "{before} -> {after}");
+}
