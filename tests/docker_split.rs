@@ -392,3 +392,59 @@ fn split_javac_program_runs_the_same_on_the_jre() {
     );
     assert!(after < before, "{before} -> {after}");
 }
+
+/// A curl HEALTHCHECK: distroless has no curl, so the split builds a static probe
+/// in the build stage and the HEALTHCHECK runs it.
+const GO_HEALTHCHECK_DOCKERFILE: &str = "\
+FROM golang:1.22
+WORKDIR /src
+COPY go.mod main.go ./
+RUN go build -o /out/server .
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD curl -fsS http://localhost:8080/ || exit 1
+CMD [\"/out/server\"]
+";
+
+#[test]
+fn split_go_server_keeps_a_healthy_healthcheck_on_distroless() {
+    let Some(engine) = engine_or_skip("split_go_server_keeps_a_healthy_healthcheck_on_distroless")
+    else {
+        return;
+    };
+    if !have_standins(
+        &engine,
+        &["golang:1.22", "gcr.io/distroless/static-debian12"],
+    ) {
+        return;
+    }
+    let dir = context(&[
+        ("go.mod", "module example.com/server\n\ngo 1.19\n"),
+        ("main.go", MAIN_GO),
+    ]);
+    let runner = common::runner(&[], true, Some(dir.path()));
+    let fixed = runner.run(GO_HEALTHCHECK_DOCKERFILE).unwrap().fixed;
+    let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
+    assert!(
+        runtime.starts_with("gcr.io/distroless/static-debian12\n")
+            && runtime.contains("CMD [\"/usr/local/bin/healthcheck\", \"http://localhost:8080/\"]"),
+        "{fixed}"
+    );
+
+    let mut opts = options(dir.path());
+    opts.builder = BuilderChoice::Classic;
+    opts.timeout = std::time::Duration::from_secs(60);
+    opts.build_timeout = Some(std::time::Duration::from_secs(600));
+    let report = compare_blocking(GO_HEALTHCHECK_DOCKERFILE, &fixed, &opts).unwrap();
+    println!("{}", report.to_markdown());
+    let v = report.verification.as_ref().unwrap();
+    assert!(report.verified, "{v:?}");
+    assert_eq!(v.original.health.as_deref(), Some("healthy"), "{v:?}");
+    assert_eq!(v.optimized.health.as_deref(), Some("healthy"), "{v:?}");
+    assert_eq!(v.optimized.uid.as_deref(), Some("65532"), "{v:?}");
+    let optimized = report.optimized.image.as_ref().unwrap();
+    assert!(
+        optimized.size_bytes < 30_000_000,
+        "{}",
+        optimized.size_bytes
+    );
+}

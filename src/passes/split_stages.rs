@@ -1280,6 +1280,34 @@ impl Planner<'_> {
                 runtime_user = Some("65532:65532");
             }
         }
+        // A curl/wget HEALTHCHECK on a shell-less runtime: a static probe built
+        // in the build stage asks the same URL.
+        let probe = self.go_probe();
+        if let Some((_, url, span)) = &probe {
+            // First in the build stage: it does not depend on the sources, so it
+            // stays cached when they change (and no ENV of the file reaches it).
+            pre_edits.push(Edit::insert(
+                file.instructions[self.body.start].span.start,
+                format!(
+                    "{} {}{}",
+                    self.kw("RUN"),
+                    go::probe_build_script(),
+                    file.line_ending.as_str()
+                ),
+            ));
+            pre_edits.push(Edit::replace(
+                *span,
+                format!("[\"{}\", \"{url}\"]", go::PROBE),
+            ));
+            artefacts.push(Artefact {
+                source: go::PROBE.into(),
+                dest: go::PROBE.into(),
+            });
+            note.push_str(&format!(
+                "; builds a static HTTP probe ({}) for the HEALTHCHECK, as {runtime} has no curl or wget",
+                go::PROBE
+            ));
+        }
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
         let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
@@ -2124,8 +2152,10 @@ impl Planner<'_> {
 
     /// True if the runtime stage runs shell commands.
     fn post_split_needs_shell(&self) -> bool {
-        self.file.instructions[self.split_after + 1..self.body.end]
-            .iter()
+        let probe = self.go_probe().map(|(idx, _, _)| idx);
+        (self.split_after + 1..self.body.end)
+            .filter(|&idx| Some(idx) != probe)
+            .map(|idx| &self.file.instructions[idx])
             .any(|i| match &i.kind {
                 InstructionKind::Run(_) => true,
                 InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => !c.is_exec(),
@@ -2161,7 +2191,7 @@ impl Planner<'_> {
                 let mapped = profiles
                     .runtime_for_with(self.base, facts)
                     .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
-                if self.shell_less(&mapped) && (needs_shell || self.needs_named_user()) {
+                if self.shell_less(&mapped) && (needs_shell || self.lacks_user(&mapped)) {
                     return profiles
                         .runtime_for(self.base)
                         .ok_or_else(|| format!("no runtime image is known for {}", self.base));
@@ -2181,7 +2211,7 @@ impl Planner<'_> {
                 let mapped = profiles
                     .runtime_for_with(self.base, facts)
                     .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
-                if self.shell_less(&mapped) && (needs_shell || self.needs_named_user()) {
+                if self.shell_less(&mapped) && (needs_shell || self.lacks_user(&mapped)) {
                     // Distroless/scratch have no shell or user tools: the
                     // build image's distribution (alpine's adduser differs).
                     return Ok(alpine_or_debian_slim(&self.image.tag));
@@ -2190,6 +2220,35 @@ impl Planner<'_> {
             }
             Family::C => Ok(c::runtime_image(self.image, self.base)),
         }
+    }
+
+    /// The HEALTHCHECK (index, URL, command span) after the split that a static Go probe
+    /// replaces: a Go program without cgo whose runtime image from the profile has
+    /// no shell or curl, and a HEALTHCHECK that asks its own HTTP server with
+    /// curl or wget.
+    fn go_probe(&self) -> Option<(usize, String, Span)> {
+        if self.family != Family::Go || matches!(self.cgo(), Cgo::Used(_) | Cgo::Unknown) {
+            return None;
+        }
+        let mapped = self
+            .ctx
+            .profiles
+            .runtime_for_with(self.base, &["cgo-disabled"])?;
+        if !self.shell_less(&mapped) {
+            return None;
+        }
+        let idx = (self.split_after + 1..self.body.end).rev().find(|&i| {
+            matches!(
+                self.file.instructions[i].kind,
+                InstructionKind::Healthcheck(_)
+            )
+        })?;
+        let InstructionKind::Healthcheck(Healthcheck::Cmd(c)) = &self.file.instructions[idx].kind
+        else {
+            return None;
+        };
+        let text = self.file.text(c.span());
+        go::http_probe_url(&command_list(c), text).map(|url| (idx, url, c.span()))
     }
 
     /// Distroless and scratch: no shell, no user tools, no package manager.
@@ -2213,6 +2272,23 @@ impl Planner<'_> {
                     !(name.bytes().all(|b| b.is_ascii_digit())
                         || matches!(name, "root" | "nobody" | "nonroot"))
                 }
+                _ => false,
+            })
+    }
+
+    /// Whether `runtime` lacks a user that a USER of the stage names: any name on
+    /// scratch (no /etc/passwd: only numeric ids work there), else the names
+    /// distroless lacks.
+    fn lacks_user(&self, runtime: &str) -> bool {
+        if runtime != "scratch" {
+            return self.needs_named_user();
+        }
+        self.body
+            .clone()
+            .any(|i| match &self.file.instructions[i].kind {
+                InstructionKind::User(w) => unquote(&w.value)
+                    .split(':')
+                    .any(|part| !part.bytes().all(|b| b.is_ascii_digit())),
                 _ => false,
             })
     }
@@ -2258,7 +2334,8 @@ impl Planner<'_> {
             }
             FULL_IMAGE_ONLY.contains(&base) && runtime != self.base
         };
-        for idx in post {
+        let probe = self.go_probe().map(|(idx, _, _)| idx);
+        for idx in post.filter(|&idx| Some(idx) != probe) {
             let inst = &self.file.instructions[idx];
             let (what, cmds) = match &inst.kind {
                 InstructionKind::Run(_) => ("RUN", self.runs[&idx].commands.clone()),
