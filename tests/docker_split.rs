@@ -15,7 +15,7 @@ mod common;
 mod docker_support;
 
 use docker_support::{block_on, context, engine_or_skip, options};
-use dopt::docker::{compare_blocking, BuilderChoice, Engine};
+use dopt::docker::{compare_blocking, BuilderChoice, Report};
 
 const MAIN_GO: &str = "package main
 
@@ -40,8 +40,30 @@ EXPOSE 8080
 CMD [\"/out/server\"]
 ";
 
-/// Whether the stand-in images exist; panics under CI when one is missing.
-fn have_standins(engine: &Engine, images: &[&str]) -> bool {
+/// The Dockerfile after all passes with unsafe fixes, as `dopt apply --unsafe`
+/// writes it.
+fn split_with_all_passes(dockerfile: &str, context: &std::path::Path) -> String {
+    let runner = common::runner(&[], true, Some(context));
+    runner.run(dockerfile).unwrap().fixed
+}
+
+/// Both versions built (classic builder) and compared; the report is printed.
+fn compare_on_engine(original: &str, fixed: &str, context: &std::path::Path) -> Report {
+    let mut opts = options(context);
+    opts.builder = BuilderChoice::Classic;
+    opts.timeout = std::time::Duration::from_secs(60);
+    opts.build_timeout = Some(std::time::Duration::from_secs(600));
+    let report = compare_blocking(original, fixed, &opts).unwrap();
+    println!("{}", report.to_markdown());
+    report
+}
+
+/// Whether the engine and the stand-in images are there (the test skips
+/// otherwise); panics under CI when an image is missing.
+fn engine_with_standins(test: &str, images: &[&str]) -> bool {
+    let Some(engine) = engine_or_skip(test) else {
+        return false;
+    };
     for image in images {
         if block_on(engine.docker().inspect_image(image)).is_err() {
             if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
@@ -58,12 +80,8 @@ fn have_standins(engine: &Engine, images: &[&str]) -> bool {
 
 #[test]
 fn split_go_server_builds_and_runs_on_distroless_static() {
-    let Some(engine) = engine_or_skip("split_go_server_builds_and_runs_on_distroless_static")
-    else {
-        return;
-    };
-    if !have_standins(
-        &engine,
+    if !engine_with_standins(
+        "split_go_server_builds_and_runs_on_distroless_static",
         &["golang:1.22", "gcr.io/distroless/static-debian12"],
     ) {
         return;
@@ -73,9 +91,7 @@ fn split_go_server_builds_and_runs_on_distroless_static() {
         ("go.mod", "module example.com/server\n\ngo 1.19\n"),
         ("main.go", MAIN_GO),
     ]);
-    let runner = common::runner(&[], true, Some(dir.path()));
-    let outcome = runner.run(DOCKERFILE).unwrap();
-    let fixed = &outcome.fixed;
+    let fixed = &split_with_all_passes(DOCKERFILE, dir.path());
     let (build, runtime) = fixed.split_once("\nFROM ").expect("split");
     assert!(build.contains("ENV CGO_ENABLED=0\n"), "{fixed}");
     assert!(
@@ -87,12 +103,7 @@ fn split_go_server_builds_and_runs_on_distroless_static() {
         "{fixed}"
     );
 
-    let mut opts = options(dir.path());
-    opts.builder = BuilderChoice::Classic;
-    opts.timeout = std::time::Duration::from_secs(60);
-    opts.build_timeout = Some(std::time::Duration::from_secs(600));
-    let report = compare_blocking(DOCKERFILE, fixed, &opts).unwrap();
-    println!("{}", report.to_markdown());
+    let report = compare_on_engine(DOCKERFILE, fixed, dir.path());
     let optimized = report
         .optimized
         .image
@@ -131,10 +142,10 @@ int main(void) { printf(\"hello from C, zlib %s\\n\", zlibVersion()); return 0; 
 
 #[test]
 fn split_c_make_build_verifies_and_ships_no_compiler() {
-    let Some(engine) = engine_or_skip("split_c_make_build_verifies_and_ships_no_compiler") else {
-        return;
-    };
-    if !have_standins(&engine, &["debian:bookworm", "debian:bookworm-slim"]) {
+    if !engine_with_standins(
+        "split_c_make_build_verifies_and_ships_no_compiler",
+        &["debian:bookworm", "debian:bookworm-slim"],
+    ) {
         return;
     }
     let dir = context(&[
@@ -287,10 +298,10 @@ CMD [\"./target/release/hello-web\"]
 
 #[test]
 fn split_rust_server_builds_and_runs_on_distroless_cc() {
-    let Some(engine) = engine_or_skip("split_rust_server_builds_and_runs_on_distroless_cc") else {
-        return;
-    };
-    if !have_standins(&engine, &["rust:1.79", "gcr.io/distroless/cc-debian12"]) {
+    if !engine_with_standins(
+        "split_rust_server_builds_and_runs_on_distroless_cc",
+        &["rust:1.79", "gcr.io/distroless/cc-debian12"],
+    ) {
         return;
     }
     let dir = context(&[
@@ -305,21 +316,14 @@ fn split_rust_server_builds_and_runs_on_distroless_cc() {
         ),
         ("src/main.rs", RUST_MAIN),
     ]);
-    let runner = common::runner(&[], true, Some(dir.path()));
-    let outcome = runner.run(RUST_DOCKERFILE).unwrap();
-    let fixed = &outcome.fixed;
+    let fixed = &split_with_all_passes(RUST_DOCKERFILE, dir.path());
     let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
     assert!(
         runtime.starts_with("gcr.io/distroless/cc-debian12\n"),
         "{fixed}"
     );
 
-    let mut opts = options(dir.path());
-    opts.builder = BuilderChoice::Classic;
-    opts.timeout = std::time::Duration::from_secs(60);
-    opts.build_timeout = Some(std::time::Duration::from_secs(600));
-    let report = compare_blocking(RUST_DOCKERFILE, fixed, &opts).unwrap();
-    println!("{}", report.to_markdown());
+    let report = compare_on_engine(RUST_DOCKERFILE, fixed, dir.path());
     let v = report.verification.as_ref().unwrap();
     assert!(report.verified, "{v:?}");
     assert_eq!(v.original.http_status, Some(200), "{v:?}");
@@ -345,11 +349,8 @@ CMD [\"java\", \"Main\"]
 
 #[test]
 fn split_javac_program_runs_the_same_on_the_jre() {
-    let Some(engine) = engine_or_skip("split_javac_program_runs_the_same_on_the_jre") else {
-        return;
-    };
-    if !have_standins(
-        &engine,
+    if !engine_with_standins(
+        "split_javac_program_runs_the_same_on_the_jre",
         &["eclipse-temurin:17-jdk", "eclipse-temurin:17-jre"],
     ) {
         return;
@@ -359,9 +360,7 @@ fn split_javac_program_runs_the_same_on_the_jre() {
         "public class Main {\n    public static void main(String[] args) {\n        \
          System.out.println(\"hello from \" + System.getProperty(\"java.specification.version\"));\n    }\n}\n",
     )]);
-    let runner = common::runner(&[], true, Some(dir.path()));
-    let outcome = runner.run(JAVAC_DOCKERFILE).unwrap();
-    let fixed = &outcome.fixed;
+    let fixed = &split_with_all_passes(JAVAC_DOCKERFILE, dir.path());
     let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
     assert!(runtime.starts_with("eclipse-temurin:17-jre\n"), "{fixed}");
     assert!(
@@ -369,11 +368,7 @@ fn split_javac_program_runs_the_same_on_the_jre() {
         "{fixed}"
     );
 
-    let mut opts = options(dir.path());
-    opts.builder = BuilderChoice::Classic;
-    opts.timeout = std::time::Duration::from_secs(60);
-    let report = compare_blocking(JAVAC_DOCKERFILE, fixed, &opts).unwrap();
-    println!("{}", report.to_markdown());
+    let report = compare_on_engine(JAVAC_DOCKERFILE, fixed, dir.path());
     let v = report.verification.as_ref().unwrap();
     assert!(report.verified, "{v:?}");
     assert_eq!(v.original.exit_code, Some(0), "{v:?}");
@@ -407,12 +402,8 @@ CMD [\"/out/server\"]
 
 #[test]
 fn split_go_server_keeps_a_healthy_healthcheck_on_distroless() {
-    let Some(engine) = engine_or_skip("split_go_server_keeps_a_healthy_healthcheck_on_distroless")
-    else {
-        return;
-    };
-    if !have_standins(
-        &engine,
+    if !engine_with_standins(
+        "split_go_server_keeps_a_healthy_healthcheck_on_distroless",
         &["golang:1.22", "gcr.io/distroless/static-debian12"],
     ) {
         return;
@@ -421,8 +412,7 @@ fn split_go_server_keeps_a_healthy_healthcheck_on_distroless() {
         ("go.mod", "module example.com/server\n\ngo 1.19\n"),
         ("main.go", MAIN_GO),
     ]);
-    let runner = common::runner(&[], true, Some(dir.path()));
-    let fixed = runner.run(GO_HEALTHCHECK_DOCKERFILE).unwrap().fixed;
+    let fixed = split_with_all_passes(GO_HEALTHCHECK_DOCKERFILE, dir.path());
     let (_, runtime) = fixed.split_once("\nFROM ").expect("split");
     assert!(
         runtime.starts_with("gcr.io/distroless/static-debian12\n")
@@ -430,12 +420,7 @@ fn split_go_server_keeps_a_healthy_healthcheck_on_distroless() {
         "{fixed}"
     );
 
-    let mut opts = options(dir.path());
-    opts.builder = BuilderChoice::Classic;
-    opts.timeout = std::time::Duration::from_secs(60);
-    opts.build_timeout = Some(std::time::Duration::from_secs(600));
-    let report = compare_blocking(GO_HEALTHCHECK_DOCKERFILE, &fixed, &opts).unwrap();
-    println!("{}", report.to_markdown());
+    let report = compare_on_engine(GO_HEALTHCHECK_DOCKERFILE, &fixed, dir.path());
     let v = report.verification.as_ref().unwrap();
     assert!(report.verified, "{v:?}");
     assert_eq!(v.original.health.as_deref(), Some("healthy"), "{v:?}");
