@@ -1308,6 +1308,22 @@ impl Planner<'_> {
                 go::PROBE
             ));
         }
+        let body = || self.body.clone().map(|i| &file.instructions[i].kind);
+        if probe.is_none()
+            && self.shell_less(&runtime)
+            && body().any(|k| matches!(k, InstructionKind::Expose(_)))
+            && !body().any(|k| matches!(k, InstructionKind::Healthcheck(_)))
+        {
+            let unblock = if self.family == Family::Go {
+                "a HEALTHCHECK that runs `curl -f` on localhost would get a static probe built"
+            } else {
+                "a HEALTHCHECK needs a probe program copied into the image"
+            };
+            note.push_str(&format!(
+                "; no HEALTHCHECK: {runtime} has no shell or HTTP client to run one with, and \
+                 which path answers on the port is not known ({unblock})"
+            ));
+        }
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
         let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
