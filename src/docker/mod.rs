@@ -440,6 +440,7 @@ impl Session<'_> {
                         &original_text,
                         &optimized_text,
                         Some(&*opts.context_dir),
+                        Some(&opts.dockerfile_name),
                     ),
                 },
             };

@@ -188,6 +188,9 @@ pub(crate) struct SplitEvidence<'a> {
     pub context_copies: Vec<ContextCopy>,
     /// The build context, to tell which paths a context COPY brought.
     pub context_dir: Option<&'a Path>,
+    /// The Dockerfile's path in the context: dopt puts it into the context it
+    /// sends even when it is not on disk there.
+    pub dockerfile: Option<&'a str>,
 }
 
 /// One COPY/ADD of the original from the build context.
@@ -239,6 +242,7 @@ pub(crate) fn split_evidence<'a>(
     original: &str,
     optimized: &str,
     context_dir: Option<&'a Path>,
+    dockerfile: Option<&'a str>,
 ) -> Option<SplitEvidence<'a>> {
     let before = syntax::parse(original).ok()?;
     if before.stages().len() != 1 {
@@ -372,6 +376,7 @@ pub(crate) fn split_evidence<'a>(
         kept,
         context_copies,
         context_dir,
+        dockerfile,
     })
 }
 
@@ -447,7 +452,14 @@ fn split_cause(path: &str, evidence: &RemovalEvidence<'_>) -> Option<RemovalCaus
                 };
                 if meta.is_dir() {
                     let rest = absolute[copy.dest.len()..].trim_start_matches('/');
-                    rest.is_empty() || std::fs::symlink_metadata(in_context.join(rest)).is_ok()
+                    let in_dir = source.trim_start_matches("./").trim_matches('/');
+                    let sent = match in_dir {
+                        "" | "." => rest.to_string(),
+                        dir => format!("{dir}/{rest}"),
+                    };
+                    rest.is_empty()
+                        || std::fs::symlink_metadata(in_context.join(rest)).is_ok()
+                        || split.dockerfile == Some(sent.as_str())
                 } else {
                     let name = source.rsplit('/').next().unwrap_or(source);
                     let target = if copy.dest_is_dir {
@@ -1108,7 +1120,7 @@ CMD [\"./hello\"]
 
     #[test]
     fn split_evidence_reads_what_the_runtime_stage_copies_and_the_context_copies() {
-        let split = split_evidence(C_ORIGINAL, C_SPLIT, None).unwrap();
+        let split = split_evidence(C_ORIGINAL, C_SPLIT, None, None).unwrap();
         assert_eq!(split.stage, "build");
         assert_eq!(split.workdir, "/usr/src/app");
         assert_eq!(split.kept, vec!["/usr/src/app/hello", "/usr/src/app/hello"]);
@@ -1127,25 +1139,32 @@ CMD [\"./hello\"]
 
         // Not a split: the original is multi-stage, the final stage copies from no
         // build stage (or from an image), or there is no WORKDIR.
-        assert!(split_evidence(C_SPLIT, C_SPLIT, None).is_none());
+        assert!(split_evidence(C_SPLIT, C_SPLIT, None, None).is_none());
         let no_copy = C_SPLIT.replace("COPY --from=build", "COPY");
-        assert!(split_evidence(C_ORIGINAL, &no_copy, None).is_none());
+        assert!(split_evidence(C_ORIGINAL, &no_copy, None, None).is_none());
         let from_image = C_SPLIT.replace("--from=build", "--from=busybox");
-        assert!(split_evidence(C_ORIGINAL, &from_image, None).is_none());
+        assert!(split_evidence(C_ORIGINAL, &from_image, None, None).is_none());
         let by_index = C_SPLIT.replace("--from=build", "--from=0");
         assert_eq!(
-            split_evidence(C_ORIGINAL, &by_index, None).unwrap().stage,
+            split_evidence(C_ORIGINAL, &by_index, None, None)
+                .unwrap()
+                .stage,
             "0"
         );
         let no_workdir = C_ORIGINAL.replace("WORKDIR /usr/src/app", "WORKDIR $DIR");
-        assert!(split_evidence(&no_workdir, C_SPLIT, None).is_none());
+        assert!(split_evidence(&no_workdir, C_SPLIT, None, None).is_none());
     }
 
     #[test]
     fn split_explains_build_inputs_and_outputs_only() {
         let context = c_context();
         let evidence = RemovalEvidence {
-            split: split_evidence(C_ORIGINAL, C_SPLIT, Some(context.path())),
+            split: split_evidence(
+                C_ORIGINAL,
+                C_SPLIT,
+                Some(context.path()),
+                Some("Dockerfile"),
+            ),
             ..RemovalEvidence::default()
         };
         let tree = listing(&[
@@ -1186,6 +1205,21 @@ CMD [\"./hello\"]
             ]
         );
 
+        // The Dockerfile is in the context dopt sends even when not on disk.
+        let whole = C_ORIGINAL.replace("COPY Makefile ./\nCOPY src/ ./src/\n", "COPY . .\n");
+        let evidence_whole = RemovalEvidence {
+            split: split_evidence(&whole, C_SPLIT, Some(context.path()), Some("Dockerfile")),
+            ..RemovalEvidence::default()
+        };
+        let classified = classify(&set(&["Dockerfile"]), &tree, &evidence_whole);
+        assert_eq!(
+            classified.explained[0].cause,
+            RemovalCause::KeptInBuildStage {
+                stage: "build".into(),
+                origin: "copied from the build context at line 6".into()
+            }
+        );
+
         // What the runtime stage copies is never explained: missing, it is a failure.
         let missing = set(&["hello"]);
         assert_eq!(
@@ -1196,7 +1230,7 @@ CMD [\"./hello\"]
         // Without a RUN after the COPY, only what the context holds is explained.
         let no_build = C_ORIGINAL.replace("RUN make\n", "");
         let evidence = RemovalEvidence {
-            split: split_evidence(&no_build, C_SPLIT, Some(context.path())),
+            split: split_evidence(&no_build, C_SPLIT, Some(context.path()), None),
             ..RemovalEvidence::default()
         };
         let missing = set(&["src/hello.c", "src/hello.o", "data/"]);
@@ -1213,7 +1247,7 @@ CMD [\"./hello\"]
             "RUN mkdir -p data && touch data/seed.db\nCOPY Makefile ./",
         );
         let evidence = RemovalEvidence {
-            split: split_evidence(&early, C_SPLIT, Some(context.path())),
+            split: split_evidence(&early, C_SPLIT, Some(context.path()), None),
             ..RemovalEvidence::default()
         };
         let tree = listing(&["data/", "data/seed.db", "src/hello.o"]);
@@ -1228,7 +1262,7 @@ CMD [\"./hello\"]
         let system = C_ORIGINAL
             .replace("WORKDIR /usr/src/app", "WORKDIR /usr/local")
             .replace("COPY src/ ./src/\n", "");
-        let split = split_evidence(&system, C_SPLIT, Some(context.path())).unwrap();
+        let split = split_evidence(&system, C_SPLIT, Some(context.path()), None).unwrap();
         assert!(split.context_copies.is_empty(), "{split:?}");
 
         // Package installs before the COPY do not touch the WORKDIR.
