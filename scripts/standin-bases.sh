@@ -463,6 +463,14 @@ ENV GOPATH=/go PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/us
 WORKDIR /go
 BODY
 
+	# rust: Debian's rustc and cargo (1.63) on buildpack-deps like the official image, with its
+	# CARGO_HOME (/usr/local/cargo, bin on PATH) so `cargo install` lands where it would.
+	build_flavor rust dopt-standin/buildpack-deps:$SUITE "buildpack-deps + Debian $SUITE rustc + cargo (1.63)" \
+		"rust:1.79 rust:1.79-bookworm rust:1 rust:bookworm rust:latest" <<BODY
+RUN $APT_INSTALL rustc cargo && $APT_CLEAN && mkdir -p /usr/local/cargo/bin
+ENV CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+BODY
+
 	# eclipse-temurin: Debian's OpenJDK 17 (headless).
 	build_flavor jdk dopt-standin/debian-ca:$SUITE "Debian $SUITE openjdk-17-jdk-headless" \
 		"eclipse-temurin:17-jdk eclipse-temurin:17 openjdk:17 openjdk:17-jdk" <<BODY

@@ -436,6 +436,12 @@ impl Session<'_> {
                     new_dockerignore: new_dockerignore
                         .map(|text| (dockerignore::DockerIgnore::parse(text), &*opts.context_dir)),
                     production_install: removals::installs_production_only(&optimized_text),
+                    split: removals::split_evidence(
+                        &original_text,
+                        &optimized_text,
+                        Some(&*opts.context_dir),
+                        Some(&opts.dockerfile_name),
+                    ),
                 },
             };
             verification = Some(

@@ -16,7 +16,18 @@
 //!   itself), or, without a lockfile (yarn), that the installed dependency tree
 //!   reaches from `devDependencies` only. The manifests are read from the original
 //!   image, in and next to the `node_modules` folder, so they describe what was
-//!   really installed.
+//!   really installed;
+//! - split-stages (DOP013) turns a single-stage build into a build stage and a
+//!   runtime stage that copies only the build output (`COPY --from=build`): the
+//!   sources and intermediate files stay in the build stage. A missing path is
+//!   explained when the original is single-stage, the optimized final stage copies
+//!   from one of its own earlier stages, the path is not under (nor above) what it
+//!   copies, and the original put it there: a context COPY/ADD brought it (the
+//!   file exists at the matching place in the build context), or it lies in the
+//!   destination of such a COPY that a later RUN builds in (objects, the build
+//!   tree), and no RUN before that COPY touched the destination. Destinations
+//!   that are system folders (`/`, `/usr`, `/go`...) never explain anything: the
+//!   base image has files there.
 //!
 //! A link in `node_modules/.bin` is explained with the package it points to, and a
 //! missing directory when everything the original had below it is explained.
@@ -29,6 +40,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::dockerignore::DockerIgnore;
+use crate::model::join_path;
+use crate::syntax::{self, InstructionKind};
 
 /// The dependency folder of npm, yarn (classic) and pnpm's hoisted links.
 const NODE_MODULES: &str = "node_modules";
@@ -105,6 +118,15 @@ pub enum RemovalCause {
         /// (`package-lock.json`, `node_modules/.package-lock.json`, `package.json`).
         manifest: String,
     },
+    /// A build input or output that split-stages leaves in the build stage: the
+    /// runtime stage copies only what it names from there.
+    KeptInBuildStage {
+        /// The build stage's name (or index).
+        stage: String,
+        /// How the original made the path: `copied from the build context (line N)`
+        /// or `made by a RUN after the COPY at line N`.
+        origin: String,
+    },
 }
 
 impl std::fmt::Display for RemovalCause {
@@ -117,6 +139,11 @@ impl std::fmt::Display for RemovalCause {
             RemovalCause::DevDependency { manifest } => write!(
                 f,
                 "devDependencies (per `{manifest}`) left out by the production-only install"
+            ),
+            RemovalCause::KeptInBuildStage { stage, origin } => write!(
+                f,
+                "kept in the build stage `{stage}` by split-stages ({origin}); the runtime \
+                 stage copies only the build output"
             ),
         }
     }
@@ -143,6 +170,321 @@ pub(crate) struct RemovalEvidence<'a> {
     pub new_dockerignore: Option<(DockerIgnore, &'a Path)>,
     /// The optimized Dockerfile installs production dependencies only.
     pub production_install: bool,
+    /// The optimized Dockerfile splits the single-stage original (see
+    /// [`split_evidence`]).
+    pub split: Option<SplitEvidence<'a>>,
+}
+
+/// What a split of a single-stage original keeps in its build stage.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SplitEvidence<'a> {
+    /// The build stage the optimized final stage copies from.
+    pub stage: String,
+    /// The original's (final) WORKDIR: the missing paths are relative to it.
+    pub workdir: String,
+    /// Absolute sources and destinations of the final stage's `COPY --from=<stage>`.
+    pub kept: Vec<String>,
+    /// The original's COPY/ADD from the build context.
+    pub context_copies: Vec<ContextCopy>,
+    /// The build context, to tell which paths a context COPY brought.
+    pub context_dir: Option<&'a Path>,
+    /// The Dockerfile's path in the context: dopt puts it into the context it
+    /// sends even when it is not on disk there.
+    pub dockerfile: Option<&'a str>,
+}
+
+/// One COPY/ADD of the original from the build context.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ContextCopy {
+    pub line: usize,
+    /// Source paths relative to the context (plain ones: no wildcard, URL or heredoc).
+    pub sources: Vec<String>,
+    /// Whether some source is not plain (then only the RUN rule applies).
+    pub other_sources: bool,
+    /// The absolute destination.
+    pub dest: String,
+    /// The destination is a folder (ends with `/`, several sources, or `.`).
+    pub dest_is_dir: bool,
+    /// A RUN follows it in the original (and none before it touched `dest`).
+    pub built_in: bool,
+}
+
+/// Folders where the base image has files of its own: a COPY there says nothing
+/// about what else is there.
+const SYSTEM_DIRS: &[&str] = &[
+    "/",
+    "/bin",
+    "/etc",
+    "/go",
+    "/home",
+    "/lib",
+    "/opt",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/tmp",
+    "/usr",
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/local/lib",
+    "/usr/share",
+    "/usr/src",
+    "/var",
+    "/var/lib",
+];
+
+/// The split evidence when `optimized` is a split of the single-stage `original`:
+/// the original has one FROM, a WORKDIR without variables and its final stage
+/// copies from a build stage of `optimized` (`COPY --from=<earlier stage>`).
+pub(crate) fn split_evidence<'a>(
+    original: &str,
+    optimized: &str,
+    context_dir: Option<&'a Path>,
+    dockerfile: Option<&'a str>,
+) -> Option<SplitEvidence<'a>> {
+    let before = syntax::parse(original).ok()?;
+    if before.stages().len() != 1 {
+        return None;
+    }
+    let after = syntax::parse(optimized).ok()?;
+    let stages = after.stages();
+    let (last, earlier) = stages.split_last()?;
+
+    // The final stage of the optimized file: what it copies from a build stage.
+    let mut cwd: Option<String> = None;
+    let mut stage = None;
+    let mut kept = Vec::new();
+    for inst in &after.instructions[last.instructions.clone()] {
+        match &inst.kind {
+            InstructionKind::Workdir(dir) => {
+                cwd = join_path(cwd.as_deref().or(Some("/")), &unquote(&dir.value));
+            }
+            InstructionKind::Copy(args) => {
+                let Some(from) = inst.flag("from").and_then(|f| f.value.as_deref()) else {
+                    continue;
+                };
+                let from = unquote(from);
+                let is_stage = earlier.iter().any(|s| {
+                    s.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&from))
+                        || s.index.to_string() == from
+                });
+                if !is_stage {
+                    continue;
+                }
+                stage.get_or_insert(from);
+                let dest = unquote(&args.dest.value);
+                kept.push(join_path(cwd.as_deref().or(Some("/")), &dest)?);
+                for source in &args.sources {
+                    // Sources are absolute in the build stage or relative to its `/`.
+                    kept.push(join_path(Some("/"), &unquote(&source.value))?);
+                }
+            }
+            _ => {}
+        }
+    }
+    let stage = stage?;
+    if kept.iter().any(|p| p.contains(['$', '*', '?', '['])) {
+        return None;
+    }
+
+    // The original: its context copies, and whether a RUN builds in them.
+    let mut workdir: Option<String> = None;
+    let mut context_copies: Vec<ContextCopy> = Vec::new();
+    let mut touched_before: Vec<String> = Vec::new();
+    let instructions = &before.instructions[before.stages()[0].instructions.clone()];
+    for inst in instructions {
+        match &inst.kind {
+            InstructionKind::Workdir(dir) => {
+                let dir = unquote(&dir.value);
+                if dir.contains('$') {
+                    return None;
+                }
+                workdir = join_path(workdir.as_deref().or(Some("/")), &dir);
+            }
+            InstructionKind::Run(command) => {
+                let text = match command {
+                    syntax::Command::Shell { text, .. } => text.clone(),
+                    syntax::Command::Exec { args, .. } => args.join(" "),
+                };
+                for copy in &mut context_copies {
+                    copy.built_in = true;
+                }
+                if let Some(dir) = workdir.as_ref().filter(|_| may_write_to_cwd(&text)) {
+                    touched_before.push(dir.clone());
+                }
+                touched_before.extend(
+                    text.split(|c: char| c.is_whitespace() || "=;&|()'\"".contains(c))
+                        .filter(|w| w.starts_with('/'))
+                        .filter_map(|w| join_path(None, w)),
+                );
+            }
+            InstructionKind::Copy(args) | InstructionKind::Add(args) => {
+                if inst.flag("from").is_some() {
+                    continue;
+                }
+                let dest_word = unquote(&args.dest.value);
+                if dest_word.contains('$') {
+                    continue;
+                }
+                // A relative destination before any WORKDIR depends on the base image.
+                let Some(dest) = join_path(workdir.as_deref(), &dest_word) else {
+                    continue;
+                };
+                let mut sources = Vec::new();
+                let mut other_sources = false;
+                for source in &args.sources {
+                    let s = unquote(&source.value);
+                    let plain = !s.starts_with("<<")
+                        && !s.contains("://")
+                        && !s.contains(['$', '*', '?', '['])
+                        && !s.split('/').any(|c| c == "..");
+                    if plain {
+                        sources.push(s);
+                    } else {
+                        other_sources = true;
+                    }
+                }
+                let dest_is_dir = dest_word.ends_with('/')
+                    || matches!(dest_word.as_str(), "." | "./")
+                    || args.sources.len() > 1;
+                if SYSTEM_DIRS.contains(&dest.as_str())
+                    || touched_before
+                        .iter()
+                        .any(|t| inside(t, &dest) || inside(&dest, t))
+                {
+                    continue;
+                }
+                context_copies.push(ContextCopy {
+                    line: inst.start_line,
+                    sources,
+                    other_sources,
+                    dest,
+                    dest_is_dir,
+                    built_in: false,
+                });
+            }
+            _ => {}
+        }
+    }
+    Some(SplitEvidence {
+        stage,
+        workdir: workdir?,
+        kept,
+        context_copies,
+        context_dir,
+        dockerfile,
+    })
+}
+
+/// Whether a RUN script may write into its working directory: anything but
+/// package installs, user creation and removals.
+fn may_write_to_cwd(script: &str) -> bool {
+    const HARMLESS: &[&str] = &[
+        "apt-get",
+        "apt",
+        "apk",
+        "yum",
+        "dnf",
+        "microdnf",
+        "rm",
+        "groupadd",
+        "useradd",
+        "addgroup",
+        "adduser",
+        "set",
+        "true",
+        "chmod",
+        "chown",
+        "update-ca-certificates",
+    ];
+    script
+        .split(['&', ';', '|', '\n'])
+        .filter_map(|segment| {
+            segment
+                .split_whitespace()
+                .find(|w| !w.contains('=') && *w != "\\")
+        })
+        .any(|program| !HARMLESS.contains(&program))
+}
+
+fn unquote(word: &str) -> String {
+    crate::model::unquote(word)
+}
+
+/// True if `path` is `dir` or lies below it.
+fn inside(path: &str, dir: &str) -> bool {
+    dir == "/"
+        || path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Why split-stages explains the missing `path` (relative to the WORKDIR).
+fn split_cause(path: &str, evidence: &RemovalEvidence<'_>) -> Option<RemovalCause> {
+    let split = evidence.split.as_ref()?;
+    let absolute = join_path(Some(&split.workdir), path)?;
+    if split
+        .kept
+        .iter()
+        .any(|k| inside(&absolute, k) || inside(k, &absolute))
+    {
+        return None;
+    }
+    let cause = |origin: String| RemovalCause::KeptInBuildStage {
+        stage: split.stage.clone(),
+        origin,
+    };
+    // The last COPY into the place wins, as in the build.
+    for copy in split.context_copies.iter().rev() {
+        if !inside(&absolute, &copy.dest) {
+            continue;
+        }
+        if let Some(context) = split.context_dir {
+            let brought = copy.sources.iter().any(|source| {
+                let in_context = context.join(source.trim_start_matches('/'));
+                let Ok(meta) = std::fs::metadata(&in_context) else {
+                    return false;
+                };
+                if meta.is_dir() {
+                    let rest = absolute[copy.dest.len()..].trim_start_matches('/');
+                    let in_dir = source.trim_start_matches("./").trim_matches('/');
+                    let sent = match in_dir {
+                        "" | "." => rest.to_string(),
+                        dir => format!("{dir}/{rest}"),
+                    };
+                    rest.is_empty()
+                        || std::fs::symlink_metadata(in_context.join(rest)).is_ok()
+                        || split.dockerfile == Some(sent.as_str())
+                } else {
+                    let name = source.rsplit('/').next().unwrap_or(source);
+                    let target = if copy.dest_is_dir {
+                        join_path(Some(&copy.dest), name)
+                    } else {
+                        Some(copy.dest.clone())
+                    };
+                    target.as_deref() == Some(absolute.as_str())
+                }
+            });
+            if brought {
+                return Some(cause(format!(
+                    "copied from the build context at line {}",
+                    copy.line
+                )));
+            }
+        }
+        if copy.built_in && absolute != copy.dest {
+            return Some(cause(format!(
+                "made by a RUN after the COPY at line {}",
+                copy.line
+            )));
+        }
+    }
+    None
 }
 
 /// Missing paths sorted into explained groups and the rest.
@@ -182,6 +524,7 @@ pub(crate) fn classify(
     let mut causes: BTreeMap<&str, (RemovalCause, Option<String>)> = BTreeMap::new();
     for path in missing {
         let cause = dockerignore_cause(path, evidence)
+            .or_else(|| split_cause(path, evidence))
             .map(|cause| (cause, None))
             .or_else(|| {
                 if !evidence.production_install {
@@ -515,6 +858,7 @@ mod tests {
     const PRODUCTION_INSTALL: RemovalEvidence = RemovalEvidence {
         new_dockerignore: None,
         production_install: true,
+        split: None,
     };
 
     /// `debug` is listed as a devDependency but `express` needs it at run time.
@@ -710,6 +1054,7 @@ mod tests {
         let evidence = RemovalEvidence {
             new_dockerignore: Some((DockerIgnore::parse(".git\n*.md\ntests\n"), context.path())),
             production_install: false,
+            split: None,
         };
         // All gone; `generated.md` is excluded by `*.md` but not in the context: the
         // image made it itself.
@@ -733,6 +1078,199 @@ mod tests {
             ]
         );
         assert_eq!(classified.explained_total, 5);
+    }
+
+    const C_ORIGINAL: &str = "\
+FROM debian:bookworm
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends gcc make zlib1g-dev \\
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/src/app
+COPY Makefile ./
+COPY src/ ./src/
+RUN make
+CMD [\"./hello\"]
+";
+
+    const C_SPLIT: &str = "\
+FROM debian:bookworm AS build
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends gcc make zlib1g-dev \\
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /usr/src/app
+COPY Makefile ./
+COPY src/ ./src/
+RUN make
+
+FROM debian:bookworm-slim
+WORKDIR /usr/src/app
+COPY --from=build /usr/src/app/hello /usr/src/app/hello
+CMD [\"./hello\"]
+";
+
+    fn c_context() -> tempfile::TempDir {
+        let context = tempfile::tempdir().unwrap();
+        for file in ["Makefile", "src/hello.c", "src/util.h", "README.md"] {
+            let path = context.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        context
+    }
+
+    #[test]
+    fn split_evidence_reads_what_the_runtime_stage_copies_and_the_context_copies() {
+        let split = split_evidence(C_ORIGINAL, C_SPLIT, None, None).unwrap();
+        assert_eq!(split.stage, "build");
+        assert_eq!(split.workdir, "/usr/src/app");
+        assert_eq!(split.kept, vec!["/usr/src/app/hello", "/usr/src/app/hello"]);
+        let copies: Vec<(&str, bool, bool)> = split
+            .context_copies
+            .iter()
+            .map(|c| (c.dest.as_str(), c.dest_is_dir, c.built_in))
+            .collect();
+        assert_eq!(
+            copies,
+            vec![
+                ("/usr/src/app", true, true),
+                ("/usr/src/app/src", true, true)
+            ]
+        );
+
+        // Not a split: the original is multi-stage, the final stage copies from no
+        // build stage (or from an image), or there is no WORKDIR.
+        assert!(split_evidence(C_SPLIT, C_SPLIT, None, None).is_none());
+        let no_copy = C_SPLIT.replace("COPY --from=build", "COPY");
+        assert!(split_evidence(C_ORIGINAL, &no_copy, None, None).is_none());
+        let from_image = C_SPLIT.replace("--from=build", "--from=busybox");
+        assert!(split_evidence(C_ORIGINAL, &from_image, None, None).is_none());
+        let by_index = C_SPLIT.replace("--from=build", "--from=0");
+        assert_eq!(
+            split_evidence(C_ORIGINAL, &by_index, None, None)
+                .unwrap()
+                .stage,
+            "0"
+        );
+        let no_workdir = C_ORIGINAL.replace("WORKDIR /usr/src/app", "WORKDIR $DIR");
+        assert!(split_evidence(&no_workdir, C_SPLIT, None, None).is_none());
+    }
+
+    #[test]
+    fn split_explains_build_inputs_and_outputs_only() {
+        let context = c_context();
+        let evidence = RemovalEvidence {
+            split: split_evidence(
+                C_ORIGINAL,
+                C_SPLIT,
+                Some(context.path()),
+                Some("Dockerfile"),
+            ),
+            ..RemovalEvidence::default()
+        };
+        let tree = listing(&[
+            "Makefile",
+            "src/",
+            "src/hello.c",
+            "src/util.h",
+            "src/hello.o",
+            "hello",
+            "hello.d/",
+        ]);
+        let missing = set(&[
+            "Makefile",
+            "src/",
+            "src/hello.c",
+            "src/util.h",
+            "src/hello.o",
+        ]);
+        let classified = classify(&missing, &tree, &evidence);
+        assert!(classified.unexplained.is_empty(), "{classified:?}");
+        let origins: Vec<(String, usize)> = classified
+            .explained
+            .iter()
+            .map(|g| match &g.cause {
+                RemovalCause::KeptInBuildStage { stage, origin } => {
+                    assert_eq!(stage, "build");
+                    (origin.clone(), g.paths_total)
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            origins,
+            vec![
+                ("copied from the build context at line 6".to_string(), 1),
+                ("copied from the build context at line 7".to_string(), 3),
+                ("made by a RUN after the COPY at line 7".to_string(), 1),
+            ]
+        );
+
+        // The Dockerfile is in the context dopt sends even when not on disk.
+        let whole = C_ORIGINAL.replace("COPY Makefile ./\nCOPY src/ ./src/\n", "COPY . .\n");
+        let evidence_whole = RemovalEvidence {
+            split: split_evidence(&whole, C_SPLIT, Some(context.path()), Some("Dockerfile")),
+            ..RemovalEvidence::default()
+        };
+        let classified = classify(&set(&["Dockerfile"]), &tree, &evidence_whole);
+        assert_eq!(
+            classified.explained[0].cause,
+            RemovalCause::KeptInBuildStage {
+                stage: "build".into(),
+                origin: "copied from the build context at line 6".into()
+            }
+        );
+
+        // What the runtime stage copies is never explained: missing, it is a failure.
+        let missing = set(&["hello"]);
+        assert_eq!(
+            classify(&missing, &tree, &evidence).unexplained,
+            vec!["hello"]
+        );
+
+        // Without a RUN after the COPY, only what the context holds is explained.
+        let no_build = C_ORIGINAL.replace("RUN make\n", "");
+        let evidence = RemovalEvidence {
+            split: split_evidence(&no_build, C_SPLIT, Some(context.path()), None),
+            ..RemovalEvidence::default()
+        };
+        let missing = set(&["src/hello.c", "src/hello.o", "data/"]);
+        let classified = classify(&missing, &tree, &evidence);
+        assert_eq!(classified.unexplained, vec!["data", "src/hello.o"]);
+    }
+
+    #[test]
+    fn split_explains_nothing_that_a_run_made_before_the_copy_or_the_base_had() {
+        let context = c_context();
+        // `mkdir` in the WORKDIR before the COPY: what is there may be needed at run time.
+        let early = C_ORIGINAL.replace(
+            "COPY Makefile ./",
+            "RUN mkdir -p data && touch data/seed.db\nCOPY Makefile ./",
+        );
+        let evidence = RemovalEvidence {
+            split: split_evidence(&early, C_SPLIT, Some(context.path()), None),
+            ..RemovalEvidence::default()
+        };
+        let tree = listing(&["data/", "data/seed.db", "src/hello.o"]);
+        let missing = set(&["data/", "data/seed.db", "src/hello.o"]);
+        // Not even the objects below ./src: the RUN might have made that folder too.
+        assert_eq!(
+            classify(&missing, &tree, &evidence).unexplained,
+            vec!["data", "data/seed.db", "src/hello.o"]
+        );
+
+        // A copy into a system folder says nothing about the rest of it.
+        let system = C_ORIGINAL
+            .replace("WORKDIR /usr/src/app", "WORKDIR /usr/local")
+            .replace("COPY src/ ./src/\n", "");
+        let split = split_evidence(&system, C_SPLIT, Some(context.path()), None).unwrap();
+        assert!(split.context_copies.is_empty(), "{split:?}");
+
+        // Package installs before the COPY do not touch the WORKDIR.
+        assert!(!may_write_to_cwd(
+            "apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*"
+        ));
+        assert!(may_write_to_cwd("apt-get update && make"));
+        assert!(may_write_to_cwd("DEBUG=1 ./configure"));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 mod c;
 mod go;
+mod java;
 mod node;
 mod paths;
+mod rust;
 mod script;
 
 use crate::fix::{Edit, Finding, Fix};
@@ -1143,6 +1145,9 @@ impl Planner<'_> {
             }
             _ => {
                 artefacts = self.compiled_artefacts()?;
+                if self.family == Family::Java {
+                    artefacts.extend(self.java_run_time_inputs(&artefacts)?);
+                }
                 let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
                 note = format!("; copies only {}", list.join(", "));
             }
@@ -1275,9 +1280,58 @@ impl Planner<'_> {
                 runtime_user = Some("65532:65532");
             }
         }
+        // A curl/wget HEALTHCHECK on a shell-less runtime: a static probe built
+        // in the build stage asks the same URL.
+        let probe = self.go_probe();
+        if let Some((_, url, span)) = &probe {
+            // First in the build stage: it does not depend on the sources, so it
+            // stays cached when they change (and no ENV of the file reaches it).
+            pre_edits.push(Edit::insert(
+                file.instructions[self.body.start].span.start,
+                format!(
+                    "{} {}{}",
+                    self.kw("RUN"),
+                    go::probe_build_script(),
+                    file.line_ending.as_str()
+                ),
+            ));
+            pre_edits.push(Edit::replace(
+                *span,
+                format!("[\"{}\", \"{url}\"]", go::PROBE),
+            ));
+            artefacts.push(Artefact {
+                source: go::PROBE.into(),
+                dest: go::PROBE.into(),
+            });
+            note.push_str(&format!(
+                "; builds a static HTTP probe ({}) for the HEALTHCHECK, as {runtime} has no curl or wget",
+                go::PROBE
+            ));
+        }
+        let body = || self.body.clone().map(|i| &file.instructions[i].kind);
+        if probe.is_none()
+            && self.shell_less(&runtime)
+            && body().any(|k| matches!(k, InstructionKind::Expose(_)))
+            && !body().any(|k| matches!(k, InstructionKind::Healthcheck(_)))
+        {
+            let unblock = if self.family == Family::Go {
+                "a HEALTHCHECK that runs `curl -f` on localhost would get a static probe built"
+            } else {
+                "a HEALTHCHECK needs a probe program copied into the image"
+            };
+            note.push_str(&format!(
+                "; no HEALTHCHECK: {runtime} has no shell or HTTP client to run one with, and \
+                 which path answers on the port is not known ({unblock})"
+            ));
+        }
         // Small tools the full image had and the runtime stage uses (a curl
         // HEALTHCHECK) are installed there; toolchains are not.
         let mut tools = self.check_runtime_programs(&runtime, &runtime_packages, &covered)?;
+        if self.family == Family::Rust && !self.shell_less(&runtime) {
+            for p in self.rust_runtime_packages()? {
+                push_unique(&mut tools, p);
+            }
+        }
         for p in &rebuilt.packages {
             push_unique(&mut tools, p.clone());
         }
@@ -1602,77 +1656,29 @@ impl Planner<'_> {
                         push(&mut out, path);
                     }
                     BuildKind::Maven => {
-                        if !c
-                            .args()
-                            .iter()
-                            .any(|a| matches!(a.as_str(), "package" | "install" | "verify"))
-                        {
-                            continue;
+                        let pom = self
+                            .context_file_of(&resolve(&cwd, "pom.xml"))
+                            .and_then(|rel| self.ctx.build_context?.read(&rel));
+                        if let Some(jar) = java::maven_output(c, &cwd, line, pom.as_deref())? {
+                            push(&mut out, jar);
                         }
-                        if c.has_flag(&["-f", "--file", "-pl", "--projects"]) {
-                            return Err(format!(
-                                "Maven at line {line} builds another module; the jar's path is unknown"
-                            ));
-                        }
-                        push(&mut out, format!("{}/target/*.jar", resolve(&cwd, ".")));
                     }
                     BuildKind::Gradle => {
-                        let tasks = c.operands(&["-p", "-x"]);
-                        if tasks
-                            .iter()
-                            .any(|t| t.contains("installDist") || t.contains("distTar"))
-                        {
-                            return Err(format!("Gradle at line {line} builds a distribution; its layout is not known"));
-                        }
-                        if !tasks.iter().any(|t| {
-                            matches!(*t, "build" | "assemble" | "bootJar" | "jar" | "shadowJar")
-                        }) {
-                            continue;
-                        }
-                        push(&mut out, format!("{}/build/libs/*.jar", resolve(&cwd, ".")));
-                    }
-                    BuildKind::Jar => {
-                        let name = c.option_value(&["--file"]).map(str::to_string).or_else(|| {
-                            let mode = c.args().first()?;
-                            let ops = c.operands(&[]);
-                            // `jar cf NAME`, `jar cfe NAME MAIN`: f takes the first operand after the mode.
-                            (mode.contains('c') && mode.contains('f'))
-                                .then(|| ops.get(1).map(|s| s.to_string()))
-                                .flatten()
-                        });
-                        match name {
-                            Some(n) if !n.contains('$') => push(&mut out, resolve(&cwd, &n)),
-                            _ => {
-                                return Err(format!(
-                                    "the jar file written at line {line} is not known"
-                                ))
-                            }
+                        if let Some(jars) = java::gradle_output(c, &cwd, line)? {
+                            push(&mut out, jars);
                         }
                     }
-                    BuildKind::Javac => match c.option_value(&["-d"]) {
-                        Some(d) if !d.contains('$') => {
-                            let p = resolve(&cwd, d);
-                            javac_dirs.push(Artefact {
-                                dest: p.clone(),
-                                source: p,
-                            });
-                        }
-                        None if cwd != "/" && !c.has_flag(&["-d"]) => {
-                            // Classes are written next to the sources (those of
-                            // packages too): the working directory holds them all.
-                            if !javac_dirs.iter().any(|a| a.source == cwd) {
+                    BuildKind::Jar => push(&mut out, java::jar_output(c, &cwd, line)?),
+                    BuildKind::Javac => match java::javac_output(c, &cwd, line) {
+                        Ok(p) => {
+                            if !javac_dirs.iter().any(|a| a.source == p) {
                                 javac_dirs.push(Artefact {
-                                    dest: cwd.clone(),
-                                    source: cwd.clone(),
+                                    dest: p.clone(),
+                                    source: p,
                                 });
                             }
                         }
-                        _ => {
-                            unknown = Some(format!(
-                                "`javac` at line {line} writes classes next to the sources in /, \
-                                 which cannot be copied alone; compile with -d DIR or in a WORKDIR"
-                            ))
-                        }
+                        Err(why) => unknown = Some(why),
                     },
                     BuildKind::Cargo => {
                         let bins = self.cargo_binaries(c)?;
@@ -1793,36 +1799,18 @@ impl Planner<'_> {
             .build_context
             .and_then(|b| b.read("Cargo.toml"))
             .ok_or("Cargo.toml is not readable, so the binary's name is unknown")?;
-        let mut section = String::new();
-        let mut package: Option<String> = None;
-        let mut bins: Vec<String> = Vec::new();
-        for line in toml.lines() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                section = line.to_string();
-                continue;
-            }
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            if k.trim() != "name" {
-                continue;
-            }
-            let v = v.trim().trim_matches('"').to_string();
-            match section.as_str() {
-                "[package]" => package = Some(v),
-                "[[bin]]" => bins.push(v),
-                _ => {}
-            }
-        }
-        if toml.contains("[workspace]") && package.is_none() {
-            return Err("Cargo.toml is a workspace; the binary's name is unknown".into());
-        }
-        match (bins.len(), package) {
-            (1, _) => Ok(bins),
-            (0, Some(p)) => Ok(vec![p]),
-            _ => Err("Cargo.toml declares several binaries; name one with --bin".into()),
-        }
+        rust::binaries(&toml)
+    }
+
+    /// What the runtime stage of a Rust build installs: the libraries of the
+    /// `-sys` crates in Cargo.lock, CA certificates when the program reads them.
+    fn rust_runtime_packages(&self) -> Result<Vec<String>, String> {
+        let context = self.ctx.build_context;
+        let toml = context.and_then(|b| b.read("Cargo.toml")).ok_or(
+            "Cargo.toml is not readable, so which system libraries the program links is unknown",
+        )?;
+        let lock = context.and_then(|b| b.read("Cargo.lock"));
+        rust::runtime_packages(&toml, lock.as_deref(), self.image.tag.contains("alpine"))
     }
 
     /// The program CMD/ENTRYPOINT starts, as an absolute path, when it is a path.
@@ -1877,6 +1865,116 @@ impl Planner<'_> {
         find(true).or_else(|| find(false))
     }
 
+    /// The build-context path that a COPY/ADD of the stage put at the absolute
+    /// `path`, when the context has it (`""`: the context itself).
+    fn context_file_of(&self, path: &str) -> Option<String> {
+        let context = self.ctx.build_context?;
+        for idx in self.body.clone().rev() {
+            let inst = &self.file.instructions[idx];
+            let (InstructionKind::Copy(args) | InstructionKind::Add(args)) = &inst.kind else {
+                continue;
+            };
+            if inst.flag("from").is_some() {
+                continue;
+            }
+            let Some(cwd) = (self.workdir_at)(idx) else {
+                continue;
+            };
+            let dest_word = unquote(&args.dest.value);
+            if dest_word.contains('$') {
+                continue;
+            }
+            let dest = resolve(&cwd, dest_word);
+            let dest_is_dir = dest_word.ends_with('/')
+                || matches!(dest_word, "." | "./")
+                || args.sources.len() > 1;
+            for source in &args.sources {
+                let s = unquote(&source.value);
+                if s.contains(['$', '*', '?', '[']) || s.starts_with("<<") || s.contains("://") {
+                    continue;
+                }
+                let rel = s.trim_start_matches("./").trim_matches('/');
+                let rel = if rel == "." { "" } else { rel };
+                if rel.split('/').any(|c| c == "..") {
+                    continue;
+                }
+                let candidate = if rel.is_empty() || context.path().join(rel).is_dir() {
+                    if !inside(path, &dest) {
+                        continue;
+                    }
+                    let rest = path[dest.len()..].trim_start_matches('/');
+                    match (rel.is_empty(), rest.is_empty()) {
+                        (true, _) => rest.to_string(),
+                        (false, true) => rel.to_string(),
+                        (false, false) => format!("{rel}/{rest}"),
+                    }
+                } else {
+                    let name = rel.rsplit('/').next().unwrap_or(rel);
+                    let target = if dest_is_dir {
+                        resolve(&dest, name)
+                    } else {
+                        dest.clone()
+                    };
+                    if target != path {
+                        continue;
+                    }
+                    rel.to_string()
+                };
+                if context.exists(&candidate) {
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+
+    /// What the `java` start command reads besides the build output (a config
+    /// folder, `-cp lib/*`): files the build context brought, copied from the
+    /// build stage. `Err` names a path that a build step made and the split
+    /// does not copy.
+    fn java_run_time_inputs(&self, artefacts: &[Artefact]) -> Result<Vec<Artefact>, String> {
+        let mut out: Vec<Artefact> = Vec::new();
+        let build_cwds = self.build_cwds();
+        for idx in self.body.clone() {
+            let (InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c)) =
+                &self.file.instructions[idx].kind
+            else {
+                continue;
+            };
+            let Some(cwd) = (self.workdir_at)(idx) else {
+                continue;
+            };
+            let argv = c.rough_argv();
+            let start = argv
+                .iter()
+                .position(|a| a == "java" || a.ends_with("/java"))
+                .map_or(0, |i| i + 1);
+            for word in java::run_time_paths(&argv[start..]) {
+                let path = resolve(&cwd, &word);
+                let covered = artefacts.iter().chain(&out).any(|a| {
+                    inside(&path, &a.source)
+                        || (a.source.contains('*') && paths::glob_match(&a.source, &path))
+                });
+                if covered {
+                    continue;
+                }
+                if self.context_file_of(&path).is_some() {
+                    out.push(Artefact {
+                        source: path.clone(),
+                        dest: path,
+                    });
+                } else if build_cwds.iter().any(|d| inside(&path, d)) {
+                    return Err(format!(
+                        "the start command at line {} reads `{word}`, which the build stage \
+                         makes and the split would not copy",
+                        self.line(idx)
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// How a RUN before the split is carried, the packages it installs for
     /// the runtime stage, and what the runtime stage must get instead when the
     /// RUN also installs build tools (see [`Rebuilt`]).
@@ -1906,11 +2004,19 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
-                        if self.family == Family::C
+                        if matches!(self.family, Family::C | Family::Rust)
                             && is_dev_package(name)
                             && !is_toolchain_header_package(name)
                         {
-                            let runtime = c::runtime_image(self.image, self.base);
+                            let runtime = if self.family == Family::Rust {
+                                // The runtime image when the program links more than libc.
+                                self.ctx
+                                    .profiles
+                                    .runtime_for(self.base)
+                                    .unwrap_or_else(|| self.base.to_string())
+                            } else {
+                                c::runtime_image(self.image, self.base)
+                            };
                             match c::runtime_library(name, &runtime) {
                                 Some(libs) => {
                                     for lib in libs.split_whitespace() {
@@ -2062,8 +2168,10 @@ impl Planner<'_> {
 
     /// True if the runtime stage runs shell commands.
     fn post_split_needs_shell(&self) -> bool {
-        self.file.instructions[self.split_after + 1..self.body.end]
-            .iter()
+        let probe = self.go_probe().map(|(idx, _, _)| idx);
+        (self.split_after + 1..self.body.end)
+            .filter(|&idx| Some(idx) != probe)
+            .map(|idx| &self.file.instructions[idx])
             .any(|i| match &i.kind {
                 InstructionKind::Run(_) => true,
                 InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => !c.is_exec(),
@@ -2088,9 +2196,24 @@ impl Planner<'_> {
             Family::Node => Ok(profiles
                 .runtime_for(self.base)
                 .unwrap_or_else(|| self.base.to_string())),
-            Family::Python | Family::Java | Family::Rust => profiles
+            Family::Python | Family::Java => profiles
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),
+            Family::Rust => {
+                // Distroless cc (glibc, libgcc, CA certificates) when the profile
+                // allows it and the program links nothing else.
+                let libc_only = self.rust_runtime_packages()?.is_empty();
+                let facts: &[&str] = if libc_only { &["links-libc-only"] } else { &[] };
+                let mapped = profiles
+                    .runtime_for_with(self.base, facts)
+                    .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
+                if self.shell_less(&mapped) && (needs_shell || self.lacks_user(&mapped)) {
+                    return profiles
+                        .runtime_for(self.base)
+                        .ok_or_else(|| format!("no runtime image is known for {}", self.base));
+                }
+                Ok(mapped)
+            }
             Family::Go => {
                 if let Cgo::Used(_) = cgo {
                     // A binary that links libc: the distribution's slim image.
@@ -2104,12 +2227,7 @@ impl Planner<'_> {
                 let mapped = profiles
                     .runtime_for_with(self.base, facts)
                     .ok_or_else(|| format!("no runtime image is known for {}", self.base))?;
-                let shell_less = profiles
-                    .for_base_image(&mapped)
-                    .iter()
-                    .any(|p| p.kind == ProfileKind::Image)
-                    || mapped == "scratch";
-                if shell_less && (needs_shell || self.needs_named_user()) {
+                if self.shell_less(&mapped) && (needs_shell || self.lacks_user(&mapped)) {
                     // Distroless/scratch have no shell or user tools: the
                     // build image's distribution (alpine's adduser differs).
                     return Ok(alpine_or_debian_slim(&self.image.tag));
@@ -2118,6 +2236,45 @@ impl Planner<'_> {
             }
             Family::C => Ok(c::runtime_image(self.image, self.base)),
         }
+    }
+
+    /// The HEALTHCHECK (index, URL, command span) after the split that a static Go probe
+    /// replaces: a Go program without cgo whose runtime image from the profile has
+    /// no shell or curl, and a HEALTHCHECK that asks its own HTTP server with
+    /// curl or wget.
+    fn go_probe(&self) -> Option<(usize, String, Span)> {
+        if self.family != Family::Go || matches!(self.cgo(), Cgo::Used(_) | Cgo::Unknown) {
+            return None;
+        }
+        let mapped = self
+            .ctx
+            .profiles
+            .runtime_for_with(self.base, &["cgo-disabled"])?;
+        if !self.shell_less(&mapped) {
+            return None;
+        }
+        let idx = (self.split_after + 1..self.body.end).rev().find(|&i| {
+            matches!(
+                self.file.instructions[i].kind,
+                InstructionKind::Healthcheck(_)
+            )
+        })?;
+        let InstructionKind::Healthcheck(Healthcheck::Cmd(c)) = &self.file.instructions[idx].kind
+        else {
+            return None;
+        };
+        let text = self.file.text(c.span());
+        go::http_probe_url(&command_list(c), text).map(|url| (idx, url, c.span()))
+    }
+
+    /// Distroless and scratch: no shell, no user tools, no package manager.
+    fn shell_less(&self, image: &str) -> bool {
+        self.ctx
+            .profiles
+            .for_base_image(image)
+            .iter()
+            .any(|p| p.kind == ProfileKind::Image)
+            || image == "scratch"
     }
 
     fn needs_named_user(&self) -> bool {
@@ -2131,6 +2288,23 @@ impl Planner<'_> {
                     !(name.bytes().all(|b| b.is_ascii_digit())
                         || matches!(name, "root" | "nobody" | "nonroot"))
                 }
+                _ => false,
+            })
+    }
+
+    /// Whether `runtime` lacks a user that a USER of the stage names: any name on
+    /// scratch (no /etc/passwd: only numeric ids work there), else the names
+    /// distroless lacks.
+    fn lacks_user(&self, runtime: &str) -> bool {
+        if runtime != "scratch" {
+            return self.needs_named_user();
+        }
+        self.body
+            .clone()
+            .any(|i| match &self.file.instructions[i].kind {
+                InstructionKind::User(w) => unquote(&w.value)
+                    .split(':')
+                    .any(|part| !part.bytes().all(|b| b.is_ascii_digit())),
                 _ => false,
             })
     }
@@ -2176,7 +2350,8 @@ impl Planner<'_> {
             }
             FULL_IMAGE_ONLY.contains(&base) && runtime != self.base
         };
-        for idx in post {
+        let probe = self.go_probe().map(|(idx, _, _)| idx);
+        for idx in post.filter(|&idx| Some(idx) != probe) {
             let inst = &self.file.instructions[idx];
             let (what, cmds) = match &inst.kind {
                 InstructionKind::Run(_) => ("RUN", self.runs[&idx].commands.clone()),

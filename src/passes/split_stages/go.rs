@@ -37,6 +37,77 @@ const CGO_MODULES: &[&str] = &[
     "github.com/ebitengine/purego",
 ];
 
+/// Where the split puts the static health probe it builds for a runtime image
+/// without a shell or HTTP client (distroless, scratch).
+pub const PROBE: &str = "/usr/local/bin/healthcheck";
+
+/// The RUN (without the keyword) that builds the probe in the build stage: a
+/// few lines of `net/http` that exit 1 when the URL does not answer below 400,
+/// built outside the module (in /tmp) as a static binary.
+pub fn probe_build_script() -> String {
+    format!(
+        "printf '%s\\n' 'package main' 'import (\"net/http\"; \"os\"; \"time\")' \
+         'func main() {{ c := http.Client{{Timeout: 10 * time.Second}}; r, err := c.Get(os.Args[1]); \
+         if err != nil || r.StatusCode >= 400 {{ os.Exit(1) }} }}' > /tmp/healthcheck.go \
+         && cd /tmp && CGO_ENABLED=0 GOFLAGS= go build -o {PROBE} healthcheck.go && rm healthcheck.go"
+    )
+}
+
+/// The URL of a HEALTHCHECK that asks the container's own HTTP server with curl
+/// or wget, failing on an error status (`curl -f http://localhost:8080/health
+/// || exit 1`, `wget -q --spider http://127.0.0.1:3000/`): what the static
+/// probe checks the same way. None for anything else.
+pub fn http_probe_url(commands: &[SimpleCommand], text: &str) -> Option<String> {
+    let (probe, rest) = commands.split_first()?;
+    match rest {
+        [] => {}
+        [exit] if exit.argv == ["exit", "1"] && text.contains("||") => {}
+        _ => return None,
+    }
+    let operands = probe.operands(&[]);
+    let [url] = operands.as_slice() else {
+        return None;
+    };
+    let local = ["http://localhost", "http://127.0.0.1"].iter().any(|p| {
+        url.strip_prefix(p)
+            .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+    });
+    if !local || url.contains(['$', '`', ' ']) {
+        return None;
+    }
+    let flags_ok = |allowed: &[&str]| {
+        probe
+            .args()
+            .iter()
+            .filter(|a| a.starts_with('-'))
+            .all(|a| allowed.contains(&a.as_str()))
+    };
+    let fails_on_status = match probe.program() {
+        "curl" => {
+            flags_ok(&[
+                "-f",
+                "--fail",
+                "-s",
+                "--silent",
+                "-S",
+                "--show-error",
+                "-fs",
+                "-sf",
+                "-fsS",
+                "-sSf",
+                "-fSs",
+                "-sfS",
+                "-Ssf",
+            ]) && probe.args().iter().any(|a| {
+                a == "--fail" || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
+            })
+        }
+        "wget" => flags_ok(&["-q", "--quiet", "--spider", "-qO-", "-q0-", "-nv"]),
+        _ => false,
+    };
+    fails_on_status.then(|| url.to_string())
+}
+
 /// At most this many files are read from the build context.
 const MAX_FILES: usize = 5000;
 
@@ -322,6 +393,32 @@ impl Planner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn healthchecks_a_static_probe_can_replace() {
+        let url = |text: &str| http_probe_url(&super::super::script::commands(text).0, text);
+        assert_eq!(
+            url("curl -fsS http://localhost:8080/health || exit 1").as_deref(),
+            Some("http://localhost:8080/health")
+        );
+        assert_eq!(
+            url("wget -q --spider http://127.0.0.1:3000/").as_deref(),
+            Some("http://127.0.0.1:3000/")
+        );
+        assert_eq!(
+            url("curl --fail http://localhost").as_deref(),
+            Some("http://localhost")
+        );
+        // curl without -f succeeds on an error status: not the same check.
+        assert_eq!(url("curl -s http://localhost:8080/"), None);
+        // Other hosts, other options, other commands, variables: left alone.
+        assert_eq!(url("curl -f http://db:5432/"), None);
+        assert_eq!(url("curl -f -H 'X: y' http://localhost/"), None);
+        assert_eq!(url("curl -f http://localhost:$PORT/"), None);
+        assert_eq!(url("curl -f http://localhost/ && touch /tmp/ok"), None);
+        assert_eq!(url("pg_isready"), None);
+        assert!(probe_build_script().contains(&format!("-o {PROBE} ")));
+    }
 
     #[test]
     fn cgo_tls_and_time_zones_are_read_from_the_sources() {

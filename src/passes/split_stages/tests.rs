@@ -548,7 +548,7 @@ WORKDIR /usr/src/my-app
 COPY . .
 RUN cargo build --release
 
-FROM debian:bookworm-slim
+FROM gcr.io/distroless/cc-debian12
 WORKDIR /usr/src/my-app
 COPY --from=build /usr/src/my-app/target/release/my-app /usr/src/my-app/target/release/my-app
 CMD [\"./target/release/my-app\"]
@@ -1018,6 +1018,33 @@ fn go_on_scratch_gets_certificates_time_zones_and_uid_65532() {
         out.ends_with("\nFROM scratch\nWORKDIR /src\nCOPY --from=build /app /app\nCOPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nUSER 65532:65532\nENTRYPOINT [\"/app\"]\n"),
         "{out}"
     );
+
+    // scratch has no /etc/passwd: a user by name (even distroless's `nonroot`)
+    // cannot be found there, so the runtime stage would be the slim image.
+    for user in ["nonroot", "1000:1000"] {
+        let src = format!(
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nUSER {user}\nENTRYPOINT [\"/app\"]\n"
+        );
+        let file = crate::syntax::parse(&src).unwrap();
+        let ctx = PassContext::new(&file, &profiles, Some(&bc), &options);
+        let findings = SplitStages.run(&ctx);
+        let Some(fix) = &findings[0].fix else {
+            // debian slim lacks `nonroot` too: no split, and the message says so.
+            assert!(user == "nonroot", "{:?}", findings[0]);
+            assert!(
+                findings[0]
+                    .message
+                    .contains("the user `nonroot`, which debian:bookworm-slim"),
+                "{}",
+                findings[0].message
+            );
+            continue;
+        };
+        // Numeric ids need no /etc/passwd.
+        assert_eq!(user, "1000:1000");
+        let out = apply_edits(&src, &fix.edits);
+        assert!(out.contains("\nFROM scratch\n"), "{out}");
+    }
 }
 
 #[test]
