@@ -9,6 +9,7 @@
 //! compared (see [`verify`]). Everything dopt created is removed at the end unless
 //! [`BuildOptions::keep_images`] is set.
 
+pub mod bisect;
 mod build;
 pub mod context;
 pub mod dockerignore;
@@ -20,6 +21,7 @@ mod pack;
 pub mod removals;
 pub mod report;
 mod stages;
+mod trial;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -27,12 +29,15 @@ use std::time::Duration;
 
 use bollard::query_parameters::{RemoveImageOptions, RemoveImageOptionsBuilder};
 
+pub use bisect::{Candidate, FixSearch, Variant, Verdict};
 pub use build::{needs_buildkit, BuilderKind};
 pub use engine::{connect, Engine};
 pub use error::DockerError;
 pub use measure::ImageFacts;
 pub use removals::{ExplainedRemoval, RemovalCause};
-pub use report::{BaseImage, EngineInfo, Report, VersionReport};
+pub use report::{
+    BaseImage, EngineInfo, FixVerdict, Report, SearchReport, TrialBuild, VersionReport,
+};
 pub use verify::{RunObservation, Verification, VerifyMode};
 
 use build::{BuildOutcome, BuildSpec};
@@ -127,6 +132,18 @@ pub async fn compare(
     optimized: &str,
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
+    compare_with_search(original, optimized, opts, None).await
+}
+
+/// [`compare`], and when the optimized version does not build or verify, the
+/// search for the fixes responsible (see `bisect.rs`): `Report::search` then
+/// says which fixes verified and which were dropped, with their evidence.
+pub async fn compare_with_search(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
+) -> Result<Report, DockerError> {
     let engine = engine::connect().await?;
     let stale_note = owner::remove_what_killed_runs_left(&engine).await;
     let run_id = run_id();
@@ -143,7 +160,7 @@ pub async fn compare(
         current_builder: std::sync::Mutex::new(None),
     };
     let result = {
-        let run = session.run(original, optimized);
+        let run = session.run(original, optimized, search);
         tokio::pin!(run);
         tokio::select! {
             result = &mut run => Some(result),
@@ -207,7 +224,17 @@ pub fn compare_blocking(
     optimized: &str,
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
-    let result = compare_blocking_inner(original, optimized, opts);
+    compare_blocking_with_search(original, optimized, opts, None)
+}
+
+/// [`compare_with_search`] for synchronous callers (see [`compare_blocking`]).
+pub fn compare_blocking_with_search(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
+) -> Result<Report, DockerError> {
+    let result = compare_blocking_inner(original, optimized, opts, search);
     if let Err(DockerError::Interrupted) = result {
         eprintln!("dopt: {}", DockerError::Interrupted);
         std::process::exit(INTERRUPTED_EXIT_CODE);
@@ -219,6 +246,7 @@ fn compare_blocking_inner(
     original: &str,
     optimized: &str,
     opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
 ) -> Result<Report, DockerError> {
     let run = || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -226,7 +254,7 @@ fn compare_blocking_inner(
             .enable_all()
             .build()
             .map_err(|e| DockerError::Runtime(e.to_string()))?;
-        runtime.block_on(compare(original, optimized, opts))
+        runtime.block_on(compare_with_search(original, optimized, opts, search))
     };
     if tokio::runtime::Handle::try_current().is_ok() {
         std::thread::scope(|scope| {
@@ -283,7 +311,12 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    async fn run(&mut self, original: &str, optimized: &str) -> Result<Report, DockerError> {
+    async fn run(
+        &mut self,
+        original: &str,
+        optimized: &str,
+        search: Option<&FixSearch<'_>>,
+    ) -> Result<Report, DockerError> {
         let opts = self.opts;
         let mut notes = Vec::new();
         let (builder, builder_reason) = match opts.builder {
@@ -304,6 +337,7 @@ impl Session<'_> {
         // BuildKit would pull the frontend image a `# syntax=` line names; offline
         // that fails, so fall back to the built-in frontend for both versions.
         let (mut original_text, mut optimized_text) = (original.to_string(), optimized.to_string());
+        let mut syntax_disabled = false;
         if builder == BuilderKind::BuildKit {
             let frontends: Vec<String> = [original, optimized]
                 .iter()
@@ -318,6 +352,7 @@ impl Session<'_> {
                 }
             }
             if !missing.is_empty() {
+                syntax_disabled = true;
                 original_text = build::disable_syntax_directive(original);
                 optimized_text = build::disable_syntax_directive(optimized);
                 notes.push(format!(
@@ -419,6 +454,7 @@ impl Session<'_> {
         };
 
         let mut verification = None;
+        let mut original_run = None;
         if let (Some(a), Some(b)) = (&original_report.image, &optimized_report.image) {
             self.bar.set_prefix("verify");
             self.bar.set_message("running both images");
@@ -438,15 +474,15 @@ impl Session<'_> {
                     production_install: removals::installs_production_only(&optimized_text),
                 },
             };
-            verification = Some(
-                verify::verify(
-                    self.engine,
-                    (&original_report.tag, a),
-                    (&optimized_report.tag, b),
-                    &settings,
-                )
-                .await?,
-            );
+            let (result, run) = verify::verify(
+                self.engine,
+                (&original_report.tag, a),
+                (&optimized_report.tag, b),
+                &settings,
+            )
+            .await?;
+            verification = Some(result);
+            original_run = Some(run);
         }
 
         let mut standin_names: Vec<String> = [&original_report, &optimized_report]
@@ -460,6 +496,70 @@ impl Session<'_> {
             _ => None,
         };
         let verified = optimized_report.built && verification.as_ref().is_some_and(|v| v.verified);
+        let search = match (search, &original_report.image) {
+            (Some(search), Some(facts)) if !verified && !search.fixes.is_empty() => {
+                let all_failed = match (&optimized_report.build_error, &verification) {
+                    (Some(error), _) => std::iter::once(format!("the build failed: {error}"))
+                        .chain(
+                            optimized_report
+                                .build_log
+                                .as_deref()
+                                .and_then(trial::failing_build_line),
+                        )
+                        .collect(),
+                    (None, Some(v)) => trial::evidence_of(v),
+                    (None, None) => vec!["the optimized image could not be checked".into()],
+                };
+                let target = opts.target.clone();
+                let prepare = move |text: &str| {
+                    let mut text = if syntax_disabled {
+                        build::disable_syntax_directive(text)
+                    } else {
+                        text.to_string()
+                    };
+                    if builtin_frontend {
+                        if let Some(pruned) =
+                            stages::without_unneeded_heredoc_stages(&text, target.as_deref())
+                        {
+                            text = pruned;
+                        }
+                    }
+                    text
+                };
+                self.bar
+                    .set_message("searching for the fixes that broke it");
+                let (report, leftovers) = trial::search(
+                    trial::SearchInputs {
+                        engine: self.engine,
+                        bar: self.bar,
+                        settings: trial::TrialBuildSettings {
+                            context_dir: &opts.context_dir,
+                            dockerfile_name: &opts.dockerfile_name,
+                            build_args: &opts.build_args,
+                            target: opts.target.as_deref(),
+                            builder,
+                            network: opts.network.as_deref(),
+                            timeout: opts.build_timeout,
+                            labels: &self.labels,
+                            run_id: self.run_id,
+                            verify_path: &opts.verify_path,
+                            run_timeout: opts.timeout,
+                        },
+                        original_text: original,
+                        original: (&original_report.tag, facts),
+                        original_run,
+                        prepare: &prepare,
+                        all_failed,
+                    },
+                    search,
+                )
+                .await?;
+                self.images.extend(leftovers.images);
+                self.built_image_ids.extend(leftovers.intermediate_ids);
+                Some(report)
+            }
+            _ => None,
+        };
         let mut build_arg_names: Vec<String> =
             opts.build_args.iter().map(|(k, _)| k.clone()).collect();
         build_arg_names.sort();
@@ -484,6 +584,7 @@ impl Session<'_> {
             verified,
             notes,
             kept_images: Vec::new(),
+            search,
         })
     }
 

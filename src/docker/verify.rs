@@ -36,6 +36,8 @@ use super::removals::{self, ExplainedRemoval, RemovalEvidence, TreeEntry, TreeLi
 const MEMORY_LIMIT_BYTES: i64 = 1024 * 1024 * 1024;
 /// One CPU, in units of 1e-9 CPUs.
 const NANO_CPUS: i64 = 1_000_000_000;
+/// At most this many processes per verification container (a fork bomb stops there).
+const PIDS_LIMIT: i64 = 512;
 /// We keep at most this much stdout per run (and compare that).
 const MAX_STDOUT: usize = 64 * 1024;
 /// At most this many missing paths are listed in the report (the count is exact).
@@ -73,6 +75,29 @@ pub struct RunObservation {
     pub problem: Option<String>,
     /// Last lines of the container's output, to explain a problem.
     pub log_tail: Option<String>,
+    /// Lines of the container's output (stdout and stderr) that say `permission
+    /// denied` or `operation not permitted` (at most 5): the evidence against a
+    /// fix that changed the user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied: Vec<String>,
+}
+
+/// At most this many `permission denied` lines are kept per run.
+const MAX_DENIED_LINES: usize = 5;
+
+/// The lines of a container's output that report a permission error.
+pub(crate) fn denied_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter(|line| {
+            let lower = line.to_ascii_lowercase();
+            lower.contains("permission denied")
+                || lower.contains("operation not permitted")
+                || lower.contains("eacces")
+        })
+        .map(|line| line.trim().chars().take(300).collect())
+        .take(MAX_DENIED_LINES)
+        .collect()
 }
 
 /// The verdict and its evidence.
@@ -116,12 +141,33 @@ pub(crate) struct VerifySettings<'a> {
     pub removal_evidence: RemovalEvidence<'a>,
 }
 
+/// The original image's run, kept so that several candidate images can be
+/// compared with it (the fix search of `--verify`) without running it again.
+pub(crate) struct OriginalRun {
+    mode: VerifyMode,
+    workdir: Option<String>,
+    notes: Vec<String>,
+    run: RunOutcome,
+}
+
 pub(crate) async fn verify(
     engine: &Engine,
     original: (&str, &ImageFacts),
     optimized: (&str, &ImageFacts),
     settings: &VerifySettings<'_>,
-) -> Result<Verification, DockerError> {
+) -> Result<(Verification, OriginalRun), DockerError> {
+    let original_run = run_original(engine, original, settings).await?;
+    let verification =
+        verify_against(engine, original.1, &original_run, optimized, settings).await?;
+    Ok((verification, original_run))
+}
+
+/// Runs the original image once (see [`verify_against`]).
+pub(crate) async fn run_original(
+    engine: &Engine,
+    original: (&str, &ImageFacts),
+    settings: &VerifySettings<'_>,
+) -> Result<OriginalRun, DockerError> {
     let port = original
         .1
         .exposed_ports
@@ -136,7 +182,7 @@ pub(crate) async fn verify(
         None => VerifyMode::Command,
     };
     let mut notes = Vec::new();
-    if original.1.healthcheck.is_some() || optimized.1.healthcheck.is_some() {
+    if original.1.healthcheck.is_some() {
         notes.push(
             "HEALTHCHECK interval shortened to 1s for the check (test, timeout and retries \
              as in the image)"
@@ -150,8 +196,33 @@ pub(crate) async fn verify(
     if workdir.is_none() {
         notes.push("the original has no WORKDIR (or WORKDIR /): file trees not compared".into());
     }
+    let run = run_one(engine, original, mode, workdir.as_deref(), settings).await?;
+    Ok(OriginalRun {
+        mode,
+        workdir,
+        notes,
+        run,
+    })
+}
 
-    let original_run = run_one(engine, original, mode, workdir.as_deref(), settings).await?;
+/// Runs `optimized` and compares it with the original's run.
+pub(crate) async fn verify_against(
+    engine: &Engine,
+    original_facts: &ImageFacts,
+    original: &OriginalRun,
+    optimized: (&str, &ImageFacts),
+    settings: &VerifySettings<'_>,
+) -> Result<Verification, DockerError> {
+    let (mode, workdir) = (original.mode, original.workdir.clone());
+    let mut notes = original.notes.clone();
+    if optimized.1.healthcheck.is_some() && original_facts.healthcheck.is_none() {
+        notes.push(
+            "HEALTHCHECK interval shortened to 1s for the check (test, timeout and retries \
+             as in the image)"
+                .to_string(),
+        );
+    }
+    let original_run = &original.run;
     let optimized_run = run_one(engine, optimized, mode, workdir.as_deref(), settings).await?;
 
     if mode == VerifyMode::Command {
@@ -180,10 +251,10 @@ pub(crate) async fn verify(
         &optimized_run.observation,
         &mut reasons,
     );
-    if original.1.exposed_ports != optimized.1.exposed_ports {
+    if original_facts.exposed_ports != optimized.1.exposed_ports {
         reasons.push(format!(
             "exposes {:?} instead of {:?}",
-            optimized.1.exposed_ports, original.1.exposed_ports
+            optimized.1.exposed_ports, original_facts.exposed_ports
         ));
     }
     compare_users(
@@ -241,7 +312,7 @@ pub(crate) async fn verify(
         inconclusive,
         mode,
         path: settings.path.to_string(),
-        original: original_run.observation,
+        original: original_run.observation.clone(),
         optimized: optimized_run.observation,
         workdir_compared: workdir,
         missing_files: missing,
@@ -398,6 +469,7 @@ async fn run_one(
     let mut host_config = HostConfig {
         memory: Some(MEMORY_LIMIT_BYTES),
         nano_cpus: Some(NANO_CPUS),
+        pids_limit: Some(PIDS_LIMIT),
         ..Default::default()
     };
     let mut exposed = None;
@@ -520,8 +592,10 @@ async fn exercise(
         observation.health = wait_health(engine, id, health_deadline).await;
     }
     observation.uid = current_uid(engine, id, &facts.config_user).await;
+    let (_, tail, all) = container_output(engine, id, true).await;
+    observation.denied = denied_lines(&all);
     if observation.problem.is_some() {
-        observation.log_tail = Some(container_output(engine, id, true).await.1);
+        observation.log_tail = Some(tail);
     }
     Ok(RunOutcome { observation, files })
 }
@@ -662,8 +736,12 @@ async fn command_run(
     observation.stdout = Some(container_output(engine, id, false).await.0);
 }
 
-/// (stdout, last lines of stdout+stderr) of a container so far.
-async fn container_output(engine: &Engine, id: &str, with_stderr: bool) -> (String, String) {
+/// (stdout, last lines of stdout+stderr, all of stdout+stderr) of a container so far.
+async fn container_output(
+    engine: &Engine,
+    id: &str,
+    with_stderr: bool,
+) -> (String, String, String) {
     let options = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(with_stderr)
@@ -689,6 +767,7 @@ async fn container_output(engine: &Engine, id: &str, with_stderr: bool) -> (Stri
     (
         String::from_utf8_lossy(&stdout).into_owned(),
         super::build::log_tail(&all, 20),
+        all.into_owned(),
     )
 }
 
