@@ -7,7 +7,7 @@ use super::{BuilderArg, EngineArgs, SuggestArgs};
 use super::{RulesArgs, RulesFormat};
 use crate::config::Config;
 use crate::docker;
-use crate::fix::apply::{AppliedFix, FixOptions, Outcome};
+use crate::fix::apply::{AppliedFix, FixId, FixOptions, Outcome};
 use crate::fix::Safety;
 use crate::passes::{self, BuildContext, Pass};
 use crate::profiles::Profiles;
@@ -408,9 +408,64 @@ fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Resu
         p.src.display,
         context_dir.display()
     ));
-    let report = docker::compare_blocking(&p.src.text, &p.outcome.fixed, &opts)
+    // The file with any subset of the applied fixes, for the fix-by-fix search.
+    let runner = runner_for(pass, &p.src, p.unsafe_applied)?;
+    let ids: Vec<FixId> = p.outcome.applied.iter().map(|a| a.id.clone()).collect();
+    let variant = |kept: &[usize]| {
+        let allowed: Vec<FixId> = kept.iter().filter_map(|&i| ids.get(i).cloned()).collect();
+        let outcome = runner.run_only(&p.src.text, &allowed).ok()?;
+        outcome.converged.then_some(docker::Variant {
+            text: outcome.fixed,
+            new_files: outcome.new_files,
+        })
+    };
+    let search = docker::FixSearch {
+        fixes: p
+            .outcome
+            .applied
+            .iter()
+            .map(|a| docker::Candidate {
+                code: a.code.to_string(),
+                name: a.name.to_string(),
+                message: a.message.clone(),
+                safety: match a.safety {
+                    Safety::Safe => "safe".into(),
+                    Safety::Unsafe => "unsafe".into(),
+                },
+            })
+            .collect(),
+        variant: &variant,
+        max_builds: engine.max_builds,
+    };
+    let search = (engine.max_builds > 0).then_some(&search);
+    let report = docker::compare_blocking_with_search(&p.src.text, &p.outcome.fixed, &opts, search)
         .with_context(|| format!("{}: cannot build and compare", p.src.display))?;
     Ok(report)
+}
+
+/// When the rewrite with every fix did not verify but the search kept some
+/// fixes: the file with those fixes (it verified), and their ids.
+fn verified_subset(
+    p: &Processed,
+    pass: &PassArgs,
+    report: &docker::Report,
+) -> Result<Option<Outcome>> {
+    let Some(search) = &report.search else {
+        return Ok(None);
+    };
+    if search.kept_verification.is_none() {
+        return Ok(None);
+    }
+    let kept: Vec<FixId> = search
+        .fixes
+        .iter()
+        .zip(&p.outcome.applied)
+        .filter(|(f, _)| f.verdict == docker::Verdict::Kept)
+        .map(|(_, a)| a.id.clone())
+        .collect();
+    let runner = runner_for(pass, &p.src, p.unsafe_applied)?;
+    let outcome = runner.run_only(&p.src.text, &kept)?;
+    Ok(outcome.converged.then_some(outcome))
 }
 
 /// `--json` prints the reports on stdout; `--markdown FILE` writes them.
@@ -477,32 +532,47 @@ fn apply(args: ApplyArgs) -> Result<i32> {
         if !p.settled() || !p.outcome.changed() {
             continue;
         }
+        let mut subset = None;
         if args.verify {
             let report = build_and_verify(p, pass, &args.engine)?;
             let verified = report.verified;
             if !args.engine.json {
                 output::note(&report.to_markdown());
             }
-            reports.push((p.src.display.clone(), report));
             if !verified {
-                output::error(&format!(
-                    "{}: the optimized version did not verify (see the report above); the file was left unchanged. \
-                     Try without --unsafe, or --ignore the pass that broke it.",
-                    p.src.display
-                ));
+                subset = verified_subset(p, pass, &report)?;
                 not_verified = true;
+                match (&subset, &report.search) {
+                    (Some(kept), Some(search)) => output::warning(&format!(
+                        "{}: the file with every fix did not verify; writing the {} fix(es) \
+                         that did, without the {} that broke it or were not decided (see \
+                         \"Fix by fix\" above).",
+                        p.src.display,
+                        kept.applied.len(),
+                        search.fixes.len() - search.kept()
+                    )),
+                    _ => output::error(&format!(
+                        "{}: the optimized version did not verify (see the report above); the file was left unchanged. \
+                         Try without --unsafe, or --ignore the pass that broke it.",
+                        p.src.display
+                    )),
+                }
+            }
+            reports.push((p.src.display.clone(), report));
+            if !verified && subset.is_none() {
                 continue;
             }
         }
+        let outcome = subset.as_ref().unwrap_or(&p.outcome);
         // Same encoding as read (UTF-16/32 files stay UTF-16/32).
-        input::write_file(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
+        input::write_file(path, &syntax::encode(&outcome.fixed, p.src.encoding))?;
         written += 1;
         output::note(&format!(
             "{}: applied {} fix(es):",
             output::bold(&p.src.display),
-            p.outcome.applied.len()
+            outcome.applied.len()
         ));
-        for a in &p.outcome.applied {
+        for a in &outcome.applied {
             let unsafe_tag = if a.safety == Safety::Unsafe {
                 " (unsafe)"
             } else {
@@ -511,7 +581,7 @@ fn apply(args: ApplyArgs) -> Result<i32> {
             output::note(&format!("  {} {}{unsafe_tag}", a.code, a.message));
         }
         let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
-        for (rel, content) in &p.outcome.new_files {
+        for (rel, content) in &outcome.new_files {
             let target = context_dir.join(rel);
             // Never overwrites a user's file.
             if input::create_file(&target, content.as_bytes())? {
