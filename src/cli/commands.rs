@@ -444,25 +444,39 @@ fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Resu
 }
 
 /// When the rewrite with every fix did not verify but the search kept some
-/// fixes: the file with those fixes (it verified), and their ids.
+/// fixes: the file with those fixes (it verified). When the original is not
+/// verifiable here (it needs a TTY, a display, a device): the file with the safe
+/// fixes only.
 fn verified_subset(
     p: &Processed,
     pass: &PassArgs,
     report: &docker::Report,
 ) -> Result<Option<Outcome>> {
-    let Some(search) = &report.search else {
-        return Ok(None);
+    let not_verifiable = report
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.not_verifiable.is_some());
+    let kept: Vec<FixId> = match &report.search {
+        // Not verifiable here: only the safe fixes, which need no proof.
+        _ if not_verifiable => p
+            .outcome
+            .applied
+            .iter()
+            .filter(|a| a.safety == Safety::Safe)
+            .map(|a| a.id.clone())
+            .collect(),
+        Some(search) if search.kept_verification.is_some() => search
+            .fixes
+            .iter()
+            .zip(&p.outcome.applied)
+            .filter(|(f, _)| f.verdict == docker::Verdict::Kept)
+            .map(|(_, a)| a.id.clone())
+            .collect(),
+        _ => return Ok(None),
     };
-    if search.kept_verification.is_none() {
+    if kept.is_empty() {
         return Ok(None);
     }
-    let kept: Vec<FixId> = search
-        .fixes
-        .iter()
-        .zip(&p.outcome.applied)
-        .filter(|(f, _)| f.verdict == docker::Verdict::Kept)
-        .map(|(_, a)| a.id.clone())
-        .collect();
     let runner = runner_for(pass, &p.src, p.unsafe_applied)?;
     let outcome = runner.run_only(&p.src.text, &kept)?;
     Ok(outcome.converged.then_some(outcome))
@@ -542,7 +556,18 @@ fn apply(args: ApplyArgs) -> Result<i32> {
             if !verified {
                 subset = verified_subset(p, pass, &report)?;
                 not_verified = true;
+                let not_verifiable = report
+                    .verification
+                    .as_ref()
+                    .and_then(|v| v.not_verifiable.as_deref());
                 match (&subset, &report.search) {
+                    (Some(kept), _) if not_verifiable.is_some() => output::warning(&format!(
+                        "{}: not verifiable here (the original needs {}); writing only the {} \
+                         safe fix(es), no unsafe one.",
+                        p.src.display,
+                        not_verifiable.unwrap_or_default(),
+                        kept.applied.len()
+                    )),
                     (Some(kept), Some(search)) => output::warning(&format!(
                         "{}: the file with every fix did not verify; writing the {} fix(es) \
                          that did, without the {} that broke it or were not decided (see \

@@ -497,7 +497,13 @@ impl Session<'_> {
         };
         let verified = optimized_report.built && verification.as_ref().is_some_and(|v| v.verified);
         let search = match (search, &original_report.image) {
-            (Some(search), Some(facts)) if !verified && !search.fixes.is_empty() => {
+            (Some(search), Some(facts))
+                if !verified
+                    && !search.fixes.is_empty()
+                    && verification
+                        .as_ref()
+                        .is_none_or(|v| v.not_verifiable.is_none()) =>
+            {
                 let all_failed = match (&optimized_report.build_error, &verification) {
                     (Some(error), _) => std::iter::once(format!("the build failed: {error}"))
                         .chain(

@@ -80,6 +80,43 @@ pub struct RunObservation {
     /// fix that changed the user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denied: Vec<String>,
+    /// What the container needed and did not have here (a TTY, a display, a
+    /// device), from its output, when it failed: e.g. `a display (cannot open
+    /// display)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
+}
+
+/// What a failed container's output says it needed: a TTY, a display or a device.
+pub(crate) fn needs_from_output(output: &str) -> Option<String> {
+    const SIGNS: &[(&str, &str)] = &[
+        ("cannot open display", "a display"),
+        ("can't open display", "a display"),
+        ("unable to open display", "a display"),
+        ("no display name", "a display"),
+        ("not a tty", "a TTY"),
+        ("input device is not a tty", "a TTY"),
+        ("inappropriate ioctl for device", "a TTY"),
+        ("no such device", "a device"),
+        ("/dev/snd", "a device"),
+        ("/dev/dri", "a device"),
+        ("/dev/video", "a device"),
+        ("/dev/ttyusb", "a device"),
+        ("/dev/kvm", "a device"),
+        ("/dev/fuse", "a device"),
+    ];
+    output.lines().find_map(|line| {
+        let lower = line.to_ascii_lowercase();
+        SIGNS
+            .iter()
+            .find(|(sign, _)| lower.contains(sign))
+            .map(|(_, what)| {
+                format!(
+                    "{what} ({})",
+                    line.trim().chars().take(160).collect::<String>()
+                )
+            })
+    })
 }
 
 /// At most this many `permission denied` lines are kept per run.
@@ -109,6 +146,11 @@ pub struct Verification {
     /// The original itself did not answer or could not run, so behaviour could not
     /// be compared (e.g. it needs a database); not verified, but not shown broken.
     pub inconclusive: bool,
+    /// The original needs what this machine's check cannot give it (a TTY, a
+    /// display, a device): *not verifiable here*. `--verify` then applies no
+    /// unsafe fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_verifiable: Option<String>,
     pub mode: VerifyMode,
     /// The HTTP path requested in HTTP mode.
     pub path: String,
@@ -302,14 +344,23 @@ pub(crate) async fn verify_against(
     }
     missing.truncate(MAX_LISTED_MISSING);
 
-    let inconclusive = match mode {
-        VerifyMode::Http { .. } => original_run.observation.http_status.is_none(),
-        VerifyMode::Command => original_run.observation.problem.is_some(),
-    };
+    let not_verifiable = original_run.observation.needs.clone();
+    if let Some(needs) = &not_verifiable {
+        reasons.insert(
+            0,
+            format!("not verifiable here: the original image needs {needs} to run"),
+        );
+    }
+    let inconclusive = not_verifiable.is_some()
+        || match mode {
+            VerifyMode::Http { .. } => original_run.observation.http_status.is_none(),
+            VerifyMode::Command => original_run.observation.problem.is_some(),
+        };
     Ok(Verification {
         verified: reasons.is_empty(),
         reasons,
         inconclusive,
+        not_verifiable,
         mode,
         path: settings.path.to_string(),
         original: original_run.observation.clone(),
@@ -594,6 +645,10 @@ async fn exercise(
     observation.uid = current_uid(engine, id, &facts.config_user).await;
     let (_, tail, all) = container_output(engine, id, true).await;
     observation.denied = denied_lines(&all);
+    let failed = observation.problem.is_some() || observation.exit_code.is_some_and(|c| c != 0);
+    if failed {
+        observation.needs = needs_from_output(&all);
+    }
     if observation.problem.is_some() {
         observation.log_tail = Some(tail);
     }
@@ -942,6 +997,23 @@ async fn list_tree(engine: &Engine, id: &str, dir: &str) -> Option<TreeListing> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_failed_container_needed() {
+        assert_eq!(
+            needs_from_output("Error: Can't open display: :0\n").as_deref(),
+            Some("a display (Error: Can't open display: :0)")
+        );
+        assert!(needs_from_output("the input device is not a TTY\n")
+            .unwrap()
+            .starts_with("a TTY"));
+        assert!(
+            needs_from_output("open /dev/snd/controlC0: No such file or directory")
+                .unwrap()
+                .starts_with("a device")
+        );
+        assert_eq!(needs_from_output("Traceback\nKeyError: 'x'\n"), None);
+    }
 
     #[test]
     fn http_client_reads_the_status_code() {
