@@ -53,6 +53,8 @@ pub struct Runner {
     pub build_context: Option<BuildContext>,
     pub options: serde_yaml::Mapping,
     pub fix: FixOptions,
+    /// What the running original showed (`--verify`), for the passes that use it.
+    pub runtime: Option<crate::evidence::runtime::RuntimeEvidence>,
 }
 
 impl Runner {
@@ -68,6 +70,7 @@ impl Runner {
             build_context: None,
             options: Default::default(),
             fix,
+            runtime: None,
         }
     }
 
@@ -80,6 +83,7 @@ impl Runner {
             self.build_context.as_ref(),
             &self.options,
         );
+        ctx.runtime = self.runtime.as_ref();
         ctx.split_applies =
             self.fix.unsafe_fixes && self.passes.iter().any(|p| p.code() == "DOP013");
         let suppressions = Suppressions::new(file);
@@ -238,6 +242,7 @@ mod tests {
             build_context: None,
             options: Default::default(),
             fix: FixOptions::default(),
+            runtime: None,
         };
         // A model cached across rounds would keep saying one stage and never stop.
         let outcome = runner.run("FROM debian\n").unwrap();
@@ -289,6 +294,7 @@ mod tests {
             build_context: None,
             options: Default::default(),
             fix: FixOptions::default(),
+            runtime: None,
         };
         let source = "FROM x\nRUN aaa bbb\nRUN aaa bbb\n";
         let full = runner.run(source).unwrap();

@@ -135,11 +135,50 @@ fn check_written_file(run: &AppRun) -> Vec<String> {
     dropped
 }
 
+/// The running original writes /var/log/app.log at start-up (docker diff) and
+/// answers `GET /` with 200: with that evidence the USER fix is not offered
+/// (a non-root user could not write there) and the HEALTHCHECK probes `/`.
 #[test]
-fn python_app_logging_under_var_log_keeps_all_but_the_user_fix() {
+fn python_app_logging_under_var_log_gets_no_user_fix_from_the_running_original() {
     let Some(run) = apply_verify(
-        "python_app_logging_under_var_log_keeps_all_but_the_user_fix",
+        "python_app_logging_under_var_log_gets_no_user_fix_from_the_running_original",
         "python-log",
+    ) else {
+        return;
+    };
+    let dropped = check_written_file(&run);
+    assert!(dropped.is_empty(), "{:#}", run.report);
+    assert!(!run.after.contains("USER"), "{}", run.after);
+    assert!(run.after.contains("rm -rf /var/lib/apt/lists/*"));
+    assert!(
+        run.after.contains("http://127.0.0.1:8000/"),
+        "{}",
+        run.after
+    );
+    let runtime = &run.report["verification"]["original"]["runtime"];
+    assert!(
+        runtime["startup_writes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == "/var/log/app.log"),
+        "{runtime:#}"
+    );
+    assert_eq!(runtime["listening_ports"], serde_json::json!([8000]));
+    assert_eq!(runtime["uid"], 0);
+    assert!(run
+        .stderr
+        .contains("the running original changed the fixes"));
+}
+
+/// A command, not a server, that reads a root-only file: the USER fix breaks
+/// it (exit code and output differ, `Permission denied` in its output), the
+/// search drops just that fix and keeps the others.
+#[test]
+fn command_reading_a_root_only_file_keeps_all_but_the_user_fix() {
+    let Some(run) = apply_verify(
+        "command_reading_a_root_only_file_keeps_all_but_the_user_fix",
+        "cli-root-file",
     ) else {
         return;
     };
@@ -156,13 +195,21 @@ fn python_app_logging_under_var_log_keeps_all_but_the_user_fix() {
         .unwrap();
     let evidence = user_fix["evidence"].to_string();
     assert!(
-        evidence.contains("Permission denied: '/var/log/app.log'"),
+        evidence.contains("exited with 0 on the original but 1"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("Permission denied: '/etc/shadow'"),
         "{evidence}"
     );
     // One extra build finds it, one confirms the rest.
     assert!(
-        search["builds"].as_array().unwrap().len() <= 3,
+        search["builds"].as_array().unwrap().len() <= 2,
         "{search:#}"
+    );
+    assert_eq!(
+        search["kept_verification"]["optimized"]["stdout"],
+        search["kept_verification"]["original"]["stdout"]
     );
 }
 

@@ -55,6 +55,9 @@ pub struct FixSearch<'a> {
     pub variant: &'a (dyn Fn(&[usize]) -> Option<Variant> + Sync),
     /// The cap on extra builds (`--max-builds`).
     pub max_builds: usize,
+    /// True when the running original's evidence changes the fixes: the caller
+    /// then builds the new rewrite instead, and this search is skipped.
+    pub replans: Option<&'a (dyn Fn(&crate::evidence::runtime::RuntimeEvidence) -> bool + Sync)>,
 }
 
 impl FixSearch<'_> {

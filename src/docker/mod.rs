@@ -18,6 +18,7 @@ mod error;
 pub mod measure;
 mod owner;
 mod pack;
+mod probe;
 pub mod removals;
 pub mod report;
 mod stages;
@@ -87,6 +88,9 @@ pub struct BuildOptions {
     /// a build still running then is stopped and reported as failed. `None` waits
     /// for ever.
     pub build_timeout: Option<Duration>,
+    /// HTTP paths to probe on the running original besides `verify_path` (e.g. the
+    /// routes found in the sources), before the conventional health paths.
+    pub probe_paths: Vec<String>,
 }
 
 impl BuildOptions {
@@ -107,6 +111,7 @@ impl BuildOptions {
             progress: true,
             optimized_extra_files: Vec::new(),
             build_timeout: Some(Duration::from_secs(30 * 60)),
+            probe_paths: Vec::new(),
         }
     }
 }
@@ -199,6 +204,16 @@ pub async fn compare_with_search(
         report.notes.extend(stale_note);
         report
     })
+}
+
+/// True when the original's runtime evidence changes the fixes (see
+/// [`FixSearch::replans`]).
+fn replanned(search: &FixSearch<'_>, verification: Option<&Verification>) -> bool {
+    let runtime = verification.and_then(|v| v.original.runtime.as_ref());
+    match (search.replans, runtime) {
+        (Some(replans), Some(runtime)) => replans(runtime),
+        _ => false,
+    }
 }
 
 /// Resolves on Ctrl-C; never when no handler can be installed.
@@ -479,6 +494,7 @@ impl Session<'_> {
                 (&original_report.tag, a),
                 (&optimized_report.tag, b),
                 &settings,
+                &opts.probe_paths,
             )
             .await?;
             verification = Some(result);
@@ -502,7 +518,8 @@ impl Session<'_> {
                     && !search.fixes.is_empty()
                     && verification
                         .as_ref()
-                        .is_none_or(|v| v.not_verifiable.is_none()) =>
+                        .is_none_or(|v| v.not_verifiable.is_none())
+                    && !replanned(search, verification.as_ref()) =>
             {
                 let all_failed = match (&optimized_report.build_error, &verification) {
                     (Some(error), _) => std::iter::once(format!("the build failed: {error}"))
@@ -550,6 +567,7 @@ impl Session<'_> {
                             run_id: self.run_id,
                             verify_path: &opts.verify_path,
                             run_timeout: opts.timeout,
+                            probe_paths: &opts.probe_paths,
                         },
                         original_text: original,
                         original: (&original_report.tag, facts),

@@ -423,6 +423,13 @@ impl Report {
             }
             md.push('\n');
         }
+        if let Some(runtime) = self
+            .verification
+            .as_ref()
+            .and_then(|v| v.original.runtime.as_ref())
+        {
+            runtime_markdown(runtime, &mut md);
+        }
         if let Some(search) = &self.search {
             search.to_markdown(&mut md);
         }
@@ -504,6 +511,43 @@ fn code_list(items: &[String], total: usize) -> String {
         let _ = write!(text, " and {} more", total - items.len());
     }
     text
+}
+
+/// What the probes of the running original showed.
+fn runtime_markdown(runtime: &crate::evidence::runtime::RuntimeEvidence, md: &mut String) {
+    let _ = writeln!(md, "Running original (probes, fed to DOP011/DOP012):\n");
+    if !runtime.paths_tried.is_empty() {
+        let answered: Vec<String> = runtime
+            .health_paths
+            .iter()
+            .map(|(path, status)| format!("`{path}` {status}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "- HTTP paths answering 2xx/3xx: {} (tried {})",
+            if answered.is_empty() {
+                "none".to_string()
+            } else {
+                answered.join(", ")
+            },
+            runtime.paths_tried.join(" ")
+        );
+    }
+    if !runtime.listening_ports.is_empty() {
+        let ports: Vec<String> = runtime.listening_ports.iter().map(u16::to_string).collect();
+        let _ = writeln!(md, "- listens on TCP {}", ports.join(", "));
+    }
+    if let Some(uid) = runtime.uid {
+        let _ = writeln!(md, "- main process (PID 1) runs as uid {uid}");
+    }
+    if !runtime.startup_writes.is_empty() {
+        let _ = writeln!(
+            md,
+            "- writes at start-up (docker diff): {}",
+            runtime.startup_writes.join(", ")
+        );
+    }
+    md.push('\n');
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {

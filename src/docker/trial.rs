@@ -35,6 +35,8 @@ pub(crate) struct TrialBuildSettings<'a> {
     pub run_id: &'a str,
     pub verify_path: &'a str,
     pub run_timeout: Duration,
+    /// HTTP paths to probe on the original (see `probe.rs`).
+    pub probe_paths: &'a [String],
 }
 
 pub(crate) struct Trials<'a> {
@@ -263,7 +265,7 @@ pub(crate) async fn search(
                 timeout: settings.run_timeout,
                 removal_evidence: RemovalEvidence::default(),
             };
-            verify::run_original(engine, original, &verify_settings).await?
+            verify::run_original(engine, original, &verify_settings, settings.probe_paths).await?
         }
     };
     let mut trials = Trials::new(

@@ -15,9 +15,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use bollard::container::LogOutput;
-use bollard::exec::StartExecResults;
 use bollard::models::{
-    ContainerCreateBody, ExecConfig, HealthConfig, HealthStatusEnum, HostConfig, PortBinding,
+    ContainerCreateBody, HealthConfig, HealthStatusEnum, HostConfig, PortBinding,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, LogsOptionsBuilder,
@@ -85,6 +84,9 @@ pub struct RunObservation {
     /// display)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs: Option<String>,
+    /// What the probes of the running original showed (the original only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::evidence::runtime::RuntimeEvidence>,
 }
 
 /// What a failed container's output says it needed: a TTY, a display or a device.
@@ -197,18 +199,21 @@ pub(crate) async fn verify(
     original: (&str, &ImageFacts),
     optimized: (&str, &ImageFacts),
     settings: &VerifySettings<'_>,
+    probe_paths: &[String],
 ) -> Result<(Verification, OriginalRun), DockerError> {
-    let original_run = run_original(engine, original, settings).await?;
+    let original_run = run_original(engine, original, settings, probe_paths).await?;
     let verification =
         verify_against(engine, original.1, &original_run, optimized, settings).await?;
     Ok((verification, original_run))
 }
 
-/// Runs the original image once (see [`verify_against`]).
+/// Runs the original image once (see [`verify_against`]), and probes it (see
+/// `probe.rs`; `probe_paths`: HTTP paths to try before the conventional ones).
 pub(crate) async fn run_original(
     engine: &Engine,
     original: (&str, &ImageFacts),
     settings: &VerifySettings<'_>,
+    probe_paths: &[String],
 ) -> Result<OriginalRun, DockerError> {
     let port = original
         .1
@@ -238,7 +243,15 @@ pub(crate) async fn run_original(
     if workdir.is_none() {
         notes.push("the original has no WORKDIR (or WORKDIR /): file trees not compared".into());
     }
-    let run = run_one(engine, original, mode, workdir.as_deref(), settings).await?;
+    let run = run_one(
+        engine,
+        original,
+        mode,
+        workdir.as_deref(),
+        settings,
+        Some(probe_paths),
+    )
+    .await?;
     Ok(OriginalRun {
         mode,
         workdir,
@@ -265,7 +278,8 @@ pub(crate) async fn verify_against(
         );
     }
     let original_run = &original.run;
-    let optimized_run = run_one(engine, optimized, mode, workdir.as_deref(), settings).await?;
+    let optimized_run =
+        run_one(engine, optimized, mode, workdir.as_deref(), settings, None).await?;
 
     if mode == VerifyMode::Command {
         let (a, b) = (&original_run.observation, &optimized_run.observation);
@@ -516,6 +530,7 @@ async fn run_one(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
+    probe_paths: Option<&[String]>,
 ) -> Result<RunOutcome, DockerError> {
     let mut host_config = HostConfig {
         memory: Some(MEMORY_LIMIT_BYTES),
@@ -585,7 +600,7 @@ async fn run_one(
             })
         }
     };
-    let result = exercise(engine, &id, facts, mode, workdir, settings).await;
+    let result = exercise(engine, &id, facts, mode, workdir, settings, probe_paths).await;
     remove_container(engine, &id).await;
     result
 }
@@ -612,6 +627,7 @@ async fn exercise(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
+    probe_paths: Option<&[String]>,
 ) -> Result<RunOutcome, DockerError> {
     // List files before the app runs, so files it writes at run time do not count.
     let files = match workdir {
@@ -635,6 +651,19 @@ async fn exercise(
         }
         VerifyMode::Command => {
             command_run(engine, id, deadline, &mut observation).await;
+        }
+    }
+    if let Some(paths) = probe_paths {
+        if is_running(engine, id).await.0 {
+            let http = match mode {
+                VerifyMode::Http { port } if observation.http_status.is_some() => {
+                    published_address(engine, id, port).await
+                }
+                _ => None,
+            };
+            let mut tried = vec![settings.path.to_string()];
+            tried.extend(paths.iter().cloned());
+            observation.runtime = Some(super::probe::probe(engine, id, http, &tried).await);
         }
     }
     if facts.healthcheck.is_some() {
@@ -868,32 +897,9 @@ async fn current_uid(engine: &Engine, id: &str, config_user: &str) -> Option<Str
             None => uid_from_passwd(engine, id, config_user).await,
         };
     }
-    let exec = engine
-        .docker
-        .create_exec(
-            id,
-            ExecConfig {
-                cmd: Some(vec!["id".into(), "-u".into()]),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
+    let out = super::probe::exec_stdout(engine, id, &["id", "-u"])
         .await
-        .ok()?;
-    let mut out = String::new();
-    if let Ok(StartExecResults::Attached { mut output, .. }) =
-        engine.docker.start_exec(&exec.id, None).await
-    {
-        let read = async {
-            while let Some(Ok(chunk)) = output.next().await {
-                if let LogOutput::StdOut { message } = chunk {
-                    out.push_str(&String::from_utf8_lossy(&message));
-                }
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
-    }
+        .unwrap_or_default();
     let uid = out.trim();
     if !uid.is_empty() && uid.chars().all(|c| c.is_ascii_digit()) {
         Some(uid.to_string())
