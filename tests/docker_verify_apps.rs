@@ -66,6 +66,7 @@ fn apply_verify(test: &str, app: &str) -> Option<AppRun> {
         ])
         .arg(&file)
         .env("CI", "1")
+        .env("DOPT_VERIFY_CACHE", "off")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -240,6 +241,10 @@ fn node_post_only_root_with_a_get_health_route() {
     };
     // `GET /` answers 405 on both: the same behaviour.
     assert_eq!(verification["original"]["http_status"], 405);
+    // The HEALTHCHECK probes the GET route that answered the running original,
+    // not `/`, and it became healthy.
+    assert!(run.after.contains("/healthz"), "{}", run.after);
+    assert_eq!(verification["optimized"]["health"], "healthy");
 }
 
 #[test]

@@ -415,6 +415,7 @@ fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Resu
     opts.keep_images = engine.keep_images;
     opts.verify_path = engine.verify_path.clone();
     opts.timeout = std::time::Duration::from_secs(engine.run_timeout);
+    opts.report_cache = docker::cache::default_dir();
     let runner = runner_for(pass, &p.src, p.unsafe_applied)?;
     opts.probe_paths = probe_paths(&runner, &context_dir);
     output::note(&format!(

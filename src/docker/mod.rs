@@ -11,6 +11,7 @@
 
 pub mod bisect;
 mod build;
+pub mod cache;
 pub mod context;
 pub mod dockerignore;
 pub mod engine;
@@ -91,6 +92,9 @@ pub struct BuildOptions {
     /// HTTP paths to probe on the running original besides `verify_path` (e.g. the
     /// routes found in the sources), before the conventional health paths.
     pub probe_paths: Vec<String>,
+    /// Where finished reports are kept to be reused by an identical run (see
+    /// `cache.rs`); `None`: always build. The CLI sets [`cache::default_dir`].
+    pub report_cache: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -112,6 +116,7 @@ impl BuildOptions {
             optimized_extra_files: Vec::new(),
             build_timeout: Some(Duration::from_secs(30 * 60)),
             probe_paths: Vec::new(),
+            report_cache: None,
         }
     }
 }
@@ -438,6 +443,30 @@ impl Session<'_> {
             );
         }
 
+        let cache_key = match &opts.report_cache {
+            Some(_) if !opts.keep_images => Some(
+                self.cache_key(
+                    [&original_text, &optimized_text],
+                    [&original_tar, &optimized_tar],
+                    builder,
+                    search,
+                )
+                .await,
+            ),
+            _ => None,
+        };
+        if let (Some(dir), Some(key)) = (&opts.report_cache, &cache_key) {
+            if let Some(mut report) = cache::load(dir, key) {
+                report.notes.push(format!(
+                    "reused the result of an identical earlier run (same Dockerfiles, build \
+                     context, base images and options) from {}; nothing was built. Set \
+                     DOPT_VERIFY_CACHE=off to build again",
+                    dir.display()
+                ));
+                return Ok(report);
+            }
+        }
+
         let run_id = self.run_id;
         let tag = |suffix: &str| format!("{run_id}:{suffix}");
         // A failed original returns early with `DockerError::OriginalBuildFailed`.
@@ -587,7 +616,7 @@ impl Session<'_> {
         let mut build_arg_names: Vec<String> =
             opts.build_args.iter().map(|(k, _)| k.clone()).collect();
         build_arg_names.sort();
-        Ok(Report {
+        let report = Report {
             engine: EngineInfo {
                 host: self.engine.host.clone(),
                 server_version: self.engine.server_version.clone(),
@@ -609,7 +638,65 @@ impl Session<'_> {
             notes,
             kept_images: Vec::new(),
             search,
-        })
+        };
+        if let (Some(dir), Some(key)) = (&opts.report_cache, &cache_key) {
+            cache::store(dir, key, &report);
+        }
+        Ok(report)
+    }
+
+    /// The cache key of this comparison (see `cache.rs`): the texts and
+    /// contexts as built, the ids of every image a FROM names, the options and
+    /// the fixes the search may drop.
+    async fn cache_key(
+        &self,
+        texts: [&str; 2],
+        tars: [&[u8]; 2],
+        builder: BuilderKind,
+        search: Option<&FixSearch<'_>>,
+    ) -> String {
+        let mut base_ids = String::new();
+        for text in texts {
+            for line in text.lines() {
+                let mut words = line.split_whitespace();
+                if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+                    continue;
+                }
+                if let Some(image) = words.find(|w| !w.starts_with("--")) {
+                    let id = self.engine.docker.inspect_image(image).await.ok();
+                    base_ids.push_str(&format!("{image}={:?}\n", id.and_then(|i| i.id)));
+                }
+            }
+        }
+        let opts = self.opts;
+        let fixes: Vec<String> = search
+            .map(|s| {
+                s.fixes
+                    .iter()
+                    .map(|f| format!("{} {}", f.code, f.message))
+                    .chain([format!("max {}", s.max_builds)])
+                    .collect()
+            })
+            .unwrap_or_default();
+        let options = format!(
+            "{:?}|{:?}|{builder}|{:?}|{}|{}|{:?}|{:?}|{:?}",
+            opts.build_args,
+            opts.target,
+            opts.network,
+            opts.verify_path,
+            opts.timeout.as_secs(),
+            opts.probe_paths,
+            opts.optimized_extra_files,
+            fixes
+        );
+        cache::key(&[
+            texts[0].as_bytes(),
+            texts[1].as_bytes(),
+            tars[0],
+            tars[1],
+            base_ids.as_bytes(),
+            options.as_bytes(),
+        ])
     }
 
     /// Cold build, inspect, then warm rebuild after the source edit.
