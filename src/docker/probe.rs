@@ -91,19 +91,41 @@ pub(crate) async fn probe(
         }
         evidence.paths_tried = tried;
     }
-    if let Some(tcp) = exec_stdout(engine, id, &["cat", "/proc/net/tcp", "/proc/net/tcp6"]).await {
+    let tcp = match exec_stdout(engine, id, &["cat", "/proc/net/tcp", "/proc/net/tcp6"]).await {
+        Some(tcp) => Some(tcp),
+        None => exec_stdout(engine, id, &["cat", "/proc/net/tcp"]).await,
+    };
+    if let Some(tcp) = tcp {
         evidence.listening_ports = runtime::listening_ports(&tcp);
-    } else if let Some(tcp) = exec_stdout(engine, id, &["cat", "/proc/net/tcp"]).await {
-        evidence.listening_ports = runtime::listening_ports(&tcp);
+        evidence.ports_read = true;
     }
     if let Some(status) = exec_stdout(engine, id, &["cat", "/proc/1/status"]).await {
         evidence.uid = runtime::status_uid(&status);
     }
-    if let Ok(Some(changes)) = engine.docker.container_changes(id).await {
-        let paths: Vec<String> = changes.into_iter().map(|c| c.path).collect();
-        evidence.startup_writes = files_only(&paths);
-    }
+    evidence.startup_writes = writes(engine, id).await;
     evidence
+}
+
+/// The files the container added or changed (`docker diff`, see
+/// [`files_only`]); works on a stopped container too.
+pub(crate) async fn writes(engine: &Engine, id: &str) -> Vec<String> {
+    match engine.docker.container_changes(id).await {
+        Ok(Some(changes)) => {
+            let paths: Vec<String> = changes.into_iter().map(|c| c.path).collect();
+            files_only(&paths)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// True for paths whose writes differ between users by nature (home folders,
+/// caches), left out when the writes of two runs are compared.
+pub(crate) fn per_user_path(path: &str) -> bool {
+    path == "/root"
+        || path.starts_with("/root/")
+        || path.starts_with("/home/")
+        || path.contains("/.cache/")
+        || path.contains("__pycache__")
 }
 
 /// The paths of a `docker diff` that are not folders holding another changed

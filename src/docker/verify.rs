@@ -249,7 +249,9 @@ pub(crate) async fn run_original(
         mode,
         workdir.as_deref(),
         settings,
-        Some(probe_paths),
+        Some(Probe {
+            http_paths: Some(probe_paths),
+        }),
     )
     .await?;
     Ok(OriginalRun {
@@ -278,8 +280,15 @@ pub(crate) async fn verify_against(
         );
     }
     let original_run = &original.run;
-    let optimized_run =
-        run_one(engine, optimized, mode, workdir.as_deref(), settings, None).await?;
+    let optimized_run = run_one(
+        engine,
+        optimized,
+        mode,
+        workdir.as_deref(),
+        settings,
+        Some(Probe { http_paths: None }),
+    )
+    .await?;
 
     if mode == VerifyMode::Command {
         let (a, b) = (&original_run.observation, &optimized_run.observation);
@@ -319,6 +328,12 @@ pub(crate) async fn verify_against(
         &mut reasons,
     );
     compare_health(
+        &original_run.observation,
+        &optimized_run.observation,
+        &mut reasons,
+    );
+    compare_runtime(
+        mode,
         &original_run.observation,
         &optimized_run.observation,
         &mut reasons,
@@ -502,6 +517,69 @@ fn compare_users(before: &RunObservation, after: &RunObservation, reasons: &mut 
     }
 }
 
+/// The ports both listen on (when the original listens on any), and for a
+/// command, the files it wrote (`docker diff`, minus home folders and caches).
+fn compare_runtime(
+    mode: VerifyMode,
+    before: &RunObservation,
+    after: &RunObservation,
+    reasons: &mut Vec<String>,
+) {
+    let (Some(a), Some(b)) = (&before.runtime, &after.runtime) else {
+        return;
+    };
+    let list = |ports: &[u16]| {
+        if ports.is_empty() {
+            "none".to_string()
+        } else {
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    // Ports are only read from a running container that has `cat`.
+    if a.ports_read
+        && b.ports_read
+        && !a.listening_ports.is_empty()
+        && a.listening_ports != b.listening_ports
+    {
+        reasons.push(format!(
+            "the original listens on TCP {} but the optimized image on {}",
+            list(&a.listening_ports),
+            list(&b.listening_ports)
+        ));
+    }
+    if mode == VerifyMode::Command {
+        let shared = |writes: &[String]| -> BTreeSet<String> {
+            writes
+                .iter()
+                .filter(|w| !super::probe::per_user_path(w))
+                .cloned()
+                .collect()
+        };
+        let (wa, wb) = (shared(&a.startup_writes), shared(&b.startup_writes));
+        let missing: Vec<&String> = wa.difference(&wb).take(5).collect();
+        let extra: Vec<&String> = wb.difference(&wa).take(5).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let show = |v: &[&String]| {
+                if v.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            };
+            reasons.push(format!(
+                "the default command wrote different files (docker diff): only the original \
+                 wrote {}; only the optimized image wrote {}",
+                show(&missing),
+                show(&extra)
+            ));
+        }
+    }
+}
+
 fn compare_health(before: &RunObservation, after: &RunObservation, reasons: &mut Vec<String>) {
     let healthy = |o: &RunObservation| o.health.as_deref() == Some("healthy");
     match (&before.health, &after.health) {
@@ -518,6 +596,14 @@ fn compare_health(before: &RunObservation, after: &RunObservation, reasons: &mut
     }
 }
 
+/// What to probe on a run (see `probe.rs`): `http_paths` (tried before the
+/// conventional health paths) for the original; `None` for the optimized image,
+/// whose ports, user and writes are compared with the original's.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    http_paths: Option<&'a [String]>,
+}
+
 /// One image's run, plus the file listing of the compared WORKDIR.
 struct RunOutcome {
     observation: RunObservation,
@@ -530,7 +616,7 @@ async fn run_one(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
-    probe_paths: Option<&[String]>,
+    probe: Option<Probe<'_>>,
 ) -> Result<RunOutcome, DockerError> {
     let mut host_config = HostConfig {
         memory: Some(MEMORY_LIMIT_BYTES),
@@ -600,7 +686,7 @@ async fn run_one(
             })
         }
     };
-    let result = exercise(engine, &id, facts, mode, workdir, settings, probe_paths).await;
+    let result = exercise(engine, &id, facts, mode, workdir, settings, probe).await;
     remove_container(engine, &id).await;
     result
 }
@@ -627,7 +713,7 @@ async fn exercise(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
-    probe_paths: Option<&[String]>,
+    probe: Option<Probe<'_>>,
 ) -> Result<RunOutcome, DockerError> {
     // List files before the app runs, so files it writes at run time do not count.
     let files = match workdir {
@@ -653,18 +739,25 @@ async fn exercise(
             command_run(engine, id, deadline, &mut observation).await;
         }
     }
-    if let Some(paths) = probe_paths {
-        if is_running(engine, id).await.0 {
-            let http = match mode {
-                VerifyMode::Http { port } if observation.http_status.is_some() => {
+    if let Some(request) = probe {
+        let evidence = if is_running(engine, id).await.0 {
+            let http = match (mode, request.http_paths) {
+                (VerifyMode::Http { port }, Some(_)) if observation.http_status.is_some() => {
                     published_address(engine, id, port).await
                 }
                 _ => None,
             };
             let mut tried = vec![settings.path.to_string()];
-            tried.extend(paths.iter().cloned());
-            observation.runtime = Some(super::probe::probe(engine, id, http, &tried).await);
-        }
+            tried.extend(request.http_paths.unwrap_or_default().iter().cloned());
+            super::probe::probe(engine, id, http, &tried).await
+        } else {
+            // Exited (a command): what it wrote is still there.
+            crate::evidence::runtime::RuntimeEvidence {
+                startup_writes: super::probe::writes(engine, id).await,
+                ..Default::default()
+            }
+        };
+        observation.runtime = Some(evidence);
     }
     if facts.healthcheck.is_some() {
         // Give the health check at least a few probes even when the app was quick.

@@ -23,6 +23,9 @@ pub struct RuntimeEvidence {
     pub paths_tried: Vec<String>,
     /// TCP ports the container listens on (`/proc/net/tcp{,6}`), sorted.
     pub listening_ports: Vec<u16>,
+    /// The ports could be read (the container ran and had `cat`).
+    #[serde(default)]
+    pub ports_read: bool,
     /// The real uid of the container's main process (PID 1) after its
     /// entrypoint, from `/proc/1/status`.
     pub uid: Option<u32>,
