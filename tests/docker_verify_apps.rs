@@ -74,6 +74,22 @@ fn apply_verify(test: &str, app: &str) -> Option<AppRun> {
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
     let after = std::fs::read_to_string(&file).unwrap();
     eprintln!("--- {app}: written ---\n{after}\n--- stderr ---\n{stderr}");
+    let size = |v: &Value| {
+        v.as_u64()
+            .map_or("-".to_string(), |b| format!("{:.1} MB", b as f64 / 1e6))
+    };
+    let written_size = if report["verified"] == true {
+        &report["optimized"]["image"]["size_bytes"]
+    } else {
+        &report["search"]["kept_image"]["size_bytes"]
+    };
+    let extra = report["search"]["builds"].as_array().map_or(0, Vec::len);
+    eprintln!(
+        "SUMMARY {app}: original {} -> written {}; verified with every fix: {}; extra builds: {extra}",
+        size(&report["original"]["image"]["size_bytes"]),
+        size(written_size),
+        report["verified"]
+    );
     Some(AppRun {
         report,
         before: dockerfile,

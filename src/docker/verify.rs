@@ -1098,6 +1098,64 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ports_and_command_writes_are_compared() {
+        use crate::evidence::runtime::RuntimeEvidence;
+        let run = |ports: &[u16], read: bool, writes: &[&str]| RunObservation {
+            runtime: Some(RuntimeEvidence {
+                listening_ports: ports.to_vec(),
+                ports_read: read,
+                startup_writes: writes.iter().map(|w| w.to_string()).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut reasons = Vec::new();
+        let http = VerifyMode::Http { port: 80 };
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[80], true, &[]),
+            &mut reasons,
+        );
+        // Unread ports (no `cat`) are not a difference.
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[], false, &[]),
+            &mut reasons,
+        );
+        assert!(reasons.is_empty(), "{reasons:?}");
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[], true, &[]),
+            &mut reasons,
+        );
+        assert_eq!(
+            reasons,
+            vec!["the original listens on TCP 80 but the optimized image on none"]
+        );
+        reasons.clear();
+        let cmd = VerifyMode::Command;
+        // Home folders differ by user: not compared.
+        compare_runtime(
+            cmd,
+            &run(&[], false, &["/out/report.txt", "/root/.history"]),
+            &run(&[], false, &["/out/report.txt", "/home/app/.history"]),
+            &mut reasons,
+        );
+        assert!(reasons.is_empty(), "{reasons:?}");
+        compare_runtime(
+            cmd,
+            &run(&[], false, &["/out/report.txt"]),
+            &run(&[], false, &[]),
+            &mut reasons,
+        );
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].contains("only the original wrote /out/report.txt"));
+    }
+
+    #[test]
     fn what_a_failed_container_needed() {
         assert_eq!(
             needs_from_output("Error: Can't open display: :0\n").as_deref(),
