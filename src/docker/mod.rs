@@ -183,6 +183,7 @@ pub async fn compare_with_search(
         // Bounded: a second Ctrl-C is caught too, and cleanup must not hang.
         let cleanup = async {
             session.remove_containers().await;
+            session.remove_trial_images().await;
             session.remove_images().await;
             let log = session
                 .current_build_log
@@ -897,6 +898,23 @@ impl Session<'_> {
         if let Ok(containers) = self.engine.docker.list_containers(Some(options)).await {
             for id in containers.into_iter().filter_map(|c| c.id) {
                 verify::remove_container(self.engine, &id).await;
+            }
+        }
+    }
+
+    /// The images of a fix search still under way (`{run_id}:trial-N`, listed
+    /// in `images` only when the search ends), e.g. when interrupted.
+    async fn remove_trial_images(&self) {
+        let filters = std::collections::HashMap::from([(
+            "reference".to_string(),
+            vec![format!("{}:trial-*", self.run_id)],
+        )]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        if let Ok(images) = self.engine.docker.list_images(Some(options)).await {
+            for tag in images.into_iter().flat_map(|i| i.repo_tags) {
+                remove_tag(self.engine, &tag).await;
             }
         }
     }
