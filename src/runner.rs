@@ -1,7 +1,7 @@
 //! Runs the selected passes over one Dockerfile: pass selection, inline
 //! `# dopt ignore=CODE` suppressions, and the fix loop.
 
-use crate::fix::apply::{fix_until_stable, FixOptions, Outcome};
+use crate::fix::apply::{fix_until_stable, fix_until_stable_filtered, FixId, FixOptions, Outcome};
 use crate::fix::Finding;
 use crate::passes::{self, BuildContext, Pass, PassContext};
 use crate::profiles::Profiles;
@@ -53,6 +53,8 @@ pub struct Runner {
     pub build_context: Option<BuildContext>,
     pub options: serde_yaml::Mapping,
     pub fix: FixOptions,
+    /// What the running original showed (`--verify`), for the passes that use it.
+    pub runtime: Option<crate::evidence::runtime::RuntimeEvidence>,
 }
 
 impl Runner {
@@ -68,6 +70,7 @@ impl Runner {
             build_context: None,
             options: Default::default(),
             fix,
+            runtime: None,
         }
     }
 
@@ -80,6 +83,7 @@ impl Runner {
             self.build_context.as_ref(),
             &self.options,
         );
+        ctx.runtime = self.runtime.as_ref();
         ctx.split_applies =
             self.fix.unsafe_fixes && self.passes.iter().any(|p| p.code() == "DOP013");
         let suppressions = Suppressions::new(file);
@@ -96,6 +100,17 @@ impl Runner {
     /// Parses `source`, reports findings and applies allowed fixes to a fixpoint.
     pub fn run(&self, source: &str) -> Result<Outcome, ParseError> {
         fix_until_stable(source, self.fix, |df| self.analyze(df))
+    }
+
+    /// [`Runner::run`] applying only the fixes in `allowed` (ids from the
+    /// `applied` list of an earlier run over the same text): the same findings,
+    /// and a fixed text with just those fixes. Deterministic, so `--verify` can
+    /// rebuild a file with any subset of a run's fixes.
+    pub fn run_only(&self, source: &str, allowed: &[FixId]) -> Result<Outcome, ParseError> {
+        let allowed: std::collections::HashSet<&FixId> = allowed.iter().collect();
+        fix_until_stable_filtered(source, self.fix, |df| self.analyze(df), &|id| {
+            allowed.contains(id)
+        })
     }
 }
 
@@ -227,12 +242,85 @@ mod tests {
             build_context: None,
             options: Default::default(),
             fix: FixOptions::default(),
+            runtime: None,
         };
         // A model cached across rounds would keep saying one stage and never stop.
         let outcome = runner.run("FROM debian\n").unwrap();
         assert!(outcome.converged);
         assert_eq!(outcome.fixed, "FROM debian\nFROM scratch\nFROM scratch\n");
         assert_eq!(outcome.rounds, 2);
+    }
+
+    /// Two passes, each replacing a word of its own everywhere, one fix per line.
+    struct Replace(&'static str, &'static str, &'static str);
+
+    impl Pass for Replace {
+        fn code(&self) -> &'static str {
+            self.0
+        }
+        fn name(&self) -> &'static str {
+            "replace"
+        }
+        fn summary(&self) -> &'static str {
+            ""
+        }
+        fn docs(&self) -> &'static str {
+            ""
+        }
+        fn run(&self, ctx: &PassContext) -> Vec<Finding> {
+            let text = ctx.file.source.as_str();
+            text.match_indices(self.1)
+                .map(|(at, _)| Finding {
+                    message: "replace it".into(),
+                    span: Span::new(at, at + self.1.len()),
+                    fix: Some(crate::fix::Fix::safe(vec![crate::fix::Edit::replace(
+                        Span::new(at, at + self.1.len()),
+                        self.2,
+                    )])),
+                    ..finding(self.0, "replace")
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn run_only_applies_exactly_the_allowed_fixes() {
+        let runner = Runner {
+            passes: vec![
+                Box::new(Replace("DOP901", "aaa", "A")),
+                Box::new(Replace("DOP902", "bbb", "B")),
+            ],
+            profiles: Profiles::embedded(),
+            build_context: None,
+            options: Default::default(),
+            fix: FixOptions::default(),
+            runtime: None,
+        };
+        let source = "FROM x\nRUN aaa bbb\nRUN aaa bbb\n";
+        let full = runner.run(source).unwrap();
+        assert_eq!(full.fixed, "FROM x\nRUN A B\nRUN A B\n");
+        let ids: Vec<FixId> = full.applied.iter().map(|a| a.id.clone()).collect();
+        assert_eq!(ids.len(), 4);
+        // Same message, numbered in order.
+        assert_eq!((ids[0].code, ids[0].nth), ("DOP901", 0));
+        assert_eq!((ids[2].code, ids[2].nth), ("DOP901", 1));
+        for (keep, expected) in [
+            (vec![], source),
+            (vec![ids[0].clone()], "FROM x\nRUN A bbb\nRUN aaa bbb\n"),
+            (
+                vec![ids[1].clone(), ids[3].clone()],
+                "FROM x\nRUN aaa B\nRUN aaa B\n",
+            ),
+            (ids.clone(), "FROM x\nRUN A B\nRUN A B\n"),
+        ] {
+            let outcome = runner.run_only(source, &keep).unwrap();
+            assert_eq!(outcome.fixed, expected, "{keep:?}");
+            let got: Vec<FixId> = outcome.applied.iter().map(|a| a.id.clone()).collect();
+            assert_eq!(got.len(), keep.len());
+            assert!(got.iter().all(|id| keep.contains(id)));
+            // Deterministic.
+            assert_eq!(runner.run_only(source, &keep).unwrap().fixed, expected);
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use super::{BuilderArg, EngineArgs, SuggestArgs};
 use super::{RulesArgs, RulesFormat};
 use crate::config::Config;
 use crate::docker;
-use crate::fix::apply::{AppliedFix, FixOptions, Outcome};
+use crate::evidence::runtime::RuntimeEvidence;
+use crate::fix::apply::{AppliedFix, FixId, FixOptions, Outcome};
 use crate::fix::Safety;
 use crate::passes::{self, BuildContext, Pass};
 use crate::profiles::Profiles;
@@ -358,7 +359,7 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
     if args.build {
         let mut reports = Vec::new();
         for p in items.iter().filter(|p| p.settled() && p.outcome.changed()) {
-            let report = build_and_verify(p, &args.fix.pass, &args.engine)?;
+            let report = build_and_verify(p, &args.fix.pass, &args.engine)?.report;
             not_verified |= !report.verified;
             if !args.engine.json {
                 out(&format!("\n{}", report.to_markdown()))?;
@@ -379,8 +380,20 @@ fn suggest(args: SuggestArgs) -> Result<i32> {
     })
 }
 
+/// What `--build` / `--verify` built: the report, the fix run it built (the
+/// static one, or the one redone with the running original's evidence), and
+/// that evidence when it was used.
+struct Built {
+    report: docker::Report,
+    outcome: Outcome,
+    runtime: Option<RuntimeEvidence>,
+}
+
 /// Builds the original and the fixed text of one file, verifies and measures.
-fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Result<docker::Report> {
+/// When the running original's probes (runtime evidence: health paths, user,
+/// start-up writes) change the fixes, the new rewrite is built and verified
+/// instead.
+fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Result<Built> {
     let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
     let mut opts = docker::BuildOptions::new(&context_dir);
     if let Some(name) = p.src.path.as_ref().and_then(|f| f.file_name()) {
@@ -402,15 +415,187 @@ fn build_and_verify(p: &Processed, pass: &PassArgs, engine: &EngineArgs) -> Resu
     opts.keep_images = engine.keep_images;
     opts.verify_path = engine.verify_path.clone();
     opts.timeout = std::time::Duration::from_secs(engine.run_timeout);
-    opts.optimized_extra_files = p.outcome.new_files.clone();
+    opts.report_cache = docker::cache::default_dir();
+    let runner = runner_for(pass, &p.src, p.unsafe_applied)?;
+    opts.probe_paths = probe_paths(&runner, &context_dir);
     output::note(&format!(
         "Building {} twice (original and optimized) in {} ...",
         p.src.display,
         context_dir.display()
     ));
-    let report = docker::compare_blocking(&p.src.text, &p.outcome.fixed, &opts)
-        .with_context(|| format!("{}: cannot build and compare", p.src.display))?;
-    Ok(report)
+    // Does the running original's evidence change the fixes? (Then no search
+    // on the static ones: the new rewrite is built next.)
+    let differs = |outcome: &Outcome| {
+        outcome.changed()
+            && (outcome.fixed != p.outcome.fixed || outcome.new_files != p.outcome.new_files)
+    };
+    let replan = |runtime: &RuntimeEvidence| {
+        informed_run(pass, p, runtime).is_some_and(|(_, outcome)| differs(&outcome))
+    };
+    let report = compare_plan(p, &runner, engine, &mut opts, &p.outcome, Some(&replan))?;
+    let runtime = report
+        .verification
+        .as_ref()
+        .and_then(|v| v.original.runtime.clone());
+    if let Some((informed, outcome)) = runtime.as_ref().and_then(|r| informed_run(pass, p, r)) {
+        let runtime = runtime.expect("informed_run had it");
+        if differs(&outcome) {
+            output::note(&format!(
+                "{}: the running original changed the fixes (runtime evidence: {}); building \
+                 that rewrite ...",
+                p.src.display,
+                describe_runtime(&runtime)
+            ));
+            let report = compare_plan(p, &informed, engine, &mut opts, &outcome, None)?;
+            return Ok(Built {
+                report,
+                outcome,
+                runtime: Some(runtime),
+            });
+        }
+    }
+    Ok(Built {
+        report,
+        outcome: p.outcome.clone(),
+        runtime: None,
+    })
+}
+
+/// The fix run with the running original's evidence (when it converges).
+fn informed_run(
+    pass: &PassArgs,
+    p: &Processed,
+    runtime: &RuntimeEvidence,
+) -> Option<(Runner, Outcome)> {
+    let mut runner = runner_for(pass, &p.src, p.unsafe_applied).ok()?;
+    runner.runtime = Some(runtime.clone());
+    let outcome = runner.run(&p.src.text).ok()?;
+    outcome.converged.then_some((runner, outcome))
+}
+
+/// The HTTP paths to probe on the running original before the conventional
+/// ones: `.dopt.yaml`'s `options.healthcheck.path`, then the GET routes found in
+/// the sources.
+fn probe_paths(runner: &Runner, context_dir: &Path) -> Vec<String> {
+    let configured = runner
+        .options
+        .get("healthcheck")
+        .and_then(|o| o.get("path"))
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    let sources = crate::evidence::routes::Sources::scan(context_dir);
+    configured
+        .into_iter()
+        .chain(
+            crate::evidence::routes::get_routes(&sources)
+                .into_iter()
+                .map(|r| r.path),
+        )
+        .collect()
+}
+
+/// `GET /healthz answered 200; uid 0; writes /var/log/app.log`.
+fn describe_runtime(runtime: &RuntimeEvidence) -> String {
+    let mut parts = Vec::new();
+    match runtime.health_path() {
+        Some((_, why)) => parts.push(why),
+        None if !runtime.paths_tried.is_empty() => parts.push(format!(
+            "none of {} answered",
+            runtime.paths_tried.join(" ")
+        )),
+        None => {}
+    }
+    if let Some(uid) = runtime.uid {
+        parts.push(format!("its main process runs as uid {uid}"));
+    }
+    if !runtime.startup_writes.is_empty() {
+        parts.push(format!(
+            "it writes {} at start-up",
+            runtime.startup_writes.join(", ")
+        ));
+    }
+    parts.join("; ")
+}
+
+/// Builds and verifies `outcome` (a fix run of `runner` over the file), with the
+/// fix-by-fix search when it does not verify.
+fn compare_plan(
+    p: &Processed,
+    runner: &Runner,
+    engine: &EngineArgs,
+    opts: &mut docker::BuildOptions,
+    outcome: &Outcome,
+    replans: Option<&(dyn Fn(&RuntimeEvidence) -> bool + Sync)>,
+) -> Result<docker::Report> {
+    opts.optimized_extra_files = outcome.new_files.clone();
+    // The file with any subset of the applied fixes, for the fix-by-fix search.
+    let ids: Vec<FixId> = outcome.applied.iter().map(|a| a.id.clone()).collect();
+    let variant = |kept: &[usize]| {
+        let allowed: Vec<FixId> = kept.iter().filter_map(|&i| ids.get(i).cloned()).collect();
+        let outcome = runner.run_only(&p.src.text, &allowed).ok()?;
+        outcome.converged.then_some(docker::Variant {
+            text: outcome.fixed,
+            new_files: outcome.new_files,
+        })
+    };
+    let search = docker::FixSearch {
+        fixes: outcome
+            .applied
+            .iter()
+            .map(|a| docker::Candidate {
+                code: a.code.to_string(),
+                name: a.name.to_string(),
+                message: a.message.clone(),
+                safety: match a.safety {
+                    Safety::Safe => "safe".into(),
+                    Safety::Unsafe => "unsafe".into(),
+                },
+            })
+            .collect(),
+        variant: &variant,
+        max_builds: engine.max_builds,
+        replans,
+    };
+    let search = (engine.max_builds > 0).then_some(&search);
+    docker::compare_blocking_with_search(&p.src.text, &outcome.fixed, opts, search)
+        .with_context(|| format!("{}: cannot build and compare", p.src.display))
+}
+
+/// When the rewrite with every fix did not verify but the search kept some
+/// fixes: the file with those fixes (it verified). When the original is not
+/// verifiable here (it needs a TTY, a display, a device): the file with the safe
+/// fixes only.
+fn verified_subset(p: &Processed, pass: &PassArgs, built: &Built) -> Result<Option<Outcome>> {
+    let report = &built.report;
+    let not_verifiable = report
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.not_verifiable.is_some());
+    let kept: Vec<FixId> = match &report.search {
+        // Not verifiable here: only the safe fixes, which need no proof.
+        _ if not_verifiable => built
+            .outcome
+            .applied
+            .iter()
+            .filter(|a| a.safety == Safety::Safe)
+            .map(|a| a.id.clone())
+            .collect(),
+        Some(search) if search.kept_verification.is_some() => search
+            .fixes
+            .iter()
+            .zip(&built.outcome.applied)
+            .filter(|(f, _)| f.verdict == docker::Verdict::Kept)
+            .map(|(_, a)| a.id.clone())
+            .collect(),
+        _ => return Ok(None),
+    };
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let mut runner = runner_for(pass, &p.src, p.unsafe_applied)?;
+    runner.runtime = built.runtime.clone();
+    let outcome = runner.run_only(&p.src.text, &kept)?;
+    Ok(outcome.converged.then_some(outcome))
 }
 
 /// `--json` prints the reports on stdout; `--markdown FILE` writes them.
@@ -477,32 +662,61 @@ fn apply(args: ApplyArgs) -> Result<i32> {
         if !p.settled() || !p.outcome.changed() {
             continue;
         }
+        let mut subset = None;
         if args.verify {
-            let report = build_and_verify(p, pass, &args.engine)?;
-            let verified = report.verified;
+            let built = build_and_verify(p, pass, &args.engine)?;
+            let verified = built.report.verified;
             if !args.engine.json {
-                output::note(&report.to_markdown());
+                output::note(&built.report.to_markdown());
             }
-            reports.push((p.src.display.clone(), report));
-            if !verified {
-                output::error(&format!(
-                    "{}: the optimized version did not verify (see the report above); the file was left unchanged. \
-                     Try without --unsafe, or --ignore the pass that broke it.",
-                    p.src.display
-                ));
+            if verified {
+                subset = Some(built.outcome.clone());
+            } else {
+                subset = verified_subset(p, pass, &built)?;
+                let report = &built.report;
                 not_verified = true;
+                let not_verifiable = report
+                    .verification
+                    .as_ref()
+                    .and_then(|v| v.not_verifiable.as_deref());
+                match (&subset, &report.search) {
+                    (Some(kept), _) if not_verifiable.is_some() => output::warning(&format!(
+                        "{}: not verifiable here (the original needs {}); writing only the {} \
+                         safe fix(es), no unsafe one.",
+                        p.src.display,
+                        not_verifiable.unwrap_or_default(),
+                        kept.applied.len()
+                    )),
+                    (Some(kept), Some(search)) => output::warning(&format!(
+                        "{}: the file with every fix did not verify; writing the {} fix(es) \
+                         that did, without the {} that broke it or were not decided (see \
+                         \"Fix by fix\" above).",
+                        p.src.display,
+                        kept.applied.len(),
+                        search.fixes.len() - search.kept()
+                    )),
+                    _ => output::error(&format!(
+                        "{}: the optimized version did not verify (see the report above); the file was left unchanged. \
+                         Try without --unsafe, or --ignore the pass that broke it.",
+                        p.src.display
+                    )),
+                }
+            }
+            reports.push((p.src.display.clone(), built.report));
+            if !verified && subset.is_none() {
                 continue;
             }
         }
+        let outcome = subset.as_ref().unwrap_or(&p.outcome);
         // Same encoding as read (UTF-16/32 files stay UTF-16/32).
-        input::write_file(path, &syntax::encode(&p.outcome.fixed, p.src.encoding))?;
+        input::write_file(path, &syntax::encode(&outcome.fixed, p.src.encoding))?;
         written += 1;
         output::note(&format!(
             "{}: applied {} fix(es):",
             output::bold(&p.src.display),
-            p.outcome.applied.len()
+            outcome.applied.len()
         ));
-        for a in &p.outcome.applied {
+        for a in &outcome.applied {
             let unsafe_tag = if a.safety == Safety::Unsafe {
                 " (unsafe)"
             } else {
@@ -511,7 +725,7 @@ fn apply(args: ApplyArgs) -> Result<i32> {
             output::note(&format!("  {} {}{unsafe_tag}", a.code, a.message));
         }
         let context_dir = pass.context.clone().unwrap_or_else(|| p.src.folder());
-        for (rel, content) in &p.outcome.new_files {
+        for (rel, content) in &outcome.new_files {
             let target = context_dir.join(rel);
             // Never overwrites a user's file.
             if input::create_file(&target, content.as_bytes())? {

@@ -187,6 +187,11 @@ pub struct EngineArgs {
     /// Seconds each image gets to answer, or its command to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub run_timeout: u64,
+    /// When the file with every fix does not build or verify, at most this many
+    /// extra builds search for the fixes responsible (by pass, then halving);
+    /// the others are kept. 0: no search (all or nothing).
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub max_builds: usize,
     /// Print the build report as JSON on stdout (instead of findings and diff).
     #[arg(long)]
     pub json: bool,

@@ -9,7 +9,9 @@
 //! compared (see [`verify`]). Everything dopt created is removed at the end unless
 //! [`BuildOptions::keep_images`] is set.
 
+pub mod bisect;
 mod build;
+pub mod cache;
 pub mod context;
 pub mod dockerignore;
 pub mod engine;
@@ -17,9 +19,11 @@ mod error;
 pub mod measure;
 mod owner;
 mod pack;
+mod probe;
 pub mod removals;
 pub mod report;
 mod stages;
+mod trial;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -27,12 +31,15 @@ use std::time::Duration;
 
 use bollard::query_parameters::{RemoveImageOptions, RemoveImageOptionsBuilder};
 
+pub use bisect::{Candidate, FixSearch, Variant, Verdict};
 pub use build::{needs_buildkit, BuilderKind};
 pub use engine::{connect, Engine};
 pub use error::DockerError;
 pub use measure::ImageFacts;
 pub use removals::{ExplainedRemoval, RemovalCause};
-pub use report::{BaseImage, EngineInfo, Report, VersionReport};
+pub use report::{
+    BaseImage, EngineInfo, FixVerdict, Report, SearchReport, TrialBuild, VersionReport,
+};
 pub use verify::{RunObservation, Verification, VerifyMode};
 
 use build::{BuildOutcome, BuildSpec};
@@ -82,6 +89,12 @@ pub struct BuildOptions {
     /// a build still running then is stopped and reported as failed. `None` waits
     /// for ever.
     pub build_timeout: Option<Duration>,
+    /// HTTP paths to probe on the running original besides `verify_path` (e.g. the
+    /// routes found in the sources), before the conventional health paths.
+    pub probe_paths: Vec<String>,
+    /// Where finished reports are kept to be reused by an identical run (see
+    /// `cache.rs`); `None`: always build. The CLI sets [`cache::default_dir`].
+    pub report_cache: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -102,6 +115,8 @@ impl BuildOptions {
             progress: true,
             optimized_extra_files: Vec::new(),
             build_timeout: Some(Duration::from_secs(30 * 60)),
+            probe_paths: Vec::new(),
+            report_cache: None,
         }
     }
 }
@@ -127,6 +142,18 @@ pub async fn compare(
     optimized: &str,
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
+    compare_with_search(original, optimized, opts, None).await
+}
+
+/// [`compare`], and when the optimized version does not build or verify, the
+/// search for the fixes responsible (see `bisect.rs`): `Report::search` then
+/// says which fixes verified and which were dropped, with their evidence.
+pub async fn compare_with_search(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
+) -> Result<Report, DockerError> {
     let engine = engine::connect().await?;
     let stale_note = owner::remove_what_killed_runs_left(&engine).await;
     let run_id = run_id();
@@ -143,7 +170,7 @@ pub async fn compare(
         current_builder: std::sync::Mutex::new(None),
     };
     let result = {
-        let run = session.run(original, optimized);
+        let run = session.run(original, optimized, search);
         tokio::pin!(run);
         tokio::select! {
             result = &mut run => Some(result),
@@ -156,6 +183,7 @@ pub async fn compare(
         // Bounded: a second Ctrl-C is caught too, and cleanup must not hang.
         let cleanup = async {
             session.remove_containers().await;
+            session.remove_trial_images().await;
             session.remove_images().await;
             let log = session
                 .current_build_log
@@ -184,6 +212,16 @@ pub async fn compare(
     })
 }
 
+/// True when the original's runtime evidence changes the fixes (see
+/// [`FixSearch::replans`]).
+fn replanned(search: &FixSearch<'_>, verification: Option<&Verification>) -> bool {
+    let runtime = verification.and_then(|v| v.original.runtime.as_ref());
+    match (search.replans, runtime) {
+        (Some(replans), Some(runtime)) => replans(runtime),
+        _ => false,
+    }
+}
+
 /// Resolves on Ctrl-C; never when no handler can be installed.
 async fn interrupted() {
     if tokio::signal::ctrl_c().await.is_err() {
@@ -207,7 +245,17 @@ pub fn compare_blocking(
     optimized: &str,
     opts: &BuildOptions,
 ) -> Result<Report, DockerError> {
-    let result = compare_blocking_inner(original, optimized, opts);
+    compare_blocking_with_search(original, optimized, opts, None)
+}
+
+/// [`compare_with_search`] for synchronous callers (see [`compare_blocking`]).
+pub fn compare_blocking_with_search(
+    original: &str,
+    optimized: &str,
+    opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
+) -> Result<Report, DockerError> {
+    let result = compare_blocking_inner(original, optimized, opts, search);
     if let Err(DockerError::Interrupted) = result {
         eprintln!("dopt: {}", DockerError::Interrupted);
         std::process::exit(INTERRUPTED_EXIT_CODE);
@@ -219,6 +267,7 @@ fn compare_blocking_inner(
     original: &str,
     optimized: &str,
     opts: &BuildOptions,
+    search: Option<&FixSearch<'_>>,
 ) -> Result<Report, DockerError> {
     let run = || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -226,7 +275,7 @@ fn compare_blocking_inner(
             .enable_all()
             .build()
             .map_err(|e| DockerError::Runtime(e.to_string()))?;
-        runtime.block_on(compare(original, optimized, opts))
+        runtime.block_on(compare_with_search(original, optimized, opts, search))
     };
     if tokio::runtime::Handle::try_current().is_ok() {
         std::thread::scope(|scope| {
@@ -283,7 +332,12 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    async fn run(&mut self, original: &str, optimized: &str) -> Result<Report, DockerError> {
+    async fn run(
+        &mut self,
+        original: &str,
+        optimized: &str,
+        search: Option<&FixSearch<'_>>,
+    ) -> Result<Report, DockerError> {
         let opts = self.opts;
         let mut notes = Vec::new();
         let (builder, builder_reason) = match opts.builder {
@@ -304,6 +358,7 @@ impl Session<'_> {
         // BuildKit would pull the frontend image a `# syntax=` line names; offline
         // that fails, so fall back to the built-in frontend for both versions.
         let (mut original_text, mut optimized_text) = (original.to_string(), optimized.to_string());
+        let mut syntax_disabled = false;
         if builder == BuilderKind::BuildKit {
             let frontends: Vec<String> = [original, optimized]
                 .iter()
@@ -318,6 +373,7 @@ impl Session<'_> {
                 }
             }
             if !missing.is_empty() {
+                syntax_disabled = true;
                 original_text = build::disable_syntax_directive(original);
                 optimized_text = build::disable_syntax_directive(optimized);
                 notes.push(format!(
@@ -388,6 +444,30 @@ impl Session<'_> {
             );
         }
 
+        let cache_key = match &opts.report_cache {
+            Some(_) if !opts.keep_images => Some(
+                self.cache_key(
+                    [&original_text, &optimized_text],
+                    [&original_tar, &optimized_tar],
+                    builder,
+                    search,
+                )
+                .await,
+            ),
+            _ => None,
+        };
+        if let (Some(dir), Some(key)) = (&opts.report_cache, &cache_key) {
+            if let Some(mut report) = cache::load(dir, key) {
+                report.notes.push(format!(
+                    "reused the result of an identical earlier run (same Dockerfiles, build \
+                     context, base images and options) from {}; nothing was built. Set \
+                     DOPT_VERIFY_CACHE=off to build again",
+                    dir.display()
+                ));
+                return Ok(report);
+            }
+        }
+
         let run_id = self.run_id;
         let tag = |suffix: &str| format!("{run_id}:{suffix}");
         // A failed original returns early with `DockerError::OriginalBuildFailed`.
@@ -419,6 +499,7 @@ impl Session<'_> {
         };
 
         let mut verification = None;
+        let mut original_run = None;
         if let (Some(a), Some(b)) = (&original_report.image, &optimized_report.image) {
             self.bar.set_prefix("verify");
             self.bar.set_message("running both images");
@@ -444,15 +525,16 @@ impl Session<'_> {
                     ),
                 },
             };
-            verification = Some(
-                verify::verify(
-                    self.engine,
-                    (&original_report.tag, a),
-                    (&optimized_report.tag, b),
-                    &settings,
-                )
-                .await?,
-            );
+            let (result, run) = verify::verify(
+                self.engine,
+                (&original_report.tag, a),
+                (&optimized_report.tag, b),
+                &settings,
+                &opts.probe_paths,
+            )
+            .await?;
+            verification = Some(result);
+            original_run = Some(run);
         }
 
         let mut standin_names: Vec<String> = [&original_report, &optimized_report]
@@ -466,10 +548,82 @@ impl Session<'_> {
             _ => None,
         };
         let verified = optimized_report.built && verification.as_ref().is_some_and(|v| v.verified);
+        let search = match (search, &original_report.image) {
+            (Some(search), Some(facts))
+                if !verified
+                    && !search.fixes.is_empty()
+                    && verification
+                        .as_ref()
+                        .is_none_or(|v| v.not_verifiable.is_none())
+                    && !replanned(search, verification.as_ref()) =>
+            {
+                let all_failed = match (&optimized_report.build_error, &verification) {
+                    (Some(error), _) => std::iter::once(format!("the build failed: {error}"))
+                        .chain(
+                            optimized_report
+                                .build_log
+                                .as_deref()
+                                .and_then(trial::failing_build_line),
+                        )
+                        .collect(),
+                    (None, Some(v)) => trial::evidence_of(v),
+                    (None, None) => vec!["the optimized image could not be checked".into()],
+                };
+                let target = opts.target.clone();
+                let prepare = move |text: &str| {
+                    let mut text = if syntax_disabled {
+                        build::disable_syntax_directive(text)
+                    } else {
+                        text.to_string()
+                    };
+                    if builtin_frontend {
+                        if let Some(pruned) =
+                            stages::without_unneeded_heredoc_stages(&text, target.as_deref())
+                        {
+                            text = pruned;
+                        }
+                    }
+                    text
+                };
+                self.bar
+                    .set_message("searching for the fixes that broke it");
+                let (report, leftovers) = trial::search(
+                    trial::SearchInputs {
+                        engine: self.engine,
+                        bar: self.bar,
+                        settings: trial::TrialBuildSettings {
+                            context_dir: &opts.context_dir,
+                            dockerfile_name: &opts.dockerfile_name,
+                            build_args: &opts.build_args,
+                            target: opts.target.as_deref(),
+                            builder,
+                            network: opts.network.as_deref(),
+                            timeout: opts.build_timeout,
+                            labels: &self.labels,
+                            run_id: self.run_id,
+                            verify_path: &opts.verify_path,
+                            run_timeout: opts.timeout,
+                            probe_paths: &opts.probe_paths,
+                        },
+                        original_text: original,
+                        original: (&original_report.tag, facts),
+                        original_run,
+                        prepare: &prepare,
+                        all_failed,
+                    },
+                    search,
+                )
+                .await?;
+                self.images.extend(leftovers.images);
+                self.built_image_ids.extend(leftovers.intermediate_ids);
+                Some(report)
+            }
+            _ => None,
+        };
         let mut build_arg_names: Vec<String> =
             opts.build_args.iter().map(|(k, _)| k.clone()).collect();
         build_arg_names.sort();
-        Ok(Report {
+        let report = Report {
             engine: EngineInfo {
                 host: self.engine.host.clone(),
                 server_version: self.engine.server_version.clone(),
@@ -490,7 +644,66 @@ impl Session<'_> {
             verified,
             notes,
             kept_images: Vec::new(),
-        })
+            search,
+        };
+        if let (Some(dir), Some(key)) = (&opts.report_cache, &cache_key) {
+            cache::store(dir, key, &report);
+        }
+        Ok(report)
+    }
+
+    /// The cache key of this comparison (see `cache.rs`): the texts and
+    /// contexts as built, the ids of every image a FROM names, the options and
+    /// the fixes the search may drop.
+    async fn cache_key(
+        &self,
+        texts: [&str; 2],
+        tars: [&[u8]; 2],
+        builder: BuilderKind,
+        search: Option<&FixSearch<'_>>,
+    ) -> String {
+        let mut base_ids = String::new();
+        for text in texts {
+            for line in text.lines() {
+                let mut words = line.split_whitespace();
+                if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+                    continue;
+                }
+                if let Some(image) = words.find(|w| !w.starts_with("--")) {
+                    let id = self.engine.docker.inspect_image(image).await.ok();
+                    base_ids.push_str(&format!("{image}={:?}\n", id.and_then(|i| i.id)));
+                }
+            }
+        }
+        let opts = self.opts;
+        let fixes: Vec<String> = search
+            .map(|s| {
+                s.fixes
+                    .iter()
+                    .map(|f| format!("{} {}", f.code, f.message))
+                    .chain([format!("max {}", s.max_builds)])
+                    .collect()
+            })
+            .unwrap_or_default();
+        let options = format!(
+            "{:?}|{:?}|{builder}|{:?}|{}|{}|{:?}|{:?}|{:?}",
+            opts.build_args,
+            opts.target,
+            opts.network,
+            opts.verify_path,
+            opts.timeout.as_secs(),
+            opts.probe_paths,
+            opts.optimized_extra_files,
+            fixes
+        );
+        cache::key(&[
+            texts[0].as_bytes(),
+            texts[1].as_bytes(),
+            tars[0],
+            tars[1],
+            base_ids.as_bytes(),
+            options.as_bytes(),
+        ])
     }
 
     /// Cold build, inspect, then warm rebuild after the source edit.
@@ -691,6 +904,23 @@ impl Session<'_> {
         if let Ok(containers) = self.engine.docker.list_containers(Some(options)).await {
             for id in containers.into_iter().filter_map(|c| c.id) {
                 verify::remove_container(self.engine, &id).await;
+            }
+        }
+    }
+
+    /// The images of a fix search still under way (`{run_id}:trial-N`, listed
+    /// in `images` only when the search ends), e.g. when interrupted.
+    async fn remove_trial_images(&self) {
+        let filters = std::collections::HashMap::from([(
+            "reference".to_string(),
+            vec![format!("{}:trial-*", self.run_id)],
+        )]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        if let Ok(images) = self.engine.docker.list_images(Some(options)).await {
+            for tag in images.into_iter().flat_map(|i| i.repo_tags) {
+                remove_tag(self.engine, &tag).await;
             }
         }
     }

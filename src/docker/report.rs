@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::bisect::{Candidate, Verdict};
 use super::build::BuilderKind;
 use super::measure::{human_bytes, ImageFacts};
 use super::verify::{Verification, VerifyMode};
@@ -53,6 +54,127 @@ pub struct BaseImage {
     pub standin: Option<String>,
 }
 
+/// One fix and what the search decided about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixVerdict {
+    #[serde(flatten)]
+    pub fix: Candidate,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// One extra build of the search: the file with a subset of the fixes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialBuild {
+    /// How many of the fixes it applied.
+    pub fixes_applied: usize,
+    /// Wall-clock seconds of the build (with the layer cache) and of its run.
+    pub build_seconds: f64,
+    pub verify_seconds: f64,
+    pub built: bool,
+    /// It built and behaved like the original.
+    pub passed: bool,
+}
+
+/// When the file with every fix did not build or verify: which fixes broke it
+/// (see `bisect.rs`), and the file with all the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchReport {
+    /// Every fix of the full run, in order, with its verdict.
+    pub fixes: Vec<FixVerdict>,
+    /// The extra builds, in order.
+    pub builds: Vec<TrialBuild>,
+    /// The cap on extra builds, and whether the search reached it.
+    pub max_builds: usize,
+    pub capped: bool,
+    /// The image with the kept fixes (None when no fix is kept).
+    pub kept_image: Option<ImageFacts>,
+    /// original size − size with the kept fixes, in bytes.
+    pub kept_size_saved_bytes: Option<i64>,
+    /// Its comparison with the original (it verified).
+    pub kept_verification: Option<Verification>,
+}
+
+impl SearchReport {
+    pub fn kept(&self) -> usize {
+        self.fixes
+            .iter()
+            .filter(|f| f.verdict == Verdict::Kept)
+            .count()
+    }
+
+    /// Markdown: the verdict per fix with its evidence, then the builds.
+    pub fn to_markdown(&self, md: &mut String) {
+        let _ = writeln!(
+            md,
+            "### Fix by fix
+
+The file with every fix did not verify, so dopt searched for the \
+             fixes responsible (by pass, then halving; {} extra build(s), cap {}{}). Kept {} of {} \
+             fix(es).\n",
+            self.builds.len(),
+            self.max_builds,
+            if self.capped { ", reached" } else { "" },
+            self.kept(),
+            self.fixes.len()
+        );
+        for f in &self.fixes {
+            let head = format!(
+                "- {} {} ({}): {}",
+                f.fix.code, f.fix.name, f.fix.safety, f.fix.message
+            );
+            match &f.verdict {
+                Verdict::Kept => {
+                    let _ = writeln!(md, "{head} — **kept**");
+                }
+                Verdict::Dropped { evidence } => {
+                    let _ = writeln!(md, "{head} — **dropped**");
+                    for line in evidence {
+                        let _ = writeln!(md, "  - {line}");
+                    }
+                }
+                Verdict::Undecided { reason } => {
+                    let _ = writeln!(md, "{head} — **not applied**: {reason}");
+                }
+            }
+        }
+        if let Some(image) = &self.kept_image {
+            let _ = writeln!(
+                md,
+                "\nWith the kept fixes: {}, {} layers{}.",
+                human_bytes(image.size_bytes),
+                image.layers,
+                self.kept_size_saved_bytes
+                    .map(|saved| format!(
+                        " ({} vs the original)",
+                        signed_bytes(-saved, (image.size_bytes as i64 + saved).max(0) as u64)
+                    ))
+                    .unwrap_or_default()
+            );
+        }
+        if !self.builds.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n| build | fixes applied | built | verified | build s | run s |"
+            );
+            let _ = writeln!(md, "|---:|---:|---|---|---:|---:|");
+            for (i, b) in self.builds.iter().enumerate() {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {:.1} | {:.1} |",
+                    i + 1,
+                    b.fixes_applied,
+                    if b.built { "yes" } else { "no" },
+                    if b.passed { "yes" } else { "no" },
+                    b.build_seconds,
+                    b.verify_seconds
+                );
+            }
+        }
+        md.push('\n');
+    }
+}
+
 /// Everything `compare` found out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -86,6 +208,10 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Images left behind on request (`keep_images`).
     pub kept_images: Vec<String>,
+    /// The fix-by-fix search, when the rewrite with every fix did not verify and
+    /// a search was asked for (`--verify`, `suggest --build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchReport>,
 }
 
 impl Report {
@@ -297,6 +423,16 @@ impl Report {
             }
             md.push('\n');
         }
+        if let Some(runtime) = self
+            .verification
+            .as_ref()
+            .and_then(|v| v.original.runtime.as_ref())
+        {
+            runtime_markdown(runtime, &mut md);
+        }
+        if let Some(search) = &self.search {
+            search.to_markdown(&mut md);
+        }
         if let Some(v) = &self.verification {
             let workdir = v.workdir_compared.as_deref().unwrap_or("");
             if v.missing_files_total > 0 {
@@ -375,6 +511,43 @@ fn code_list(items: &[String], total: usize) -> String {
         let _ = write!(text, " and {} more", total - items.len());
     }
     text
+}
+
+/// What the probes of the running original showed.
+fn runtime_markdown(runtime: &crate::evidence::runtime::RuntimeEvidence, md: &mut String) {
+    let _ = writeln!(md, "Running original (probes, fed to DOP011/DOP012):\n");
+    if !runtime.paths_tried.is_empty() {
+        let answered: Vec<String> = runtime
+            .health_paths
+            .iter()
+            .map(|(path, status)| format!("`{path}` {status}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "- HTTP paths answering 2xx/3xx: {} (tried {})",
+            if answered.is_empty() {
+                "none".to_string()
+            } else {
+                answered.join(", ")
+            },
+            runtime.paths_tried.join(" ")
+        );
+    }
+    if !runtime.listening_ports.is_empty() {
+        let ports: Vec<String> = runtime.listening_ports.iter().map(u16::to_string).collect();
+        let _ = writeln!(md, "- listens on TCP {}", ports.join(", "));
+    }
+    if let Some(uid) = runtime.uid {
+        let _ = writeln!(md, "- main process (PID 1) runs as uid {uid}");
+    }
+    if !runtime.startup_writes.is_empty() {
+        let _ = writeln!(
+            md,
+            "- writes at start-up (docker diff): {}",
+            runtime.startup_writes.join(", ")
+        );
+    }
+    md.push('\n');
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {

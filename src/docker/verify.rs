@@ -15,9 +15,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use bollard::container::LogOutput;
-use bollard::exec::StartExecResults;
 use bollard::models::{
-    ContainerCreateBody, ExecConfig, HealthConfig, HealthStatusEnum, HostConfig, PortBinding,
+    ContainerCreateBody, HealthConfig, HealthStatusEnum, HostConfig, PortBinding,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, LogsOptionsBuilder,
@@ -36,6 +35,8 @@ use super::removals::{self, ExplainedRemoval, RemovalEvidence, TreeEntry, TreeLi
 const MEMORY_LIMIT_BYTES: i64 = 1024 * 1024 * 1024;
 /// One CPU, in units of 1e-9 CPUs.
 const NANO_CPUS: i64 = 1_000_000_000;
+/// At most this many processes per verification container (a fork bomb stops there).
+const PIDS_LIMIT: i64 = 512;
 /// We keep at most this much stdout per run (and compare that).
 const MAX_STDOUT: usize = 64 * 1024;
 /// At most this many missing paths are listed in the report (the count is exact).
@@ -73,6 +74,69 @@ pub struct RunObservation {
     pub problem: Option<String>,
     /// Last lines of the container's output, to explain a problem.
     pub log_tail: Option<String>,
+    /// Lines of the container's output (stdout and stderr) that say `permission
+    /// denied` or `operation not permitted` (at most 5): the evidence against a
+    /// fix that changed the user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied: Vec<String>,
+    /// What the container needed and did not have here (a TTY, a display, a
+    /// device), from its output, when it failed: e.g. `a display (cannot open
+    /// display)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
+    /// What the probes of the running original showed (the original only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::evidence::runtime::RuntimeEvidence>,
+}
+
+/// What a failed container's output says it needed: a TTY, a display or a device.
+pub(crate) fn needs_from_output(output: &str) -> Option<String> {
+    const SIGNS: &[(&str, &str)] = &[
+        ("cannot open display", "a display"),
+        ("can't open display", "a display"),
+        ("unable to open display", "a display"),
+        ("no display name", "a display"),
+        ("not a tty", "a TTY"),
+        ("input device is not a tty", "a TTY"),
+        ("inappropriate ioctl for device", "a TTY"),
+        ("no such device", "a device"),
+        ("/dev/snd", "a device"),
+        ("/dev/dri", "a device"),
+        ("/dev/video", "a device"),
+        ("/dev/ttyusb", "a device"),
+        ("/dev/kvm", "a device"),
+        ("/dev/fuse", "a device"),
+    ];
+    output.lines().find_map(|line| {
+        let lower = line.to_ascii_lowercase();
+        SIGNS
+            .iter()
+            .find(|(sign, _)| lower.contains(sign))
+            .map(|(_, what)| {
+                format!(
+                    "{what} ({})",
+                    line.trim().chars().take(160).collect::<String>()
+                )
+            })
+    })
+}
+
+/// At most this many `permission denied` lines are kept per run.
+const MAX_DENIED_LINES: usize = 5;
+
+/// The lines of a container's output that report a permission error.
+pub(crate) fn denied_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter(|line| {
+            let lower = line.to_ascii_lowercase();
+            lower.contains("permission denied")
+                || lower.contains("operation not permitted")
+                || lower.contains("eacces")
+        })
+        .map(|line| line.trim().chars().take(300).collect())
+        .take(MAX_DENIED_LINES)
+        .collect()
 }
 
 /// The verdict and its evidence.
@@ -84,6 +148,11 @@ pub struct Verification {
     /// The original itself did not answer or could not run, so behaviour could not
     /// be compared (e.g. it needs a database); not verified, but not shown broken.
     pub inconclusive: bool,
+    /// The original needs what this machine's check cannot give it (a TTY, a
+    /// display, a device): *not verifiable here*. `--verify` then applies no
+    /// unsafe fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_verifiable: Option<String>,
     pub mode: VerifyMode,
     /// The HTTP path requested in HTTP mode.
     pub path: String,
@@ -116,12 +185,36 @@ pub(crate) struct VerifySettings<'a> {
     pub removal_evidence: RemovalEvidence<'a>,
 }
 
+/// The original image's run, kept so that several candidate images can be
+/// compared with it (the fix search of `--verify`) without running it again.
+pub(crate) struct OriginalRun {
+    mode: VerifyMode,
+    workdir: Option<String>,
+    notes: Vec<String>,
+    run: RunOutcome,
+}
+
 pub(crate) async fn verify(
     engine: &Engine,
     original: (&str, &ImageFacts),
     optimized: (&str, &ImageFacts),
     settings: &VerifySettings<'_>,
-) -> Result<Verification, DockerError> {
+    probe_paths: &[String],
+) -> Result<(Verification, OriginalRun), DockerError> {
+    let original_run = run_original(engine, original, settings, probe_paths).await?;
+    let verification =
+        verify_against(engine, original.1, &original_run, optimized, settings).await?;
+    Ok((verification, original_run))
+}
+
+/// Runs the original image once (see [`verify_against`]), and probes it (see
+/// `probe.rs`; `probe_paths`: HTTP paths to try before the conventional ones).
+pub(crate) async fn run_original(
+    engine: &Engine,
+    original: (&str, &ImageFacts),
+    settings: &VerifySettings<'_>,
+    probe_paths: &[String],
+) -> Result<OriginalRun, DockerError> {
     let port = original
         .1
         .exposed_ports
@@ -136,7 +229,7 @@ pub(crate) async fn verify(
         None => VerifyMode::Command,
     };
     let mut notes = Vec::new();
-    if original.1.healthcheck.is_some() || optimized.1.healthcheck.is_some() {
+    if original.1.healthcheck.is_some() {
         notes.push(
             "HEALTHCHECK interval shortened to 1s for the check (test, timeout and retries \
              as in the image)"
@@ -150,9 +243,52 @@ pub(crate) async fn verify(
     if workdir.is_none() {
         notes.push("the original has no WORKDIR (or WORKDIR /): file trees not compared".into());
     }
+    let run = run_one(
+        engine,
+        original,
+        mode,
+        workdir.as_deref(),
+        settings,
+        Some(Probe {
+            http_paths: Some(probe_paths),
+        }),
+    )
+    .await?;
+    Ok(OriginalRun {
+        mode,
+        workdir,
+        notes,
+        run,
+    })
+}
 
-    let original_run = run_one(engine, original, mode, workdir.as_deref(), settings).await?;
-    let optimized_run = run_one(engine, optimized, mode, workdir.as_deref(), settings).await?;
+/// Runs `optimized` and compares it with the original's run.
+pub(crate) async fn verify_against(
+    engine: &Engine,
+    original_facts: &ImageFacts,
+    original: &OriginalRun,
+    optimized: (&str, &ImageFacts),
+    settings: &VerifySettings<'_>,
+) -> Result<Verification, DockerError> {
+    let (mode, workdir) = (original.mode, original.workdir.clone());
+    let mut notes = original.notes.clone();
+    if optimized.1.healthcheck.is_some() && original_facts.healthcheck.is_none() {
+        notes.push(
+            "HEALTHCHECK interval shortened to 1s for the check (test, timeout and retries \
+             as in the image)"
+                .to_string(),
+        );
+    }
+    let original_run = &original.run;
+    let optimized_run = run_one(
+        engine,
+        optimized,
+        mode,
+        workdir.as_deref(),
+        settings,
+        Some(Probe { http_paths: None }),
+    )
+    .await?;
 
     if mode == VerifyMode::Command {
         let (a, b) = (&original_run.observation, &optimized_run.observation);
@@ -180,10 +316,10 @@ pub(crate) async fn verify(
         &optimized_run.observation,
         &mut reasons,
     );
-    if original.1.exposed_ports != optimized.1.exposed_ports {
+    if original_facts.exposed_ports != optimized.1.exposed_ports {
         reasons.push(format!(
             "exposes {:?} instead of {:?}",
-            optimized.1.exposed_ports, original.1.exposed_ports
+            optimized.1.exposed_ports, original_facts.exposed_ports
         ));
     }
     compare_users(
@@ -192,6 +328,12 @@ pub(crate) async fn verify(
         &mut reasons,
     );
     compare_health(
+        &original_run.observation,
+        &optimized_run.observation,
+        &mut reasons,
+    );
+    compare_runtime(
+        mode,
         &original_run.observation,
         &optimized_run.observation,
         &mut reasons,
@@ -231,17 +373,26 @@ pub(crate) async fn verify(
     }
     missing.truncate(MAX_LISTED_MISSING);
 
-    let inconclusive = match mode {
-        VerifyMode::Http { .. } => original_run.observation.http_status.is_none(),
-        VerifyMode::Command => original_run.observation.problem.is_some(),
-    };
+    let not_verifiable = original_run.observation.needs.clone();
+    if let Some(needs) = &not_verifiable {
+        reasons.insert(
+            0,
+            format!("not verifiable here: the original image needs {needs} to run"),
+        );
+    }
+    let inconclusive = not_verifiable.is_some()
+        || match mode {
+            VerifyMode::Http { .. } => original_run.observation.http_status.is_none(),
+            VerifyMode::Command => original_run.observation.problem.is_some(),
+        };
     Ok(Verification {
         verified: reasons.is_empty(),
         reasons,
         inconclusive,
+        not_verifiable,
         mode,
         path: settings.path.to_string(),
-        original: original_run.observation,
+        original: original_run.observation.clone(),
         optimized: optimized_run.observation,
         workdir_compared: workdir,
         missing_files: missing,
@@ -366,6 +517,69 @@ fn compare_users(before: &RunObservation, after: &RunObservation, reasons: &mut 
     }
 }
 
+/// The ports both listen on (when the original listens on any), and for a
+/// command, the files it wrote (`docker diff`, minus home folders and caches).
+fn compare_runtime(
+    mode: VerifyMode,
+    before: &RunObservation,
+    after: &RunObservation,
+    reasons: &mut Vec<String>,
+) {
+    let (Some(a), Some(b)) = (&before.runtime, &after.runtime) else {
+        return;
+    };
+    let list = |ports: &[u16]| {
+        if ports.is_empty() {
+            "none".to_string()
+        } else {
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    // Ports are only read from a running container that has `cat`.
+    if a.ports_read
+        && b.ports_read
+        && !a.listening_ports.is_empty()
+        && a.listening_ports != b.listening_ports
+    {
+        reasons.push(format!(
+            "the original listens on TCP {} but the optimized image on {}",
+            list(&a.listening_ports),
+            list(&b.listening_ports)
+        ));
+    }
+    if mode == VerifyMode::Command {
+        let shared = |writes: &[String]| -> BTreeSet<String> {
+            writes
+                .iter()
+                .filter(|w| !super::probe::per_user_path(w))
+                .cloned()
+                .collect()
+        };
+        let (wa, wb) = (shared(&a.startup_writes), shared(&b.startup_writes));
+        let missing: Vec<&String> = wa.difference(&wb).take(5).collect();
+        let extra: Vec<&String> = wb.difference(&wa).take(5).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let show = |v: &[&String]| {
+                if v.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            };
+            reasons.push(format!(
+                "the default command wrote different files (docker diff): only the original \
+                 wrote {}; only the optimized image wrote {}",
+                show(&missing),
+                show(&extra)
+            ));
+        }
+    }
+}
+
 fn compare_health(before: &RunObservation, after: &RunObservation, reasons: &mut Vec<String>) {
     let healthy = |o: &RunObservation| o.health.as_deref() == Some("healthy");
     match (&before.health, &after.health) {
@@ -382,6 +596,14 @@ fn compare_health(before: &RunObservation, after: &RunObservation, reasons: &mut
     }
 }
 
+/// What to probe on a run (see `probe.rs`): `http_paths` (tried before the
+/// conventional health paths) for the original; `None` for the optimized image,
+/// whose ports, user and writes are compared with the original's.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    http_paths: Option<&'a [String]>,
+}
+
 /// One image's run, plus the file listing of the compared WORKDIR.
 struct RunOutcome {
     observation: RunObservation,
@@ -394,10 +616,12 @@ async fn run_one(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
+    probe: Option<Probe<'_>>,
 ) -> Result<RunOutcome, DockerError> {
     let mut host_config = HostConfig {
         memory: Some(MEMORY_LIMIT_BYTES),
         nano_cpus: Some(NANO_CPUS),
+        pids_limit: Some(PIDS_LIMIT),
         ..Default::default()
     };
     let mut exposed = None;
@@ -462,7 +686,7 @@ async fn run_one(
             })
         }
     };
-    let result = exercise(engine, &id, facts, mode, workdir, settings).await;
+    let result = exercise(engine, &id, facts, mode, workdir, settings, probe).await;
     remove_container(engine, &id).await;
     result
 }
@@ -489,6 +713,7 @@ async fn exercise(
     mode: VerifyMode,
     workdir: Option<&str>,
     settings: &VerifySettings<'_>,
+    probe: Option<Probe<'_>>,
 ) -> Result<RunOutcome, DockerError> {
     // List files before the app runs, so files it writes at run time do not count.
     let files = match workdir {
@@ -514,14 +739,40 @@ async fn exercise(
             command_run(engine, id, deadline, &mut observation).await;
         }
     }
+    if let Some(request) = probe {
+        let evidence = if is_running(engine, id).await.0 {
+            let http = match (mode, request.http_paths) {
+                (VerifyMode::Http { port }, Some(_)) if observation.http_status.is_some() => {
+                    published_address(engine, id, port).await
+                }
+                _ => None,
+            };
+            let mut tried = vec![settings.path.to_string()];
+            tried.extend(request.http_paths.unwrap_or_default().iter().cloned());
+            super::probe::probe(engine, id, http, &tried).await
+        } else {
+            // Exited (a command): what it wrote is still there.
+            crate::evidence::runtime::RuntimeEvidence {
+                startup_writes: super::probe::writes(engine, id).await,
+                ..Default::default()
+            }
+        };
+        observation.runtime = Some(evidence);
+    }
     if facts.healthcheck.is_some() {
         // Give the health check at least a few probes even when the app was quick.
         let health_deadline = deadline.max(Instant::now() + Duration::from_secs(5));
         observation.health = wait_health(engine, id, health_deadline).await;
     }
     observation.uid = current_uid(engine, id, &facts.config_user).await;
+    let (_, tail, all) = container_output(engine, id, true).await;
+    observation.denied = denied_lines(&all);
+    let failed = observation.problem.is_some() || observation.exit_code.is_some_and(|c| c != 0);
+    if failed {
+        observation.needs = needs_from_output(&all);
+    }
     if observation.problem.is_some() {
-        observation.log_tail = Some(container_output(engine, id, true).await.1);
+        observation.log_tail = Some(tail);
     }
     Ok(RunOutcome { observation, files })
 }
@@ -662,8 +913,12 @@ async fn command_run(
     observation.stdout = Some(container_output(engine, id, false).await.0);
 }
 
-/// (stdout, last lines of stdout+stderr) of a container so far.
-async fn container_output(engine: &Engine, id: &str, with_stderr: bool) -> (String, String) {
+/// (stdout, last lines of stdout+stderr, all of stdout+stderr) of a container so far.
+async fn container_output(
+    engine: &Engine,
+    id: &str,
+    with_stderr: bool,
+) -> (String, String, String) {
     let options = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(with_stderr)
@@ -689,6 +944,7 @@ async fn container_output(engine: &Engine, id: &str, with_stderr: bool) -> (Stri
     (
         String::from_utf8_lossy(&stdout).into_owned(),
         super::build::log_tail(&all, 20),
+        all.into_owned(),
     )
 }
 
@@ -734,32 +990,9 @@ async fn current_uid(engine: &Engine, id: &str, config_user: &str) -> Option<Str
             None => uid_from_passwd(engine, id, config_user).await,
         };
     }
-    let exec = engine
-        .docker
-        .create_exec(
-            id,
-            ExecConfig {
-                cmd: Some(vec!["id".into(), "-u".into()]),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
+    let out = super::probe::exec_stdout(engine, id, &["id", "-u"])
         .await
-        .ok()?;
-    let mut out = String::new();
-    if let Ok(StartExecResults::Attached { mut output, .. }) =
-        engine.docker.start_exec(&exec.id, None).await
-    {
-        let read = async {
-            while let Some(Ok(chunk)) = output.next().await {
-                if let LogOutput::StdOut { message } = chunk {
-                    out.push_str(&String::from_utf8_lossy(&message));
-                }
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
-    }
+        .unwrap_or_default();
     let uid = out.trim();
     if !uid.is_empty() && uid.chars().all(|c| c.is_ascii_digit()) {
         Some(uid.to_string())
@@ -863,6 +1096,81 @@ async fn list_tree(engine: &Engine, id: &str, dir: &str) -> Option<TreeListing> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_and_command_writes_are_compared() {
+        use crate::evidence::runtime::RuntimeEvidence;
+        let run = |ports: &[u16], read: bool, writes: &[&str]| RunObservation {
+            runtime: Some(RuntimeEvidence {
+                listening_ports: ports.to_vec(),
+                ports_read: read,
+                startup_writes: writes.iter().map(|w| w.to_string()).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut reasons = Vec::new();
+        let http = VerifyMode::Http { port: 80 };
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[80], true, &[]),
+            &mut reasons,
+        );
+        // Unread ports (no `cat`) are not a difference.
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[], false, &[]),
+            &mut reasons,
+        );
+        assert!(reasons.is_empty(), "{reasons:?}");
+        compare_runtime(
+            http,
+            &run(&[80], true, &[]),
+            &run(&[], true, &[]),
+            &mut reasons,
+        );
+        assert_eq!(
+            reasons,
+            vec!["the original listens on TCP 80 but the optimized image on none"]
+        );
+        reasons.clear();
+        let cmd = VerifyMode::Command;
+        // Home folders differ by user: not compared.
+        compare_runtime(
+            cmd,
+            &run(&[], false, &["/out/report.txt", "/root/.history"]),
+            &run(&[], false, &["/out/report.txt", "/home/app/.history"]),
+            &mut reasons,
+        );
+        assert!(reasons.is_empty(), "{reasons:?}");
+        compare_runtime(
+            cmd,
+            &run(&[], false, &["/out/report.txt"]),
+            &run(&[], false, &[]),
+            &mut reasons,
+        );
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].contains("only the original wrote /out/report.txt"));
+    }
+
+    #[test]
+    fn what_a_failed_container_needed() {
+        assert_eq!(
+            needs_from_output("Error: Can't open display: :0\n").as_deref(),
+            Some("a display (Error: Can't open display: :0)")
+        );
+        assert!(needs_from_output("the input device is not a TTY\n")
+            .unwrap()
+            .starts_with("a TTY"));
+        assert!(
+            needs_from_output("open /dev/snd/controlC0: No such file or directory")
+                .unwrap()
+                .starts_with("a device")
+        );
+        assert_eq!(needs_from_output("Traceback\nKeyError: 'x'\n"), None);
+    }
 
     #[test]
     fn http_client_reads_the_status_code() {

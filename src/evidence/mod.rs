@@ -3,3 +3,4 @@
 
 pub mod ports;
 pub mod routes;
+pub mod runtime;

@@ -148,6 +148,32 @@ pub struct AppliedFix {
     pub safety: Safety,
     /// 1-based round in which it was applied.
     pub round: usize,
+    /// Names this fix across runs of the loop (see [`FixId`]).
+    pub id: FixId,
+}
+
+/// A fix's name across runs of the fix loop over the same text: its pass, its
+/// message (which names the instruction it changes) and, for fixes with the same
+/// pass and message, how many of those were applied before it. Running the loop
+/// again with an allow-list of ids ([`fix_until_stable_filtered`]) applies those
+/// fixes and no other, deterministically: a fix left out is never applied, so it
+/// never shifts the numbering of the fixes that are.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FixId {
+    pub code: &'static str,
+    pub message: String,
+    /// 0 for the first applied fix with this code and message, 1 for the next...
+    pub nth: usize,
+}
+
+impl std::fmt::Display for FixId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.message)?;
+        if self.nth > 0 {
+            write!(f, " (#{})", self.nth + 1)?;
+        }
+        Ok(())
+    }
 }
 
 /// Why the fix loop did not reach a fixpoint.
@@ -225,7 +251,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Records that `finding`'s fix was applied in `round`, with the files it creates.
-    fn record(&mut self, finding: &Finding, round: usize) {
+    fn record(&mut self, finding: &Finding, round: usize, id: FixId) {
         let fix = finding
             .fix
             .as_ref()
@@ -236,6 +262,7 @@ impl Outcome {
             message: finding.message.clone(),
             safety: fix.safety,
             round,
+            id,
         });
         for nf in &fix.new_files {
             if !self.new_files.iter().any(|(p, _)| p == &nf.0) {
@@ -316,6 +343,21 @@ pub fn fix_until_stable<F>(
 where
     F: Fn(&Dockerfile) -> Vec<Finding>,
 {
+    fix_until_stable_filtered(source, opts, analyze, &|_| true)
+}
+
+/// [`fix_until_stable`], applying only the fixes whose [`FixId`] `allow` accepts
+/// (the others are treated like fixes the options do not allow). Used by
+/// `--verify` to rebuild a file with a subset of the fixes of a full run.
+pub fn fix_until_stable_filtered<F>(
+    source: &str,
+    opts: FixOptions,
+    analyze: F,
+    allow: &dyn Fn(&FixId) -> bool,
+) -> Result<Outcome, ParseError>
+where
+    F: Fn(&Dockerfile) -> Vec<Finding>,
+{
     let original = syntax::parse(source)?;
     let findings = analyze(&original);
     let mut outcome = Outcome {
@@ -335,10 +377,28 @@ where
     let mut history: Vec<String> = vec![source.to_string()];
     let mut current_findings = findings.clone();
     for round in 1..=opts.max_iterations + 1 {
+        // The id each finding's fix would get if applied this round.
+        // (Hashed counts: linear in the findings, for files of any size.)
+        let mut seen: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::new();
+        for a in &outcome.applied {
+            *seen.entry((a.code, a.message.as_str())).or_default() += 1;
+        }
+        let mut ids: Vec<FixId> = Vec::with_capacity(current_findings.len());
+        for f in &current_findings {
+            let count = seen.entry((f.code, f.message.as_str())).or_default();
+            ids.push(FixId {
+                code: f.code,
+                message: f.message.clone(),
+                nth: *count,
+            });
+            *count += 1;
+        }
         let candidates: Vec<usize> = current_findings
             .iter()
             .enumerate()
             .filter(|(_, f)| f.fix.as_ref().is_some_and(|fix| opts.allows(fix)))
+            .filter(|(i, _)| allow(&ids[*i]))
             .filter(|(_, f)| !outcome.rejected.iter().any(|r| r == f.code))
             .filter(|(_, f)| {
                 does_something(&outcome.fixed, f.fix.as_ref().unwrap(), &outcome.new_files)
@@ -406,7 +466,7 @@ where
         }
         for &i in &kept {
             let finding = current_findings[candidates[i]].clone();
-            outcome.record(&finding, round);
+            outcome.record(&finding, round, ids[candidates[i]].clone());
         }
         if next == outcome.fixed {
             // Fixes that only create files (e.g. `.dockerignore`) change no

@@ -56,6 +56,9 @@ pub struct PassContext<'a> {
     /// True when the split-stages fix will be applied by this run (the pass is
     /// selected and unsafe fixes are on). Set by the runner; false by default.
     pub split_applies: bool,
+    /// What the running original showed (`--verify`, see
+    /// `evidence::runtime`); `None` for static runs. DOP011 and DOP012 read it.
+    pub runtime: Option<&'a crate::evidence::runtime::RuntimeEvidence>,
     /// [`split_stages::plan`] of `file`, made on first use.
     split: OnceCell<Option<split_stages::Found>>,
 }
@@ -77,6 +80,7 @@ impl<'a> PassContext<'a> {
                 .map(|_| OnceCell::new())
                 .collect(),
             split_applies: false,
+            runtime: None,
             split: OnceCell::new(),
         }
     }

@@ -271,6 +271,13 @@ fn choose_path(
             "options.healthcheck.path in .dopt.yaml".into(),
         ));
     }
+    // Runtime evidence (--verify): a path that answered the running original,
+    // or none (a port check) when the paths tried all failed.
+    if let Some(runtime) = ctx.runtime.filter(|r| !r.paths_tried.is_empty()) {
+        return runtime
+            .health_path()
+            .map(|(path, why)| (path.to_string(), why));
+    }
     if let Some(e) = known {
         return Some((e.path.clone(), format!("{}'s health endpoint", e.server)));
     }

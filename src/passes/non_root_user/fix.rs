@@ -229,10 +229,13 @@ pub(super) fn stage_volumes(file: &Dockerfile, stage: &StageModel) -> Vec<(usize
 
 /// Edits that add the user, hand it what it writes and switch to it; or why
 /// that cannot be done.
+/// `runtime_dirs`: folders the running original wrote to at start-up (runtime
+/// evidence of `--verify`), made if needed and handed to the user too.
 pub(super) fn build_edits(
     file: &Dockerfile,
     stage: &StageModel,
     choice: &UserChoice,
+    runtime_dirs: &[String],
 ) -> Result<Vec<Edit>, String> {
     let mut edits = Vec::new();
     let from = &file.instructions[stage.from_instruction];
@@ -308,10 +311,18 @@ pub(super) fn build_edits(
     let insert_index = start_cmd.unwrap_or(stage.instructions.end);
     let mut lines = Vec::new();
     if has_shell {
-        let dirs = data_dirs(file, stage, insert_index);
+        let mut dirs = data_dirs(file, stage, insert_index);
+        let made: Vec<&String> = runtime_dirs.iter().filter(|d| !dirs.contains(d)).collect();
+        let mkdir = if made.is_empty() {
+            String::new()
+        } else {
+            let made: Vec<&str> = made.iter().map(|d| d.as_str()).collect();
+            format!("mkdir -p {} && ", made.join(" "))
+        };
+        dirs.extend(made.into_iter().cloned());
         if !dirs.is_empty() {
             lines.push(format!(
-                "{run_kw} chown {} {}",
+                "{run_kw} {mkdir}chown {} {}",
                 owner(choice),
                 dirs.join(" ")
             ));

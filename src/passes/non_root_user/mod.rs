@@ -164,6 +164,11 @@ fn check_stage(
     if drops_privileges_itself(file, model, stage) {
         return None;
     }
+    // Runtime evidence (--verify): the main process of the running original is
+    // not root after its entrypoint, so it drops privileges itself.
+    if ctx.runtime.and_then(|r| r.uid).is_some_and(|uid| uid != 0) {
+        return None;
+    }
     let startup = evidence::Startup::gather(ctx, file, model, stage);
     // The entrypoint (or a script it runs) switches users itself.
     if startup.dropper().is_some() {
@@ -201,7 +206,18 @@ fn check_stage(
         );
         return Some(finding);
     }
-    let reasons = no_fix_reasons(ctx, file, stage, &startup);
+    let mut reasons = no_fix_reasons(ctx, file, stage, &startup);
+    // Runtime evidence (--verify): what the running original wrote at start-up.
+    let (runtime_dirs, system_writes) = ctx
+        .runtime
+        .map(|r| r.write_folders(fix::is_system_dir))
+        .unwrap_or_default();
+    if !system_writes.is_empty() {
+        reasons.push(format!(
+            "the running original writes {} at start-up (docker diff), in a system folder a non-root user cannot write",
+            system_writes.join(", ")
+        ));
+    }
     if !reasons.is_empty() {
         finding.message = format!(
             "the final stage runs as root; no USER added because {}",
@@ -216,7 +232,7 @@ fn check_stage(
         );
         return Some(finding);
     };
-    let edits = match fix::build_edits(file, stage, &choice) {
+    let edits = match fix::build_edits(file, stage, &choice, &runtime_dirs) {
         Ok(edits) => edits,
         Err(why) => {
             finding.message = format!("the final stage runs as root; no USER added because {why}");
