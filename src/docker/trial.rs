@@ -165,6 +165,12 @@ impl<'a> Trials<'a> {
                 new_dockerignore: new_dockerignore
                     .map(|text| (DockerIgnore::parse(text), s.context_dir)),
                 production_install: removals::installs_production_only(&text),
+                split: removals::split_evidence(
+                    self.original_text,
+                    &variant.text,
+                    Some(s.context_dir),
+                    Some(s.dockerfile_name),
+                ),
             },
         };
         let started = Instant::now();
