@@ -1911,7 +1911,7 @@ impl Planner<'_> {
                             && !is_toolchain_header_package(name)
                         {
                             let runtime = c::runtime_image(self.image, self.base);
-                            match c::runtime_library(name, &runtime) {
+                            match c::runtime_library(self.ctx.profiles, name, &runtime) {
                                 Some(libs) => {
                                     for lib in libs.split_whitespace() {
                                         push_unique(&mut runtime_libs, lib.to_string());
