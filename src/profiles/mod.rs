@@ -208,7 +208,7 @@ fn validate(file: &str, p: &Profile) -> Result<(), ProfileError> {
             )));
         }
     }
-    for m in &p.runtime_images {
+    for m in p.runtime_images.iter().chain(&p.slim) {
         let stars = m.pattern.matches('*').count();
         if let Some(to) = &m.to {
             for i in 1..=9 {
@@ -342,6 +342,21 @@ impl Profiles {
             }
         }
         None
+    }
+
+    /// The slim variant of an image from the profiles' `slim` mappings
+    /// (`python:3.12` → `python:3.12-slim`, `node:20-bookworm` →
+    /// `node:20-bookworm-slim`). None if unknown or already slim.
+    pub fn slim_for(&self, image: &str) -> Option<String> {
+        let r = ImageRef::parse(image)?;
+        if r.digest.is_some() {
+            return None; // a digest pins this very image
+        }
+        self.profiles
+            .iter()
+            .flat_map(|p| p.slim.iter())
+            .find_map(|m| r.matches(&m.pattern).map(|caps| (m, caps)))
+            .and_then(|(m, caps)| m.to.as_ref().map(|to| fill_captures(to, &caps)))
     }
 
     /// True if a mapping says the image already is a runtime image (`node:20-slim`).

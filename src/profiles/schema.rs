@@ -104,6 +104,11 @@ pub struct Profile {
     /// per release (OS profiles; read by the C and Rust stage splits).
     #[serde(default)]
     pub dev_libraries: Vec<DevLibraries>,
+    /// Image → the smaller variant of the same image (`python:3.12` →
+    /// `python:3.12-slim`): same runtime, same paths, without the compilers and
+    /// `-dev` libraries. First match wins; `to: null` = already the small one.
+    #[serde(default)]
+    pub slim: Vec<RuntimeImage>,
 }
 
 /// The runtime libraries of `-dev` packages on the images of one release.
