@@ -23,6 +23,7 @@ pub mod package_hygiene;
 pub mod pip;
 pub mod relative_workdir;
 pub mod rpm;
+pub mod slim_base;
 pub mod split_stages;
 pub mod yarn;
 
@@ -201,6 +202,7 @@ pub fn all() -> Vec<Box<dyn Pass>> {
         Box::new(maintainer::Maintainer),
         Box::new(relative_workdir::RelativeWorkdir),
         Box::new(split_stages::SplitStages),
+        Box::new(slim_base::SlimBase),
     ]
 }
 

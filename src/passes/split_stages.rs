@@ -5,6 +5,7 @@ mod go;
 mod java;
 mod node;
 mod paths;
+mod python;
 mod rust;
 mod script;
 
@@ -23,8 +24,7 @@ const CODE: &str = "DOP013";
 const NAME: &str = "split-stages";
 /// The stage name given to the build stage when the FROM has none.
 const BUILD_STAGE: &str = "build";
-/// Where Python dependencies are installed so they can be copied as one folder.
-const VENV: &str = "/opt/venv";
+use python::VENV;
 
 impl Pass for SplitStages {
     fn code(&self) -> &'static str {
@@ -384,6 +384,7 @@ fn is_build_only_package(pkg: &str) -> bool {
         || name.starts_with("openjdk-") && name.contains("jdk")
         || name.starts_with("default-jdk")
         || is_dev_package(name)
+        || python::is_build_only_package(name)
 }
 
 /// `-dev`/`-devel` packages: headers whose runtime library the app then links.
@@ -591,33 +592,7 @@ fn build_kind(ctx: &PassContext, family: Family, cmd: &SimpleCommand) -> Option<
             }
             None
         }
-        Family::Python => {
-            if matches!(program, "poetry" | "pipenv" | "uv" | "conda" | "pdm")
-                && matches!(sub, "install" | "sync" | "pip")
-            {
-                return Some(Some(BuildKind::Unsupported(format!(
-                    "`{program}` manages its own environment; copying it is not automated yet"
-                ))));
-            }
-            let is_pip = program == "pip" || program.starts_with("pip3");
-            if is_pip && sub == "install" {
-                if cmd.has_flag(&["--user", "--target", "-t", "--prefix", "--root"]) {
-                    return Some(Some(BuildKind::Unsupported(
-                        "`pip install` writes outside a virtual environment (--user/--target/--prefix)"
-                            .into(),
-                    )));
-                }
-                return Some(Some(BuildKind::PipInstall));
-            }
-            if matches!(program, "virtualenv")
-                || (program.starts_with("python") && cmd.args().iter().any(|a| a == "venv"))
-            {
-                return Some(Some(BuildKind::Unsupported(
-                    "the Dockerfile already creates a virtual environment".into(),
-                )));
-            }
-            None
-        }
+        Family::Python => python::build_kind(cmd).map(Some),
         Family::Go => {
             if program != "go" {
                 return None;
@@ -698,7 +673,7 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         .collect();
     let base = expand_args(&from.image.value, &global_args)?;
     let image = ImageRef::parse(&base)?;
-    let family = family_of(ctx, &image, &base)?;
+    let mut family = family_of(ctx, &image, &base)?;
 
     // Walk the stage: working directory and role of each command.
     let body = stage.from_instruction + 1..stage.instructions.end;
@@ -720,6 +695,12 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         }
     }
     let workdir_at = |idx: usize| workdirs[idx - body.start].clone();
+    // A distribution image with the system's python3 and pip: a Python build.
+    let distro_python =
+        family == Family::C && is_distro(&image.repository) && python::on_distro(&runs);
+    if distro_python {
+        family = Family::Python;
+    }
     let roles: BTreeMap<usize, Vec<Role>> = runs
         .iter()
         .map(|(&idx, info)| {
@@ -786,7 +767,9 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         node::DevDependencies::default()
     };
     match family {
-        Family::Python if already_runtime || runtime_mapped.is_none() => return None,
+        Family::Python if !distro_python && (already_runtime || runtime_mapped.is_none()) => {
+            return None
+        }
         Family::Node => {
             // Only a package.json that lists devDependencies is evidence that a
             // prune gains anything.
@@ -846,6 +829,7 @@ fn analyze(ctx: &PassContext) -> Option<Found> {
         workdir_at: &workdir_at,
         dev: &dev,
         node_dev_install,
+        distro_python,
     };
     Some(Found {
         span,
@@ -1005,6 +989,9 @@ fn programs_of_package(pkg: &str) -> Vec<String> {
 
 struct Planner<'a> {
     ctx: &'a PassContext<'a>,
+    /// Python with the distribution's python3 (`apt-get install python3-pip`):
+    /// the runtime stage is the same distribution with python3 only.
+    distro_python: bool,
     file: &'a Dockerfile,
     family: Family,
     base: &'a str,
@@ -1117,16 +1104,24 @@ impl Planner<'_> {
                         return Err(format!("pip runs as `{user}`, which cannot create {VENV}"));
                     }
                 }
-                self.check_python_packages()?;
+                if !self.distro_python {
+                    python::check_packages(
+                        self.ctx
+                            .build_context
+                            .and_then(|b| b.read("requirements.txt"))
+                            .as_deref(),
+                    )?;
+                }
                 venv_at = Some(first_pip);
                 let le = file.line_ending.as_str();
+                let venv = python::venv_command(
+                    self.distro_python,
+                    self.os_of(self.base),
+                    &self.installed_before(first_pip),
+                );
                 pre_edits.push(Edit::insert(
                     file.instructions[first_pip].span.start,
-                    format!(
-                        "{} python -m venv {VENV}{le}{}{le}",
-                        self.kw("RUN"),
-                        self.venv_env()
-                    ),
+                    format!("{} {venv}{le}{}{le}", self.kw("RUN"), self.venv_env()),
                 ));
                 artefacts.push(Artefact {
                     source: VENV.into(),
@@ -1334,6 +1329,15 @@ impl Planner<'_> {
         }
         for p in &rebuilt.packages {
             push_unique(&mut tools, p.clone());
+        }
+        if self.distro_python
+            && !runtime_packages
+                .iter()
+                .chain(&tools)
+                .any(|p| python::is_interpreter_package(p))
+        {
+            // `python3-pip` brought python3 in; the runtime stage installs it alone.
+            tools.insert(0, "python3".to_string());
         }
         self.check_users(&runtime, &carry, &rebuilt.created)?;
 
@@ -1570,38 +1574,25 @@ impl Planner<'_> {
         Ok(())
     }
 
-    /// Packages whose compiled extensions need system libraries the slim image
-    /// lacks (they build from source on the full image).
-    fn check_python_packages(&self) -> Result<(), String> {
-        let Some(ctx) = self.ctx.build_context else {
-            return Ok(());
-        };
-        let Some(req) = ctx.read("requirements.txt") else {
-            return Ok(());
-        };
-        const NEEDS_SYSTEM_LIBS: &[(&str, &str)] = &[
-            ("psycopg2", "libpq5"),
-            ("mysqlclient", "libmariadb3"),
-            ("python-ldap", "libldap"),
-            ("pyodbc", "unixodbc"),
-            ("pycairo", "libcairo2"),
-            ("pygobject", "libgirepository"),
-        ];
-        for line in req.lines() {
-            let name: String = line
-                .trim()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if let Some((pkg, lib)) = NEEDS_SYSTEM_LIBS.iter().find(|(p, _)| *p == name) {
-                return Err(format!(
-                    "`{pkg}` in requirements.txt compiles against system libraries that the slim \
-                     image lacks ({lib}); install them in the runtime stage"
-                ));
-            }
-        }
-        Ok(())
+    /// The OS profile name of an image (`apt`, `apk`).
+    fn os_of(&self, image: &str) -> Option<&str> {
+        self.ctx
+            .profiles
+            .os_for_image(image)
+            .map(|p| p.name.as_str())
+    }
+
+    /// OS packages installed by the RUNs before instruction `idx`.
+    fn installed_before(&self, idx: usize) -> Vec<String> {
+        self.roles
+            .range(..idx)
+            .flat_map(|(_, rs)| rs)
+            .filter_map(|r| match r {
+                Role::Packages(p) => Some(p.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
     }
 
     /// Directories the toolchain ran in (the source trees).
@@ -2004,7 +1995,7 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
-                        if matches!(self.family, Family::C | Family::Rust)
+                        if (matches!(self.family, Family::C | Family::Rust) || self.distro_python)
                             && is_dev_package(name)
                             && !is_toolchain_header_package(name)
                         {
@@ -2017,7 +2008,7 @@ impl Planner<'_> {
                             } else {
                                 c::runtime_image(self.image, self.base)
                             };
-                            match c::runtime_library(name, &runtime) {
+                            match c::runtime_library(self.ctx.profiles, name, &runtime) {
                                 Some(libs) => {
                                     for lib in libs.split_whitespace() {
                                         push_unique(&mut runtime_libs, lib.to_string());
@@ -2196,6 +2187,7 @@ impl Planner<'_> {
             Family::Node => Ok(profiles
                 .runtime_for(self.base)
                 .unwrap_or_else(|| self.base.to_string())),
+            Family::Python if self.distro_python => Ok(c::runtime_image(self.image, self.base)),
             Family::Python | Family::Java => profiles
                 .runtime_for(self.base)
                 .ok_or_else(|| format!("no runtime image is known for {}", self.base)),

@@ -208,7 +208,7 @@ fn validate(file: &str, p: &Profile) -> Result<(), ProfileError> {
             )));
         }
     }
-    for m in &p.runtime_images {
+    for m in p.runtime_images.iter().chain(&p.slim) {
         let stars = m.pattern.matches('*').count();
         if let Some(to) = &m.to {
             for i in 1..=9 {
@@ -344,6 +344,21 @@ impl Profiles {
         None
     }
 
+    /// The slim variant of an image from the profiles' `slim` mappings
+    /// (`python:3.12` → `python:3.12-slim`, `node:20-bookworm` →
+    /// `node:20-bookworm-slim`). None if unknown or already slim.
+    pub fn slim_for(&self, image: &str) -> Option<String> {
+        let r = ImageRef::parse(image)?;
+        if r.digest.is_some() {
+            return None; // a digest pins this very image
+        }
+        self.profiles
+            .iter()
+            .flat_map(|p| p.slim.iter())
+            .find_map(|m| r.matches(&m.pattern).map(|caps| (m, caps)))
+            .and_then(|(m, caps)| m.to.as_ref().map(|to| fill_captures(to, &caps)))
+    }
+
     /// True if a mapping says the image already is a runtime image (`node:20-slim`).
     pub fn is_runtime_image(&self, image: &str) -> bool {
         let Some(r) = ImageRef::parse(image) else {
@@ -449,6 +464,21 @@ impl Profiles {
             })
     }
 
+    /// The runtime packages of a `-dev` package on an image (`libssl-dev` →
+    /// `libssl3` on `debian:bookworm-slim`), from the OS profiles'
+    /// `dev_libraries`: Some("") for a header-only package, None when no
+    /// release table matches the image or the table lacks the package.
+    pub fn dev_library(&self, dev: &str, image: &str) -> Option<&str> {
+        let r = ImageRef::parse(image)?;
+        self.profiles
+            .iter()
+            .flat_map(|p| p.dev_libraries.iter())
+            .find(|t| t.images.iter().any(|pat| r.matches(pat).is_some()))?
+            .packages
+            .get(dev)
+            .map(String::as_str)
+    }
+
     /// The profile whose build command starts `argv` (`npm run build`, `go build`).
     pub fn build_command(&self, argv: &[&str]) -> Option<&Profile> {
         self.profiles.iter().find(|p| {
@@ -534,5 +564,20 @@ mod tests {
         );
         assert_eq!(glob_captures("node", "node"), Some(vec![]));
         assert_eq!(glob_captures("node", "nodes"), None);
+    }
+
+    #[test]
+    fn dev_libraries_by_release() {
+        let p = Profiles::embedded();
+        assert_eq!(
+            p.dev_library("libssl-dev", "debian:bookworm-slim"),
+            Some("libssl3")
+        );
+        assert_eq!(p.dev_library("libpq-dev", "debian:12-slim"), Some("libpq5"));
+        assert_eq!(p.dev_library("libboost-dev", "debian:bookworm"), Some(""));
+        assert_eq!(p.dev_library("openssl-dev", "alpine:3.19"), Some("libssl3"));
+        // Other releases and unknown packages: no answer rather than a guess.
+        assert_eq!(p.dev_library("libssl-dev", "ubuntu:22.04"), None);
+        assert_eq!(p.dev_library("libfoo-dev", "debian:bookworm"), None);
     }
 }

@@ -100,6 +100,26 @@ pub struct Profile {
     /// Health endpoints of known servers, as evidence of an HTTP path to probe.
     #[serde(default)]
     pub health_endpoints: Vec<HealthEndpoint>,
+    /// `-dev` package → the runtime libraries a program built against it links,
+    /// per release (OS profiles; read by the C and Rust stage splits).
+    #[serde(default)]
+    pub dev_libraries: Vec<DevLibraries>,
+    /// Image → the smaller variant of the same image (`python:3.12` →
+    /// `python:3.12-slim`): same runtime, same paths, without the compilers and
+    /// `-dev` libraries. First match wins; `to: null` = already the small one.
+    #[serde(default)]
+    pub slim: Vec<RuntimeImage>,
+}
+
+/// The runtime libraries of `-dev` packages on the images of one release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevLibraries {
+    /// Image patterns of the release (`debian:bookworm*`, `alpine`).
+    pub images: Vec<String>,
+    /// `-dev` package → runtime packages, space-separated; empty for a
+    /// header-only package that needs nothing at run time.
+    pub packages: std::collections::BTreeMap<String, String>,
 }
 
 /// A dependency manifest such as `package.json` or a lockfile such as `go.sum`.

@@ -4,98 +4,7 @@
 
 use super::paths::resolve;
 use super::script::SimpleCommand;
-use crate::profiles::ImageRef;
-
-/// `-dev` package → the runtime libraries it links (space-separated), on Debian
-/// 12 (bookworm).
-const APT_BOOKWORM: &[(&str, &str)] = &[
-    ("libssl-dev", "libssl3"),
-    ("libpq-dev", "libpq5"),
-    ("libcurl4-openssl-dev", "libcurl4"),
-    ("libcurl4-gnutls-dev", "libcurl3-gnutls"),
-    ("zlib1g-dev", "zlib1g"),
-    ("libsqlite3-dev", "libsqlite3-0"),
-    ("libpcre3-dev", "libpcre3"),
-    ("libpcre2-dev", "libpcre2-8-0"),
-    (
-        "libevent-dev",
-        "libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7",
-    ),
-    ("libjson-c-dev", "libjson-c5"),
-    ("libjansson-dev", "libjansson4"),
-    ("libyaml-dev", "libyaml-0-2"),
-    ("libxml2-dev", "libxml2"),
-    ("libffi-dev", "libffi8"),
-    ("libncurses-dev", "libncursesw6"),
-    ("libncurses5-dev", "libncursesw6"),
-    ("libncursesw5-dev", "libncursesw6"),
-    ("libreadline-dev", "libreadline8"),
-    ("libbz2-dev", "libbz2-1.0"),
-    ("liblzma-dev", "liblzma5"),
-    ("libzstd-dev", "libzstd1"),
-    ("libuv1-dev", "libuv1"),
-    ("libpng-dev", "libpng16-16"),
-    ("libjpeg-dev", "libjpeg62-turbo"),
-    ("libjpeg62-turbo-dev", "libjpeg62-turbo"),
-    ("libmariadb-dev", "libmariadb3"),
-    ("libmariadb-dev-compat", "libmariadb3"),
-    ("default-libmysqlclient-dev", "libmariadb3"),
-    ("libmicrohttpd-dev", "libmicrohttpd12"),
-    ("libgmp-dev", "libgmp10"),
-    ("libhiredis-dev", "libhiredis0.14"),
-    ("libcjson-dev", "libcjson1"),
-    ("libsodium-dev", "libsodium23"),
-    ("libargon2-dev", "libargon2-1"),
-    ("libgdbm-dev", "libgdbm6"),
-    ("libexpat1-dev", "libexpat1"),
-    ("libpcap-dev", "libpcap0.8"),
-    ("libcap-dev", "libcap2"),
-    ("libseccomp-dev", "libseccomp2"),
-    ("libmagic-dev", "libmagic1"),
-    ("libldap2-dev", "libldap-2.5-0"),
-    ("libsasl2-dev", "libsasl2-2"),
-    ("libkrb5-dev", "libkrb5-3"),
-    ("libedit-dev", "libedit2"),
-    ("libpopt-dev", "libpopt0"),
-    ("libudev-dev", "libudev1"),
-    ("libsystemd-dev", "libsystemd0"),
-    ("libboost-dev", ""),
-];
-
-/// `-dev` package → runtime library on Alpine (names stable across 3.17+).
-const APK: &[(&str, &str)] = &[
-    ("openssl-dev", "libssl3"),
-    ("libressl-dev", "libressl"),
-    ("curl-dev", "libcurl"),
-    ("zlib-dev", "zlib"),
-    ("sqlite-dev", "sqlite-libs"),
-    ("pcre-dev", "pcre"),
-    ("pcre2-dev", "pcre2"),
-    ("libevent-dev", "libevent"),
-    ("libpq-dev", "libpq"),
-    ("postgresql-dev", "libpq"),
-    ("ncurses-dev", "ncurses-libs"),
-    ("yaml-dev", "yaml"),
-    ("libxml2-dev", "libxml2"),
-    ("jansson-dev", "jansson"),
-    ("libuv-dev", "libuv"),
-    ("json-c-dev", "json-c"),
-    ("readline-dev", "readline"),
-    ("libffi-dev", "libffi"),
-    ("zstd-dev", "zstd-libs"),
-    ("bzip2-dev", "libbz2"),
-    ("xz-dev", "xz-libs"),
-    ("gmp-dev", "gmp"),
-    ("libsodium-dev", "libsodium"),
-    ("mariadb-dev", "mariadb-connector-c"),
-    ("mariadb-connector-c-dev", "mariadb-connector-c"),
-    ("libpng-dev", "libpng"),
-    ("libjpeg-turbo-dev", "libjpeg-turbo"),
-    ("expat-dev", "libexpat"),
-    ("libcap-dev", "libcap"),
-    ("libseccomp-dev", "libseccomp"),
-    ("hiredis-dev", "hiredis"),
-];
+use crate::profiles::{ImageRef, Profiles};
 
 /// The runtime image of a C build on `image`: the same distribution's slim
 /// image (`gcc:13` is Debian bookworm, `debian:bookworm` → `debian:bookworm-slim`),
@@ -121,19 +30,10 @@ pub fn runtime_image(image: &ImageRef, base: &str) -> String {
 
 /// The runtime library of a `-dev` package on `runtime` (`libssl-dev` → `libssl3`
 /// on Debian 12), Some("") when none is needed (header-only), None when the
-/// mapping does not know the package or the release.
-pub fn runtime_library(dev: &str, runtime: &str) -> Option<&'static str> {
-    let table = if ["debian:bookworm", "debian:12"]
-        .iter()
-        .any(|p| runtime.starts_with(p))
-    {
-        APT_BOOKWORM
-    } else if runtime == "alpine" || runtime.starts_with("alpine:") {
-        APK
-    } else {
-        return None;
-    };
-    table.iter().find(|(d, _)| *d == dev).map(|(_, r)| *r)
+/// mapping (`dev_libraries` of the OS profiles) does not know the package or
+/// the release.
+pub fn runtime_library<'p>(profiles: &'p Profiles, dev: &str, runtime: &str) -> Option<&'p str> {
+    profiles.dev_library(dev, runtime)
 }
 
 /// Where an install step puts the program, when the step is one:
