@@ -197,6 +197,36 @@ pub struct Model {
     pub states: Vec<InstructionState>,
     /// ARGs declared before the first FROM, with their defaults.
     pub global_args: Vec<(String, Option<String>)>,
+    /// Stage indices by lower-cased `AS` name.
+    #[serde(skip)]
+    names: StageNames,
+}
+
+/// Stage indices by lower-cased `AS` name, in order: a lookup instead of a walk
+/// over every earlier stage (files with thousands of stages stay linear).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct StageNames(std::collections::HashMap<String, Vec<usize>>);
+
+impl StageNames {
+    fn add(&mut self, name: Option<&str>, index: usize) {
+        if let Some(name) = name {
+            self.0
+                .entry(name.to_ascii_lowercase())
+                .or_default()
+                .push(index);
+        }
+    }
+
+    /// Looks a stage up by `AS` name (case-insensitive; the last of that name)
+    /// or numeric index, as `--from` and `FROM` do, among the first `count`
+    /// stages.
+    fn lookup(&self, reference: &str, count: usize) -> Option<usize> {
+        if let Ok(n) = reference.parse::<usize>() {
+            return (n < count).then_some(n);
+        }
+        let found = self.0.get(&reference.to_ascii_lowercase())?;
+        found.iter().rev().copied().find(|&i| i < count)
+    }
 }
 
 impl Model {
@@ -216,7 +246,7 @@ impl Model {
     /// Looks a stage up by `AS` name (case-insensitive) or numeric index, as
     /// `--from` and `FROM` do, among the stages before `before`.
     pub fn stage_by_ref(&self, reference: &str, before: usize) -> Option<usize> {
-        lookup_stage(&self.stages[..before.min(self.stages.len())], reference)
+        self.names.lookup(reference, before.min(self.stages.len()))
     }
 
     /// True if some other stage depends on stage `index`.
@@ -232,26 +262,12 @@ impl Model {
     }
 }
 
-fn lookup_stage(stages: &[StageModel], reference: &str) -> Option<usize> {
-    if let Ok(n) = reference.parse::<usize>() {
-        return (n < stages.len()).then_some(n);
-    }
-    stages
-        .iter()
-        .rev()
-        .find(|s| {
-            s.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(reference))
-        })
-        .map(|s| s.index)
-}
-
 struct Builder<'a> {
     file: &'a Dockerfile,
     stages: Vec<StageModel>,
     states: Vec<InstructionState>,
     global_args: Vec<(String, Option<String>)>,
+    names: StageNames,
 }
 
 impl<'a> Builder<'a> {
@@ -261,6 +277,7 @@ impl<'a> Builder<'a> {
             stages: Vec::new(),
             states: Vec::with_capacity(file.instructions.len()),
             global_args: Vec::new(),
+            names: StageNames::default(),
         }
     }
 
@@ -269,9 +286,10 @@ impl<'a> Builder<'a> {
         let stage_ranges = self.file.stages();
         for (idx, inst) in self.file.instructions.iter().enumerate() {
             if let InstructionKind::From(from) = &inst.kind {
+                // The n-th FROM starts the n-th stage.
                 let range = stage_ranges
-                    .iter()
-                    .find(|s| s.from_instruction == idx)
+                    .get(self.stages.len())
+                    .filter(|s| s.from_instruction == idx)
                     .map(|s| s.instructions.clone())
                     .unwrap_or(idx..instruction_count);
                 let name = from.alias.as_ref().map(|a| a.value.clone());
@@ -284,6 +302,7 @@ impl<'a> Builder<'a> {
                 })
                 .unwrap_or_else(|| from.image.value.clone());
                 let stage = self.new_stage(idx, name, range, &image_text);
+                self.names.add(stage.name.as_deref(), stage.index);
                 self.stages.push(stage);
                 self.states.push(InstructionState {
                     stage: Some(self.stages.len() - 1),
@@ -318,6 +337,7 @@ impl<'a> Builder<'a> {
             stages: self.stages,
             states: self.states,
             global_args: self.global_args,
+            names: self.names,
         }
     }
 
@@ -329,7 +349,7 @@ impl<'a> Builder<'a> {
         image_text: &str,
     ) -> StageModel {
         let index = self.stages.len();
-        if let Some(parent) = lookup_stage(&self.stages, image_text) {
+        if let Some(parent) = self.names.lookup(image_text, self.stages.len()) {
             // `FROM <stage>` inherits everything but the per-stage lists.
             let p = &self.stages[parent];
             return StageModel {
@@ -518,7 +538,7 @@ impl<'a> Builder<'a> {
                     .filter(|f| f.name == "mount")
                     .find_map(|f| f.value.as_deref().and_then(mount_from))
                 {
-                    if let Some(s) = lookup_stage(&self.stages[..stage_index], &from) {
+                    if let Some(s) = self.names.lookup(&from, stage_index) {
                         push_unique(&mut self.stages[stage_index].depends_on, s);
                     }
                 }
@@ -532,7 +552,7 @@ impl<'a> Builder<'a> {
                 let from = inst.flag("from").and_then(|f| f.value.clone());
                 let from_stage = from
                     .as_deref()
-                    .and_then(|f| lookup_stage(&self.stages[..stage_index], f));
+                    .and_then(|f| self.names.lookup(f, stage_index));
                 if let Some(s) = from_stage {
                     push_unique(&mut self.stages[stage_index].depends_on, s);
                 }
@@ -813,6 +833,19 @@ mod build_tests {
         let file = crate::syntax::parse(src).expect("parses");
         let model = Model::build(&file);
         (file, model)
+    }
+
+    #[test]
+    fn stage_references_by_name_and_index() {
+        let (_, m) = model("FROM a AS Dup\nFROM b AS dup\nFROM c\nCOPY --from=DUP /x /x\n");
+        // Case-insensitive; the last stage of that name before the reference.
+        assert_eq!(m.stage_by_ref("dup", 3), Some(1));
+        assert_eq!(m.stage_by_ref("dup", 1), Some(0));
+        assert_eq!(m.stage_by_ref("dup", 0), None);
+        assert_eq!(m.stage_by_ref("1", 3), Some(1));
+        assert_eq!(m.stage_by_ref("3", 3), None);
+        assert_eq!(m.stage_by_ref("nope", 3), None);
+        assert_eq!(m.stages[2].depends_on, vec![1]);
     }
 
     #[test]

@@ -52,21 +52,43 @@ impl Scope {
             .iter()
             .map(|s| s.name.as_deref().map(resolve))
             .collect();
+        // Stages by exact (lower-cased) name, in order, and the stages whose name
+        // holds a variable: an exact reference is looked up, not compared with
+        // every earlier name (files with thousands of stages stay linear).
+        let mut by_name: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut inexact: Vec<usize> = Vec::new();
+        for (j, name) in names.iter().enumerate() {
+            match name {
+                Some(Resolved::Exact(t)) => by_name.entry(t.as_str()).or_default().push(j),
+                Some(_) => inexact.push(j),
+                None => {}
+            }
+        }
         // Earlier stages a reference from stage `i` may name (`None`: an image).
-        let targets = |i: usize, reference: &str| -> Vec<usize> {
-            let r = resolve(reference.trim_matches(['"', '\'']));
-            if let Resolved::Exact(t) = &r {
-                if let Ok(k) = t.parse::<usize>() {
-                    return if k < i { vec![k] } else { Vec::new() };
+        let targets =
+            |i: usize, reference: &str| -> Vec<usize> {
+                let r = resolve(reference.trim_matches(['"', '\'']));
+                match &r {
+                    Resolved::Exact(t) => {
+                        if let Ok(k) = t.parse::<usize>() {
+                            return if k < i { vec![k] } else { Vec::new() };
+                        }
+                        let exact = by_name.get(t.as_str()).map_or(&[][..], |v| v.as_slice());
+                        let mut out: Vec<usize> =
+                            exact.iter().copied().take_while(|&j| j < i).collect();
+                        out.extend(inexact.iter().copied().take_while(|&j| j < i).filter(|&j| {
+                            names[j].as_ref().is_some_and(|name| may_match(&r, name))
+                        }));
+                        out.sort_unstable();
+                        out
+                    }
+                    Resolved::Unknown => (0..i).collect(),
+                    Resolved::Pattern(_) => (0..i)
+                        .filter(|&j| names[j].as_ref().is_some_and(|name| may_match(&r, name)))
+                        .collect(),
                 }
-            }
-            if r == Resolved::Unknown {
-                return (0..i).collect();
-            }
-            (0..i)
-                .filter(|&j| names[j].as_ref().is_some_and(|name| may_match(&r, name)))
-                .collect()
-        };
+            };
         let mut from_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut all_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, stage) in stages.iter().enumerate() {
@@ -103,7 +125,32 @@ impl Scope {
 
     /// The stage holding instruction `inst`.
     pub fn stage_of(&self, inst: usize) -> Option<usize> {
-        self.starts.iter().rposition(|&s| s <= inst)
+        // `starts` is in file order: a binary search, not a walk.
+        self.starts.partition_point(|&s| s <= inst).checked_sub(1)
+    }
+
+    /// The stages that have stage `stage` on their `FROM` chain (`stage`
+    /// itself included), in order: one pass over the edges, since a stage is
+    /// built only from earlier ones.
+    pub fn built_on(&self, stage: usize) -> Vec<usize> {
+        let n = self.bases.len();
+        let mut on = vec![false; n];
+        let mut out = Vec::new();
+        for s in stage..n {
+            if s == stage || self.bases[s].iter().any(|&b| b >= stage && on[b]) {
+                on[s] = true;
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The instructions of stage `stage` (FROM included), given the number of
+    /// instructions in the file.
+    pub fn instructions_of(&self, stage: usize, total: usize) -> std::ops::Range<usize> {
+        let start = self.starts.get(stage).copied().unwrap_or(total);
+        let end = self.starts.get(stage + 1).copied().unwrap_or(total);
+        start..end
     }
 }
 
@@ -278,6 +325,23 @@ mod tests {
         );
         assert_eq!(s.used, vec![true, true, false, true]);
         assert_eq!(s.ships, vec![true, false, false, true]);
+    }
+
+    #[test]
+    fn stages_built_on_a_stage_and_their_instructions() {
+        let src =
+            "ARG X\nFROM a AS base\nRUN x\nFROM b AS other\nFROM base AS mid\nRUN y\nFROM MID\n";
+        let s = scope(src);
+        assert_eq!(s.built_on(0), vec![0, 2, 3]);
+        assert_eq!(s.built_on(1), vec![1]);
+        assert_eq!(s.stage_of(0), None, "the ARG before the first FROM");
+        assert_eq!(s.stage_of(2), Some(0));
+        assert_eq!(s.stage_of(6), Some(3));
+        assert_eq!(s.instructions_of(0, 7), 1..3);
+        assert_eq!(s.instructions_of(3, 7), 6..7);
+        // An exact name and a name built from a variable both match.
+        let s = scope("ARG V\nFROM a AS x\nFROM a AS ${V}\nFROM a AS y\nFROM x\n");
+        assert_eq!(s.bases[3], vec![0, 1]);
     }
 
     #[test]

@@ -30,9 +30,8 @@
 
 use crate::fix::Finding;
 use crate::fix::{Edit, Fix};
-use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
-use crate::shell::{self, Separator};
+use crate::shell::Separator;
 use crate::syntax::Span;
 
 /// See the module docs.
@@ -66,11 +65,11 @@ impl Pass for ApkHygiene {
 fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
     let file = ctx.file;
     let mut findings = Vec::new();
-    if !shell::posix_shell(file) {
+    if !ctx.posix_shell() {
         return findings;
     }
     let cache_dirs = ["/var/cache/apk".to_string(), "/etc/apk/cache".to_string()];
-    let scope = Scope::of(file);
+    let scope = ctx.scope();
     for (idx, inst) in file.instructions.iter().enumerate() {
         let first = findings.len();
         let Some((run_text, script)) = ctx.run_shell(idx) else {
@@ -118,7 +117,7 @@ fn redundant_updates(ctx: &PassContext) -> Vec<Finding> {
                 fix: Some(Fix::safe(vec![Edit::delete(span)])),
             });
         }
-        package_hygiene::out_of_scope(&scope, idx, &mut findings[first..]);
+        package_hygiene::out_of_scope(scope, idx, &mut findings[first..]);
     }
     findings
 }

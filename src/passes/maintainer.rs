@@ -1,7 +1,6 @@
 //! DOP024 `maintainer`: the deprecated MAINTAINER instruction.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::syntax::{InstructionKind, Span};
 
@@ -56,7 +55,7 @@ impl Pass for Maintainer {
     }
     fn run(&self, ctx: &PassContext) -> Vec<Finding> {
         let file = ctx.file;
-        let scope = Scope::of(file);
+        let scope = ctx.scope();
         let mut findings: Vec<Finding> = Vec::new();
         for (idx, inst) in file.instructions.iter().enumerate() {
             if !matches!(inst.kind, InstructionKind::Maintainer(_)) {
@@ -89,7 +88,7 @@ impl Pass for Maintainer {
                 }
             });
             let n = findings.len();
-            package_hygiene::out_of_scope(&scope, idx, &mut findings[n - 1..]);
+            package_hygiene::out_of_scope(scope, idx, &mut findings[n - 1..]);
         }
         findings
     }

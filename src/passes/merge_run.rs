@@ -63,7 +63,6 @@
 //! marked unsafe, since they change the text more than a join.
 
 use crate::fix::{Edit, Finding, Fix, Safety};
-use crate::model::scope::Scope;
 use crate::passes::{package_hygiene, Pass, PassContext};
 use crate::shell::{self, Script};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Span};
@@ -96,7 +95,7 @@ impl Pass for MergeRun {
         // With errexit from SHELL, `a; b` inside a merged `&&` chain would no
         // longer stop at `a`: POSIX ignores -e for all but the last command of an
         // AND-OR list, subshells included.
-        if !shell::posix_shell(file) || shell::shell_errexit(file) {
+        if !ctx.posix_shell() || ctx.shell_errexit() {
             return Vec::new();
         }
         let indent = continuation_indent(file);
@@ -112,7 +111,7 @@ impl Pass for MergeRun {
 /// without changing what the build does (see the module docs), longest first.
 fn groups<'a>(ctx: &'a PassContext) -> Vec<Vec<Part<'a>>> {
     let file = ctx.file;
-    let scope = Scope::of(file);
+    let scope = ctx.scope();
     let mut out = Vec::new();
     for stage in file.stages() {
         // Layers of a build stage that is only copied from never ship:

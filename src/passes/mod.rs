@@ -62,6 +62,10 @@ pub struct PassContext<'a> {
     pub runtime: Option<&'a crate::evidence::runtime::RuntimeEvidence>,
     /// [`split_stages::plan`] of `file`, made on first use.
     split: OnceCell<Option<split_stages::Found>>,
+    /// [`Scope::of`](crate::model::scope::Scope::of) `file`, made on first use.
+    scope: OnceCell<crate::model::scope::Scope>,
+    /// [`shell::posix_shell`] and [`shell::shell_errexit`] of `file`.
+    shell_facts: OnceCell<(bool, bool)>,
 }
 
 impl<'a> PassContext<'a> {
@@ -83,7 +87,34 @@ impl<'a> PassContext<'a> {
             split_applies: false,
             runtime: None,
             split: OnceCell::new(),
+            scope: OnceCell::new(),
+            shell_facts: OnceCell::new(),
         }
+    }
+
+    /// Which stages reach the target image, computed once per context.
+    pub fn scope(&self) -> &crate::model::scope::Scope {
+        self.scope
+            .get_or_init(|| crate::model::scope::Scope::of(self.file))
+    }
+
+    fn shell_facts(&self) -> (bool, bool) {
+        *self.shell_facts.get_or_init(|| {
+            (
+                shell::posix_shell(self.file),
+                shell::shell_errexit(self.file),
+            )
+        })
+    }
+
+    /// [`shell::posix_shell`] of the file, computed once per context.
+    pub fn posix_shell(&self) -> bool {
+        self.shell_facts().0
+    }
+
+    /// [`shell::shell_errexit`] of the file, computed once per context.
+    pub fn shell_errexit(&self) -> bool {
+        self.shell_facts().1
     }
 
     /// The stage split DOP013 finds on this file (with its fix, or the reason

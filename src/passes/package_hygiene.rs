@@ -31,14 +31,14 @@ pub fn check(
     name: &'static str,
 ) -> Vec<Finding> {
     let file = ctx.file;
-    if !shell::posix_shell(file) {
+    if !ctx.posix_shell() {
         return Vec::new();
     }
     let profiles: Vec<&Profile> = profile_names
         .iter()
         .filter_map(|n| ctx.profiles.get(n))
         .collect();
-    let scope = Scope::of(file);
+    let scope = ctx.scope();
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
         let Some((run_text, script)) = ctx.run_shell(idx) else {
@@ -52,7 +52,7 @@ pub fn check(
             for rule in &profile.hygiene {
                 check_rule(
                     ctx,
-                    &scope,
+                    scope,
                     idx,
                     inst,
                     run_text,
@@ -65,7 +65,7 @@ pub fn check(
                 );
             }
         }
-        out_of_scope(&scope, idx, &mut findings[first..]);
+        out_of_scope(scope, idx, &mut findings[first..]);
     }
     findings
 }
@@ -192,7 +192,7 @@ fn check_rule(
                 if done {
                     continue;
                 }
-                let edits = before_separator(ctx.file, script, text, i).map(|sep| {
+                let edits = before_separator(ctx, script, text, i).map(|sep| {
                     // Assignments and wrappers apply to the inserted command too;
                     // redirections stay with the original one.
                     let prefix = cmd.text_before_program(text);
@@ -329,12 +329,12 @@ fn finding(
 /// `update && install` would silently skip the install: there the inserted
 /// command gets its own list (`update; install`), and after `&&` there is no
 /// safe place for it.
-fn before_separator(file: &Dockerfile, script: &Script, text: &str, i: usize) -> Option<String> {
+fn before_separator(ctx: &PassContext, script: &Script, text: &str, i: usize) -> Option<String> {
     let cmd = &script.commands[i];
     if cmd.depth != 0 || cmd.in_pipeline {
         return None;
     }
-    let errexit = shell::shell_errexit(file)
+    let errexit = ctx.shell_errexit()
         || script.commands[..i]
             .iter()
             .any(|c| c.depth == 0 && c.enables_errexit());
@@ -401,15 +401,16 @@ fn index_needed_later(
     let (bprograms, bsub) = rule_words(profile, before.0);
     let file = ctx.file;
     let stage = scope.stage_of(inst_idx)?;
-    for idx in inst_idx + 1..file.instructions.len() {
+    // Only the stages built on this one see its files: walk their instructions,
+    // not the whole rest of the file (linear on files with many stages).
+    let later = scope
+        .built_on(stage)
+        .into_iter()
+        .flat_map(|s| scope.instructions_of(s, file.instructions.len()))
+        .filter(|&idx| idx > inst_idx);
+    for idx in later {
         let inst = &file.instructions[idx];
         if !matches!(inst.kind, InstructionKind::Run(_)) {
-            continue;
-        }
-        if !scope
-            .stage_of(idx)
-            .is_some_and(|s| scope.on_from_chain(stage, s))
-        {
             continue;
         }
         let may_install = match ctx.run_shell(idx) {
