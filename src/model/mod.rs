@@ -116,7 +116,7 @@ pub struct StageModel {
     /// Absolute WORKDIR at the end of the stage, when known.
     pub workdir: Option<String>,
     pub exposed: Vec<ExposedPort>,
-    /// ENV in force at the end of the stage (inherited from parent stages), values unquoted.
+    /// ENV in force at the end of the stage (inherited from parent stages), values unquoted; in the order each key was first set.
     pub env: Vec<(String, String)>,
     /// ARGs declared in the stage with their defaults.
     pub args: Vec<(String, Option<String>)>,
@@ -268,6 +268,9 @@ struct Builder<'a> {
     states: Vec<InstructionState>,
     global_args: Vec<(String, Option<String>)>,
     names: StageNames,
+    /// Per stage: where each ENV key sits in the stage's `env` (keys are
+    /// unique there), so a redefinition is a lookup, not a walk.
+    env_index: Vec<std::collections::HashMap<String, usize>>,
 }
 
 impl<'a> Builder<'a> {
@@ -278,6 +281,7 @@ impl<'a> Builder<'a> {
             states: Vec::with_capacity(file.instructions.len()),
             global_args: Vec::new(),
             names: StageNames::default(),
+            env_index: Vec::new(),
         }
     }
 
@@ -303,6 +307,13 @@ impl<'a> Builder<'a> {
                 .unwrap_or_else(|| from.image.value.clone());
                 let stage = self.new_stage(idx, name, range, &image_text);
                 self.names.add(stage.name.as_deref(), stage.index);
+                let env_index = stage
+                    .env
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect();
+                self.env_index.push(env_index);
                 self.stages.push(stage);
                 self.states.push(InstructionState {
                     stage: Some(self.stages.len() - 1),
@@ -477,8 +488,14 @@ impl<'a> Builder<'a> {
                     let raw = unquote(&kv.value);
                     let value = self.resolve(stage_index, &raw).unwrap_or(raw);
                     let env = &mut self.stages[stage_index].env;
-                    env.retain(|(k, _)| k != &kv.key);
-                    env.push((kv.key.clone(), value));
+                    let index = &mut self.env_index[stage_index];
+                    match index.get(&kv.key) {
+                        Some(&at) => env[at].1 = value,
+                        None => {
+                            index.insert(kv.key.clone(), env.len());
+                            env.push((kv.key.clone(), value));
+                        }
+                    }
                 }
             }
             InstructionKind::Workdir(word) => {

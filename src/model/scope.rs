@@ -145,6 +145,11 @@ impl Scope {
         out
     }
 
+    /// The number of stages.
+    pub fn stage_count(&self) -> usize {
+        self.starts.len()
+    }
+
     /// The instructions of stage `stage` (FROM included), given the number of
     /// instructions in the file.
     pub fn instructions_of(&self, stage: usize, total: usize) -> std::ops::Range<usize> {

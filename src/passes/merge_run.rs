@@ -242,11 +242,8 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str, reason: &str) -> Findi
         // Comment lines between the two stay where they are, above the commands
         // they describe, as comment lines of the continuation; blank lines go.
         let mut comments = String::new();
-        for item in &file.items {
-            if item.span.start >= cur.inst.span.end
-                && item.span.end <= next.inst.span.start
-                && item.kind == ItemKind::Comment
-            {
+        for item in items_between(file, cur.inst, next.inst) {
+            if item.kind == ItemKind::Comment {
                 comments.push_str(item.span.text(&file.source));
             }
         }
@@ -299,12 +296,24 @@ fn merge(file: &Dockerfile, parts: &[Part], indent: &str, reason: &str) -> Findi
 /// `# tally ignore=`, `# check=skip=`...) stands between two instructions: it
 /// belongs to the second one.
 fn pragma_between(file: &Dockerfile, a: &Instruction, b: &Instruction) -> bool {
-    file.items.iter().any(|item| {
-        item.kind == ItemKind::Comment
-            && item.span.start >= a.span.end
-            && item.span.end <= b.span.start
-            && is_pragma(item.span.text(&file.source))
-    })
+    items_between(file, a, b)
+        .any(|item| item.kind == ItemKind::Comment && is_pragma(item.span.text(&file.source)))
+}
+
+/// The items (comments, blank lines...) between the end of `a` and the start of
+/// `b`. Items are in source order: a binary search finds the first, so merging
+/// stays linear on long files.
+fn items_between<'f>(
+    file: &'f Dockerfile,
+    a: &Instruction,
+    b: &Instruction,
+) -> impl Iterator<Item = &'f crate::syntax::Item> {
+    let (start, end) = (a.span.end, b.span.start);
+    let first = file.items.partition_point(|item| item.span.start < start);
+    file.items[first..]
+        .iter()
+        .take_while(move |item| item.span.start < end)
+        .filter(move |item| item.span.end <= end)
 }
 
 /// A comment line that tells a linter something about the next instruction.

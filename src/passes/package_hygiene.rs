@@ -22,6 +22,7 @@ use crate::passes::PassContext;
 use crate::profiles::{glob_captures, HygieneAction, HygieneRule, Profile};
 use crate::shell::{self, Script, Separator, SimpleCommand};
 use crate::syntax::{Dockerfile, Instruction, InstructionKind, Span};
+use std::cell::OnceCell;
 
 /// Runs the hygiene rules of the named profiles over the file.
 pub fn check(
@@ -39,6 +40,10 @@ pub fn check(
         .filter_map(|n| ctx.profiles.get(n))
         .collect();
     let scope = ctx.scope();
+    let memo = Memo::default();
+    // Per profile, made on first use: the installs that rely on the package index.
+    let later_installs: Vec<OnceCell<Option<NextInstall>>> =
+        profiles.iter().map(|_| OnceCell::new()).collect();
     let mut findings = Vec::new();
     for (idx, inst) in file.instructions.iter().enumerate() {
         let Some((run_text, script)) = ctx.run_shell(idx) else {
@@ -48,11 +53,11 @@ pub fn check(
             continue;
         }
         let first = findings.len();
-        for profile in &profiles {
+        for (profile, later) in profiles.iter().zip(&later_installs) {
             for rule in &profile.hygiene {
                 check_rule(
                     ctx,
-                    scope,
+                    (scope, later, &memo),
                     idx,
                     inst,
                     run_text,
@@ -101,7 +106,7 @@ fn rule_programs<'a>(profile: &'a Profile, first: &'a str) -> Vec<&'a str> {
 #[allow(clippy::too_many_arguments)]
 fn check_rule(
     ctx: &PassContext,
-    scope: &Scope,
+    (scope, later, memo): (&Scope, &OnceCell<Option<NextInstall>>, &Memo),
     inst_idx: usize,
     inst: &Instruction,
     run_text: shell::RunText,
@@ -141,7 +146,7 @@ fn check_rule(
         return;
     }
     if !rule.satisfied_by_env.is_empty()
-        && env_set_before(ctx.file, inst_idx, script, &rule.satisfied_by_env)
+        && env_set_before(ctx.file, memo, inst_idx, script, &rule.satisfied_by_env)
     {
         return;
     }
@@ -234,7 +239,7 @@ fn check_rule(
             });
             let appendable = flat && !script.has_background && script.trailing.is_empty();
             // Removing the package index breaks a later install that relies on it.
-            let needed_by = index_needed_later(ctx, scope, inst_idx, profile, rule);
+            let needed_by = index_needed_later(ctx, (scope, later), inst_idx, profile, rule);
             let edits = (appendable && needed_by.is_none()).then(|| {
                 let at = run_text.end(script.range.end);
                 vec![Edit::insert(at, format!(" && {sudo}{filled}"))]
@@ -380,7 +385,7 @@ fn before_separator(ctx: &PassContext, script: &Script, text: &str, i: usize) ->
 /// text does not parse.
 fn index_needed_later(
     ctx: &PassContext,
-    scope: &Scope,
+    (scope, later): (&Scope, &OnceCell<Option<NextInstall>>),
     inst_idx: usize,
     profile: &Profile,
     rule: &HygieneRule,
@@ -392,6 +397,40 @@ fn index_needed_later(
     {
         return None;
     }
+    let next = later
+        .get_or_init(|| next_installs(ctx, scope, profile))
+        .as_ref()?;
+    let file = ctx.file;
+    let total = file.instructions.len();
+    let stage = scope.stage_of(inst_idx)?;
+    // Later in this stage, then in the stages built on it (they come after it).
+    let own = (inst_idx + 1 < scope.instructions_of(stage, total).end)
+        .then(|| next.0[inst_idx + 1])
+        .flatten();
+    let found = own.or_else(|| {
+        scope
+            .built_on(stage)
+            .into_iter()
+            .skip(1)
+            .find_map(|s| next.0[scope.instructions_of(s, total).start])
+    })?;
+    Some(file.instructions[found].start_line)
+}
+
+/// What one run of [`check`] computes once and reuses for every RUN.
+#[derive(Default)]
+struct Memo {
+    /// By a rule's `satisfied_by_env` names: the first instruction setting one.
+    env_first: std::cell::RefCell<std::collections::HashMap<Vec<String>, Option<usize>>>,
+}
+
+/// For each instruction, the first RUN at or after it in its stage that may
+/// install with the profile's install command without updating the index first
+/// (see [`index_needed_later`]). Made once per pass run and profile, in one
+/// backward walk per stage, so the check stays linear on long stages.
+struct NextInstall(Vec<Option<usize>>);
+
+fn next_installs(ctx: &PassContext, scope: &Scope, profile: &Profile) -> Option<NextInstall> {
     // The profile's install command and the command it needs before it.
     let (install, before) = profile.hygiene.iter().find_map(|r| match r.action() {
         Some(HygieneAction::Before(b)) => Some((r.command.as_str(), (b, &r.flag_aliases))),
@@ -400,20 +439,13 @@ fn index_needed_later(
     let (programs, sub) = rule_words(profile, install);
     let (bprograms, bsub) = rule_words(profile, before.0);
     let file = ctx.file;
-    let stage = scope.stage_of(inst_idx)?;
-    // Only the stages built on this one see its files: walk their instructions,
-    // not the whole rest of the file (linear on files with many stages).
-    let later = scope
-        .built_on(stage)
-        .into_iter()
-        .flat_map(|s| scope.instructions_of(s, file.instructions.len()))
-        .filter(|&idx| idx > inst_idx);
-    for idx in later {
+    let total = file.instructions.len();
+    let may_install = |idx: usize| {
         let inst = &file.instructions[idx];
         if !matches!(inst.kind, InstructionKind::Run(_)) {
-            continue;
+            return false;
         }
-        let may_install = match ctx.run_shell(idx) {
+        match ctx.run_shell(idx) {
             Some((_, script)) if script.parse_ok => {
                 script_may_install(script, &programs, &sub, &bprograms, &bsub, before.1)
             }
@@ -422,12 +454,19 @@ fn index_needed_later(
                 let text = inst.span.text(&file.source);
                 names_program(text, &programs) || runs_unseen_script_text(text)
             }
-        };
-        if may_install {
-            return Some(inst.start_line);
+        }
+    };
+    let mut next = vec![None; total];
+    for stage in 0..scope.stage_count() {
+        let mut first = None;
+        for idx in scope.instructions_of(stage, total).rev() {
+            if may_install(idx) {
+                first = Some(idx);
+            }
+            next[idx] = first;
         }
     }
-    None
+    Some(NextInstall(next))
 }
 
 /// The programs and subcommand words of a rule command (`{program} install`).
@@ -576,13 +615,27 @@ fn path_within(inner: &str, outer: &str) -> bool {
 
 /// True if one of `names` is set by an ENV or ARG before instruction `inst_idx`,
 /// or inside the RUN itself (`NAME=1 pip install`, `env NAME=1 ...`, `export NAME=`).
-fn env_set_before(file: &Dockerfile, inst_idx: usize, script: &Script, names: &[String]) -> bool {
+fn env_set_before(
+    file: &Dockerfile,
+    memo: &Memo,
+    inst_idx: usize,
+    script: &Script,
+    names: &[String],
+) -> bool {
     let named = |k: &str| names.iter().any(|n| n == k);
-    let in_file = file.instructions[..inst_idx].iter().any(|i| match &i.kind {
-        InstructionKind::Env(kvs) => kvs.iter().any(|kv| named(&kv.key)),
-        InstructionKind::Arg(args) => args.iter().any(|a| named(&a.name)),
-        _ => false,
-    });
+    // The first ENV/ARG setting one of `names`, found once per pass run.
+    let first = *memo
+        .env_first
+        .borrow_mut()
+        .entry(names.to_vec())
+        .or_insert_with(|| {
+            file.instructions.iter().position(|i| match &i.kind {
+                InstructionKind::Env(kvs) => kvs.iter().any(|kv| named(&kv.key)),
+                InstructionKind::Arg(args) => args.iter().any(|a| named(&a.name)),
+                _ => false,
+            })
+        });
+    let in_file = first.is_some_and(|f| f < inst_idx);
     let in_run = script.commands.iter().any(|c| {
         c.assignments
             .iter()
@@ -601,13 +654,10 @@ fn files_copied(ctx: &PassContext, inst_idx: usize, files: &[String]) -> bool {
         return false;
     };
     let file = ctx.file;
-    let stage_start = file
-        .stages()
-        .into_iter()
-        .filter(|s| s.instructions.contains(&inst_idx))
-        .map(|s| s.from_instruction)
-        .next()
-        .unwrap_or(0);
+    let scope = ctx.scope();
+    let stage_start = scope.stage_of(inst_idx).map_or(0, |s| {
+        scope.instructions_of(s, file.instructions.len()).start
+    });
     let ignore = bc.read(".dockerignore").unwrap_or_default();
     let ignored = |rel: &str| {
         ignore.lines().any(|l| {
