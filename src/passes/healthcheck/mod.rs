@@ -63,6 +63,14 @@ The probe needs evidence for what it asks:
 - **Program.** curl or wget when installed (BusyBox `wget` on Alpine), else the
   runtime, from the base image or installed by apt/apk; in distroless images
   the runtime at its known path, in exec form. The probe targets 127.0.0.1.
+- **Runtime evidence** (`suggest --build`, `apply --verify`: dopt runs the
+  original first). The path is one that answered `GET` with 2xx/3xx on the
+  running original, or none (a TCP probe) when every path tried failed. The port
+  is checked against the ports the original listened on (`/proc/net/tcp`): the
+  chosen port is confirmed when it listens there, replaced by the only port it
+  listened on when not, and gives no fix when it listened on several others. A
+  server with no `EXPOSE` gets a probe only from this evidence. The configured
+  port still wins.
 
 No finding when the stage starts no server (`--help`, a shell, a one-shot
 tool), when the stage is not the shipped one (a dev stage), or when a compose
@@ -245,6 +253,48 @@ fn choose_port(
     }
 }
 
+/// The static port choice checked against the ports the running original
+/// listened on (`/proc/net/tcp{,6}` under `--verify`), when they were read: a
+/// port it listens on is confirmed; a port it does not listen on is replaced by
+/// the only port it listens on, or gives no fix when it listens on several.
+fn runtime_port(choice: PortChoice, listening: Option<&[u16]>) -> PortChoice {
+    let Some(listening) = listening else {
+        return choice;
+    };
+    let list = || {
+        listening
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let only = |before: &str| {
+        match listening {
+        [one] => PortChoice::Port(ports::Port {
+            port: *one,
+            evidence: format!(
+                "the only port the running original listened on (/proc/net/tcp, --verify){before}"
+            ),
+        }),
+        _ => PortChoice::Unknown(format!(
+            "the running original listened on ports {}{before}; set the one to probe in .dopt.yaml: `options: {{ healthcheck: {{ port: N }} }}`",
+            list()
+        )),
+    }
+    };
+    match choice {
+        PortChoice::Port(p) if listening.contains(&p.port) => PortChoice::Port(ports::Port {
+            port: p.port,
+            evidence: format!(
+                "{}, and the running original listened on it (--verify)",
+                p.evidence
+            ),
+        }),
+        PortChoice::Port(p) => only(&format!(", not on {} ({})", p.port, p.evidence)),
+        PortChoice::Unknown(_) => only(""),
+    }
+}
+
 /// `options: { healthcheck: { port: 8080 } }` in `.dopt.yaml`.
 fn config_port(ctx: &PassContext) -> Option<u16> {
     let port = ctx.options_for("healthcheck")?.get("port")?;
@@ -289,12 +339,25 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
     if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
         return None;
     }
-    let first = stage.exposed.iter().find(|p| p.protocol == "tcp")?;
+    // The ports the running original listened on (--verify), when read.
+    let listening = ctx
+        .runtime
+        .filter(|r| r.ports_read && !r.listening_ports.is_empty())
+        .map(|r| r.listening_ports.as_slice());
+    let first = stage.exposed.iter().find(|p| p.protocol == "tcp");
     let argv = command::server_argv(file, stage);
     if command::no_server(&argv).is_some() {
         return None;
     }
-    let inst = &file.instructions[first.instruction];
+    // Without EXPOSE, only a server seen listening on the running original.
+    let anchor = match first {
+        Some(p) => p.instruction,
+        None => {
+            listening?;
+            stage.cmd.or(stage.entrypoint)?
+        }
+    };
+    let inst = &file.instructions[anchor];
     let mut finding = Finding {
         code: "DOP012",
         name: "healthcheck",
@@ -310,7 +373,14 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         .build_context
         .map(|b| routes::Sources::scan(b.path()))
         .filter(|s| !s.files.is_empty());
-    let port = match choose_port(config_port(ctx), stage, &argv, sources.as_ref(), known) {
+    let configured = config_port(ctx);
+    let choice = choose_port(configured, stage, &argv, sources.as_ref(), known);
+    // The user's configured port stands; any other choice meets the evidence.
+    let choice = match configured {
+        Some(_) => choice,
+        None => runtime_port(choice, listening),
+    };
+    let port = match choice {
         PortChoice::Port(p) => p,
         PortChoice::Unknown(why) => {
             finding.message =
@@ -621,5 +691,64 @@ mod tests {
         );
         assert_eq!(c.findings.len(), 1);
         assert!(c.fixed.contains("EXPOSE 3000\nHEALTHCHECK"), "{}", c.fixed);
+    }
+
+    /// DOP012 with the runtime evidence of `--verify` (listening ports read).
+    fn with_ports(src: &str, listening: &[u16]) -> Vec<Finding> {
+        let file = crate::syntax::parse(src).expect("parses");
+        let profiles = crate::profiles::Profiles::embedded();
+        let options = serde_yaml::Mapping::new();
+        let runtime = crate::evidence::runtime::RuntimeEvidence {
+            listening_ports: listening.to_vec(),
+            ports_read: true,
+            ..Default::default()
+        };
+        let mut ctx = PassContext::new(&file, &profiles, None, &options);
+        ctx.runtime = Some(&runtime);
+        Healthcheck.run(&ctx)
+    }
+
+    fn probe_line(findings: &[Finding]) -> String {
+        let fix = findings[0]
+            .fix
+            .as_ref()
+            .unwrap_or_else(|| panic!("no fix: {}", findings[0].message));
+        fix.edits.iter().map(|e| e.content.clone()).collect()
+    }
+
+    #[test]
+    fn runtime_ports_confirm_replace_or_refuse_the_static_port() {
+        let node = "FROM node:20-slim\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n";
+        // Listening on the exposed port: confirmed.
+        let f = with_ports(node, &[3000]);
+        assert!(f[0].message.contains("listened on it"), "{}", f[0].message);
+        assert!(probe_line(&f).contains("3000"));
+        // Listening elsewhere: the port it really listens on.
+        let f = with_ports(node, &[8080]);
+        assert!(probe_line(&f).contains("8080"), "{}", probe_line(&f));
+        assert!(f[0].message.contains("not on 3000"), "{}", f[0].message);
+        // Several, none of them the exposed one: no fix, and they are named.
+        let f = with_ports(node, &[80, 8080]);
+        assert!(f[0].fix.is_none());
+        assert!(f[0].message.contains("80, 8080"), "{}", f[0].message);
+        // Two exposed ports, one listening: that one.
+        let two = "FROM node:20-slim\nEXPOSE 3000 3001\nCMD [\"node\", \"server.js\"]\n";
+        let f = with_ports(two, &[3001]);
+        assert!(probe_line(&f).contains("3001"), "{}", probe_line(&f));
+    }
+
+    #[test]
+    fn a_server_without_expose_gets_a_probe_only_from_runtime_evidence() {
+        let src = "FROM python:3.12-slim\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n";
+        assert!(check(&Healthcheck, src, None).findings.is_empty());
+        let f = with_ports(src, &[5000]);
+        assert_eq!(f.len(), 1);
+        assert!(probe_line(&f).contains("5000"), "{}", probe_line(&f));
+        assert!(f[0]
+            .message
+            .contains("the only port the running original listened on"));
+        // A known non-server command: nothing, whatever it listens on.
+        let cli = "FROM python:3.12-slim\nCMD [\"pytest\"]\n";
+        assert!(with_ports(cli, &[5000]).is_empty());
     }
 }

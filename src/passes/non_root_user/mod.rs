@@ -74,6 +74,13 @@ is a base for other images (its CMD is a REPL, a shell or the base image's own
 server such as `php-fpm` or `catalina.sh`, with no files of its own copied in),
 or when the process is the base image's own entrypoint (e.g. `FROM postgres`).
 
+With runtime evidence (`suggest --build`, `apply --verify`: dopt runs the
+original first), the rule also uses what the running original did: no fix when
+its main process already runs as a non-root user after the entrypoint
+(`/proc/1/status`); the folders outside system folders that it wrote to at
+start-up (`docker diff`) are created and handed to the user; and no fix, naming
+the file, when it wrote into a system folder such as `/var/log`.
+
 ## Fix safety
 Unsafe: the application may write to paths it no longer owns, or rely on root."#
     };
