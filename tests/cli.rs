@@ -197,6 +197,7 @@ fn check_formats() {
         ("json", "\"code\": \"DOP001\""),
         ("sarif", "\"version\": \"2.1.0\""),
         ("github", "::warning file=<stdin>,line=2"),
+        ("gitlab", "\"check_name\": \"DOP001 merge-run\""),
         ("text", "<stdin>:2:1: DOP001"),
     ] {
         dopt()
@@ -462,6 +463,12 @@ fn check_reports_parse_errors_in_every_format() {
         "{github}"
     );
     assert!(github.contains("NOPE"), "{github}");
+
+    let gitlab: serde_json::Value = serde_json::from_str(&run("gitlab")).unwrap();
+    let issue = &gitlab.as_array().unwrap()[0];
+    assert_eq!(issue["severity"], "blocker");
+    assert_eq!(issue["location"]["lines"]["begin"], 2);
+    assert!(issue["description"].as_str().unwrap().contains("NOPE"));
 
     // A good file next to the bad one: findings and the error in one report.
     let good = dir.path().join("good.Dockerfile");

@@ -776,8 +776,9 @@ fn check(args: CheckArgs) -> Result<i32> {
             .map(|f| render::findings::text(f, false))
             .collect(),
         CheckFormat::Json => render::findings::json(&files, &errors),
-        CheckFormat::Sarif => render::findings::sarif(&files, &errors, &passes::all()),
+        CheckFormat::Sarif => render::sarif::sarif(&files, &errors, &passes::all()),
         CheckFormat::Github => render::findings::github(&files, &errors),
+        CheckFormat::Gitlab => render::gitlab::gitlab(&files, &errors),
     };
     out(&text)?;
     let any = files.iter().any(|f| !f.findings.is_empty());

@@ -221,10 +221,16 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
+    /// `path:line:col: CODE [fix] message`, one per line.
     Text,
+    /// A JSON array of findings (and of errors, with `"error": true`).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// GitHub Actions annotations (`::warning file=...`).
     Github,
+    /// A GitLab Code Quality report (`artifacts: reports: codequality:`).
+    Gitlab,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,8 @@
-//! Finding lists: human text, JSON, SARIF 2.1.0 and GitHub workflow annotations.
+//! Finding lists: human text, JSON and GitHub workflow annotations (SARIF and
+//! GitLab Code Quality are in their own files).
 
 use super::style::{paint, CODE, DIM, SAFE, UNSAFE};
 use crate::fix::{Finding, Safety};
-use crate::passes::Pass;
 use serde::Serialize;
 
 /// The findings of one file, with the text they point into.
@@ -170,79 +170,6 @@ pub fn json(files: &[FileFindings], errors: &[FileError]) -> String {
         .expect("errors serialize")
     }));
     serde_json::to_string_pretty(&values).expect("findings serialize") + "\n"
-}
-
-/// A SARIF 2.1.0 log, for code-scanning uploads.
-/// Files that could not be processed are tool execution notifications of the
-/// invocation (level `error`), and the invocation is then not successful.
-pub fn sarif(files: &[FileFindings], errors: &[FileError], passes: &[Box<dyn Pass>]) -> String {
-    let rules: Vec<serde_json::Value> = passes
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "id": p.code(),
-                "name": p.name(),
-                "shortDescription": { "text": p.summary() },
-                "fullDescription": { "text": p.summary() },
-                "help": { "text": p.docs(), "markdown": p.docs() },
-                "properties": { "tags": p.related() },
-            })
-        })
-        .collect();
-    let results: Vec<serde_json::Value> = flatten(files)
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "ruleId": f.code,
-                "level": "warning",
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.path },
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.column,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_column,
-                        }
-                    }
-                }],
-                "properties": { "fix": f.fix },
-            })
-        })
-        .collect();
-    let notifications: Vec<serde_json::Value> = errors
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "level": "error",
-                "message": { "text": e.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": e.path },
-                        "region": { "startLine": e.line, "startColumn": e.column }
-                    }
-                }],
-            })
-        })
-        .collect();
-    let log = serde_json::json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "dopt",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }]
-    });
-    serde_json::to_string_pretty(&log).expect("sarif serializes") + "\n"
 }
 
 /// GitHub Actions workflow commands (`::warning file=...::message`), and
