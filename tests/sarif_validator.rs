@@ -36,9 +36,8 @@ fn multitool() -> Option<PathBuf> {
     if let Some(tool) = installed(&dir) {
         return Some(tool);
     }
-    if std::env::var_os("CI").is_none() {
-        return None;
-    }
+    // Outside CI, a missing validator is a skip.
+    std::env::var_os("CI")?;
     std::fs::create_dir_all(&dir).unwrap();
     let mut npm = std::process::Command::new("npm");
     npm.args(["install", "--no-audit", "--no-fund", "--prefix"])
