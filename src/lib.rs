@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod docker;
 pub mod evidence;
 pub mod fix;

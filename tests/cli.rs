@@ -511,3 +511,37 @@ fn suggest_gives_the_reason_of_fixes_made_after_a_split() {
         .stdout(predicate::str::is_match(r"DOP011 \[unsafe fix, round \d\]").unwrap())
         .stdout(predicate::str::contains("+USER app"));
 }
+
+#[test]
+fn a_folder_stands_for_the_dockerfiles_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["Dockerfile", "svc/api.Dockerfile", "vendor/Dockerfile"] {
+        let p = dir.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, MESSY).unwrap();
+    }
+    std::fs::write(dir.path().join(".gitignore"), "vendor/\n").unwrap();
+    let out = dopt()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut paths: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.dedup();
+    assert_eq!(paths, ["./Dockerfile", "./svc/api.Dockerfile"]);
+    // A folder with no Dockerfile: a clear error, exit 2.
+    let empty = tempfile::tempdir().unwrap();
+    dopt()
+        .args(["check", "--no-config"])
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no Dockerfile in it"));
+}

@@ -56,12 +56,27 @@ fn parse(args: ParseArgs) -> Result<i32> {
 }
 
 /// The Dockerfiles named on the command line (default `./Dockerfile`).
+/// The files to process: the paths given, with each folder replaced by the
+/// Dockerfiles under it (`crate::discover`: honours `.gitignore`); a folder
+/// with none stays, so that reading it reports the error. No path:
+/// `./Dockerfile`.
 fn paths(args: &PassArgs) -> Vec<PathBuf> {
     if args.paths.is_empty() {
-        vec![PathBuf::from("Dockerfile")]
-    } else {
-        args.paths.clone()
+        return vec![PathBuf::from("Dockerfile")];
     }
+    let mut out = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            let found = crate::discover::dockerfiles(path);
+            if found.is_empty() {
+                out.push(path.clone());
+            }
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
 }
 
 /// Builds the runner for one file: its config, selection, profiles and context.

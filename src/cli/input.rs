@@ -96,7 +96,7 @@ pub fn read(path: &Path) -> Result<Source> {
             }
         })?;
         if meta.is_dir() {
-            bail!("{display} is a folder; pass the Dockerfile inside it");
+            bail!("{display} is a folder with no Dockerfile in it (looked for Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, honouring .gitignore)");
         }
         if meta.is_file() && meta.len() > MAX_INPUT_BYTES {
             bail!(

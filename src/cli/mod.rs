@@ -100,7 +100,9 @@ pub enum ParseFormat {
 /// Options shared by every command that runs passes.
 #[derive(Debug, Args, Clone)]
 pub struct PassArgs {
-    /// Dockerfiles to process (`-` for stdin). Default: ./Dockerfile.
+    /// Dockerfiles or folders to process (`-` for stdin). A folder stands for the
+    /// Dockerfiles under it (Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile),
+    /// honouring .gitignore. Default: ./Dockerfile.
     pub paths: Vec<PathBuf>,
     /// Only run these passes (codes, names or code prefixes, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "PASS")]
