@@ -107,7 +107,11 @@ fn action_check_step_annotates_summarises_and_writes_sarif() {
     std::fs::write(dir.path().join("svc/api.Dockerfile"), MESSY).unwrap();
     let run = run_step(
         "dopt check",
-        &[("paths", "svc"), ("sarif", "true"), ("sarif-file", "out.sarif")],
+        &[
+            ("paths", "svc"),
+            ("sarif", "true"),
+            ("sarif-file", "out.sarif"),
+        ],
         dir.path(),
     );
     assert_eq!(run.status, Some(1), "{}", run.stdout);
@@ -118,7 +122,11 @@ fn action_check_step_annotates_summarises_and_writes_sarif() {
         run.stdout
     );
     assert!(run.summary.contains("| DOP001 | 1 |"), "{}", run.summary);
-    assert!(run.output.contains("sarif-file=out.sarif"), "{}", run.output);
+    assert!(
+        run.output.contains("sarif-file=out.sarif"),
+        "{}",
+        run.output
+    );
     let findings: usize = run
         .output
         .lines()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use super::endpoint::{resolve, ssh_hint, Endpoint};
 use super::error::DockerError;
 
 /// How long we wait for the engine to answer a ping before declaring it absent.
@@ -18,13 +19,13 @@ const PING_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
 /// The engine's default address on Unix (bollard's default too).
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub use super::endpoint::DEFAULT_HOST;
 
 /// A connected, version-negotiated engine.
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) docker: Docker,
-    /// The address we connected to (DOCKER_HOST or the default socket).
+    /// The address we connected to (DOCKER_HOST, the docker context's, or the default socket).
     pub host: String,
     /// The engine's version string, e.g. `20.10.24+dfsg1`.
     pub server_version: String,
@@ -39,29 +40,73 @@ impl Engine {
     }
 }
 
-/// Where we look for the engine: `DOCKER_HOST`, else the platform's default socket.
-pub fn engine_address() -> (String, &'static str) {
-    match std::env::var("DOCKER_HOST") {
-        Ok(host) if !host.trim().is_empty() => (host, "from DOCKER_HOST"),
-        _ => (
-            DEFAULT_HOST.to_string(),
-            "the default socket; DOCKER_HOST is not set",
-        ),
+/// Where we look for the engine (see [`super::endpoint`]): the address and
+/// why, or why it cannot be worked out.
+pub fn engine_address() -> (String, String) {
+    match endpoint() {
+        Ok(e) => (e.host, e.source),
+        Err(why) => ("(unknown)".into(), why),
     }
 }
 
-/// Connects to the engine named by `DOCKER_HOST` (or the default socket), pings it
+fn endpoint() -> Result<Endpoint, String> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    resolve(&|name| std::env::var(name).ok(), home.as_deref())
+}
+
+/// A client for `endpoint` (not yet contacted).
+fn client(endpoint: &Endpoint) -> Result<Docker, String> {
+    let host = endpoint.host.as_str();
+    let timeout = REQUEST_TIMEOUT.as_secs();
+    if host.starts_with("ssh://") {
+        return Err(ssh_hint(host));
+    }
+    let docker = match &endpoint.tls {
+        Some(tls) if host.starts_with("tcp://") || host.starts_with("https://") => {
+            Docker::connect_with_ssl(
+                host,
+                &tls.key,
+                &tls.cert,
+                &tls.ca,
+                timeout,
+                bollard::API_DEFAULT_VERSION,
+            )
+        }
+        Some(_) => {
+            return Err(format!(
+                "TLS certificates are given but {host} is not a tcp:// or https:// address"
+            ))
+        }
+        None if host.starts_with("tcp://") || host.starts_with("http://") => {
+            Docker::connect_with_http(host, timeout, bollard::API_DEFAULT_VERSION)
+        }
+        None if host.starts_with("https://") => {
+            return Err(format!(
+                "{host} needs TLS certificates: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)"
+            ))
+        }
+        None => Docker::connect_with_host(host),
+    };
+    docker.map_err(|e| e.to_string())
+}
+
+/// Connects to the engine (see [`super::endpoint`]: `DOCKER_HOST` with its
+/// TLS settings, else the docker context, else the default socket), pings it
 /// and negotiates the API version.
 pub async fn connect() -> Result<Engine, DockerError> {
-    let (looked_at, source_of_address) = engine_address();
+    let endpoint = endpoint();
+    let (looked_at, source_of_address) = match &endpoint {
+        Ok(e) => (e.host.clone(), e.source.clone()),
+        Err(_) => ("(unknown)".to_string(), "the docker settings".to_string()),
+    };
     let no_engine = |cause: String| DockerError::NoEngine {
         looked_at: looked_at.clone(),
-        source_of_address,
+        source_of_address: source_of_address.clone(),
         cause,
     };
-
-    let docker = Docker::connect_with_host(&looked_at)
-        .map_err(|e| no_engine(e.to_string()))?
+    let endpoint = endpoint.map_err(&no_engine)?;
+    let docker = client(&endpoint)
+        .map_err(&no_engine)?
         .with_timeout(REQUEST_TIMEOUT);
     match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
         Err(_) => return Err(no_engine(format!("no answer within {PING_TIMEOUT:?}"))),

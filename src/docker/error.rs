@@ -18,7 +18,7 @@ pub enum DockerError {
     )]
     NoEngine {
         looked_at: String,
-        source_of_address: &'static str,
+        source_of_address: String,
         cause: String,
     },
 

@@ -14,6 +14,7 @@ mod build;
 pub mod cache;
 pub mod context;
 pub mod dockerignore;
+pub mod endpoint;
 pub mod engine;
 mod error;
 pub mod measure;
