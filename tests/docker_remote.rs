@@ -1,7 +1,8 @@
 //! Engines beyond the local socket, connected the way the docker CLI does
 //! (`src/docker/endpoint.rs`):
-//! - a second dockerd, TLS-protected on a loopback port, with a CA, server and
-//!   client certificates made here with openssl: `DOCKER_HOST=tcp://...` with
+//! - a second dockerd, TLS-protected, in a network namespace of its own on a
+//!   private veth address, with a CA, server and client certificates made here
+//!   with openssl: `DOCKER_HOST=tcp://...` with
 //!   `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`, and the same through a docker
 //!   context that carries the TLS material;
 //! - a docker context (`~/.docker/config.json` `currentContext`, HOME in a temp
@@ -48,7 +49,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// CA, server certificate for 127.0.0.1, client certificate (`ca.pem`,
+/// CA, server certificate for [`REMOTE_IP`], client certificate (`ca.pem`,
 /// `cert.pem`, `key.pem`: the names the docker CLI reads).
 fn make_certificates(dir: &Path) {
     openssl(
@@ -81,12 +82,12 @@ fn make_certificates(dir: &Path) {
             "-out",
             "server.csr",
             "-subj",
-            "/CN=127.0.0.1",
+            "/CN=dopt test engine",
         ],
     );
     std::fs::write(
         dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName=IP:{REMOTE_IP}\nextendedKeyUsage=serverAuth\n"),
     )
     .unwrap();
     openssl(
@@ -147,10 +148,69 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-/// A dockerd of its own: stopped (and its pid file waited for) on drop.
+/// A dockerd of its own, in a network namespace of its own (a dockerd in the
+/// host's namespace with `--bridge=none` or `--bridge=X` deletes `docker0`,
+/// the main engine's bridge), reached over a veth pair at [`REMOTE_IP`].
+/// Stopped, and its namespace and folders removed, on drop.
 struct Daemon {
     child: Child,
     root: PathBuf,
+    netns: String,
+}
+
+/// The second engine's address, on the veth pair's far end.
+const REMOTE_IP: &str = "10.231.77.2";
+const HOST_VETH: &str = "dopt-tls-h";
+
+fn ip(args: &[&str]) {
+    let ok = Command::new("ip")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ip {args:?} failed");
+}
+
+fn make_netns(name: &str) {
+    let _ = Command::new("ip").args(["netns", "delete", name]).status();
+    let _ = Command::new("ip")
+        .args(["link", "delete", HOST_VETH])
+        .status();
+    ip(&["netns", "add", name]);
+    ip(&[
+        "link",
+        "add",
+        HOST_VETH,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "dopt-tls-n",
+    ]);
+    ip(&["link", "set", "dopt-tls-n", "netns", name]);
+    ip(&["addr", "add", "10.231.77.1/30", "dev", HOST_VETH]);
+    ip(&["link", "set", HOST_VETH, "up"]);
+    ip(&[
+        "netns",
+        "exec",
+        name,
+        "ip",
+        "addr",
+        "add",
+        &format!("{REMOTE_IP}/30"),
+        "dev",
+        "dopt-tls-n",
+    ]);
+    ip(&[
+        "netns",
+        "exec",
+        name,
+        "ip",
+        "link",
+        "set",
+        "dopt-tls-n",
+        "up",
+    ]);
+    ip(&["netns", "exec", name, "ip", "link", "set", "lo", "up"]);
 }
 
 impl Drop for Daemon {
@@ -169,22 +229,26 @@ impl Drop for Daemon {
         let _ = self.child.wait();
         // vfs layers may hold read-only files; the folder goes with the tempdir.
         let _ = Command::new("rm").arg("-rf").arg(&self.root).status();
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.netns])
+            .status();
+        let _ = Command::new("ip")
+            .args(["link", "delete", HOST_VETH])
+            .status();
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_tls_daemon(dir: &Path, port: u16) -> Daemon {
+    let netns = format!("dopt-tls-{}", std::process::id());
+    make_netns(&netns);
     let root = dir.join("daemon");
     std::fs::create_dir_all(&root).unwrap();
     let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
-    let child = Command::new("dockerd")
+    // nsenter, not `ip netns exec`: that remounts /sys, and dockerd then finds
+    // no cgroups.
+    let child = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{netns}"))
+        .arg("dockerd")
         .arg("--data-root")
         .arg(root.join("data"))
         .arg("--exec-root")
@@ -192,7 +256,7 @@ fn start_tls_daemon(dir: &Path, port: u16) -> Daemon {
         .arg("--pidfile")
         .arg(root.join("docker.pid"))
         .arg("-H")
-        .arg(format!("tcp://127.0.0.1:{port}"))
+        .arg(format!("tcp://{REMOTE_IP}:{port}"))
         .arg("--tlsverify")
         .arg("--tlscacert")
         .arg(dir.join("ca.pem"))
@@ -201,7 +265,6 @@ fn start_tls_daemon(dir: &Path, port: u16) -> Daemon {
         .arg("--tlskey")
         .arg(dir.join("server-key.pem"))
         .args([
-            "--bridge=none",
             "--iptables=false",
             "--ip-masq=false",
             "--storage-driver=vfs",
@@ -210,9 +273,9 @@ fn start_tls_daemon(dir: &Path, port: u16) -> Daemon {
         .stderr(log)
         .spawn()
         .expect("dockerd starts");
-    let daemon = Daemon { child, root };
+    let daemon = Daemon { child, root, netns };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while std::net::TcpStream::connect((REMOTE_IP, port)).is_err() {
         assert!(
             Instant::now() < deadline,
             "the TLS dockerd did not listen within 60 s: {}",
@@ -302,9 +365,10 @@ fn tls_tcp_engines_docker_contexts_and_ssh() {
     let dir = tempfile::tempdir().unwrap();
     let certs = dir.path();
     make_certificates(certs);
-    let port = free_port();
+    // The namespace is fresh: the usual TLS port is free there.
+    let port = 2376;
     let _daemon = start_tls_daemon(certs, port);
-    let tcp = format!("tcp://127.0.0.1:{port}");
+    let tcp = format!("tcp://{REMOTE_IP}:{port}");
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let old_home = std::env::var_os("HOME");
@@ -372,6 +436,14 @@ fn tls_tcp_engines_docker_contexts_and_ssh() {
         "{err}"
     );
 
+    // The main engine's bridge is untouched.
+    assert!(
+        Command::new("ip")
+            .args(["link", "show", "docker0"])
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "docker0 is gone"
+    );
     clear();
     match old_home {
         Some(h) => std::env::set_var("HOME", h),
