@@ -10,8 +10,10 @@
 //! - [`fix`]: byte-range edits, spliced into the original and iterated to a fixpoint;
 //! - [`render`]: diffs, finding lists, JSON/SARIF/GitHub output, diagnostics;
 //! - [`docker`]: build both versions, verify, measure and report;
+//! - [`bench`]: `dopt bench`, the size benchmark over many cases;
 //! - [`cli`]: the `dopt` command line.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod discover;

@@ -3,8 +3,8 @@
 use super::input::{self, Source};
 use super::output::{self, out};
 use super::{exit, ApplyArgs, CheckArgs, CheckFormat, Command, ParseArgs, ParseFormat, PassArgs};
+use super::{BenchArgs, RulesArgs, RulesFormat};
 use super::{BuilderArg, EngineArgs, SuggestArgs};
-use super::{RulesArgs, RulesFormat};
 use crate::config::Config;
 use crate::docker;
 use crate::evidence::runtime::RuntimeEvidence;
@@ -25,6 +25,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Apply(args) => apply(args),
         Command::Check(args) => check(args),
         Command::Rules(args) => rules(args),
+        Command::Bench(args) => bench(args),
         Command::Rule { code } => rule(&code),
     }
 }
@@ -830,4 +831,80 @@ fn find_pass<'a>(all: &'a [Box<dyn Pass>], key: &str) -> Option<&'a dyn Pass> {
     all.iter()
         .find(|p| p.code().eq_ignore_ascii_case(key) || p.name().eq_ignore_ascii_case(key))
         .map(|p| p.as_ref())
+}
+
+fn bench(args: BenchArgs) -> Result<i32> {
+    use crate::bench::{case, report, run};
+    let cases = match case::discover(&args.paths) {
+        Ok(c) => c,
+        Err(e) => {
+            output::error(&e);
+            return Ok(exit::ERROR);
+        }
+    };
+    let settings = run::Settings {
+        dopt: std::env::current_exe().context("cannot find the dopt executable")?,
+        jobs: args.jobs.max(1),
+        network: args.network.clone(),
+        run_timeout: args.run_timeout,
+        max_builds: args.max_builds,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    output::note(&format!(
+        "Benchmarking {} case(s), {} at a time: each is built twice, verified and measured ...",
+        cases.len(),
+        settings.jobs
+    ));
+    let results = run::run_all(&cases, &settings, &|r| output::note(&report::line(r)));
+    let bench = report::BenchReport {
+        summary: report::summarize(&results),
+        cases: results,
+    };
+    let markdown = report::markdown(&bench);
+    if args.json.as_deref() != Some(Path::new("-")) {
+        out(&markdown)?;
+    }
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &markdown)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        output::note(&format!("Report written to {}", path.display()));
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&bench)? + "\n";
+        if path == Path::new("-") {
+            out(&text)?;
+        } else {
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .with_context(|| format!("cannot append to {}", summary.to_string_lossy()))?;
+        writeln!(f, "{markdown}")?;
+    }
+    let s = &bench.summary;
+    // No engine: every case failed the same way; that is an error, not a gate.
+    if s.failed == s.cases
+        && bench
+            .cases
+            .iter()
+            .all(|c| c.reasons.iter().any(|r| r.contains("no Docker engine")))
+    {
+        output::error("no Docker engine answered, so nothing was measured (see above)");
+        return Ok(exit::ERROR);
+    }
+    let failed_gates = report::gates(&bench, args.fail_under_median, args.require_verified);
+    for g in &failed_gates {
+        output::error(g);
+    }
+    Ok(if failed_gates.is_empty() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }

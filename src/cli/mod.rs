@@ -73,6 +73,9 @@ pub enum Command {
     Check(CheckArgs),
     /// List the optimization passes.
     Rules(RulesArgs),
+    /// Size benchmark: optimize, build, verify and measure many cases
+    /// (Dockerfiles, folders, case.yaml files), with a report and CI gates.
+    Bench(BenchArgs),
     /// Print the documentation of one pass (by code or name).
     Rule {
         /// A pass code (DOP001) or name (merge-run).
@@ -233,6 +236,47 @@ pub enum CheckFormat {
     Github,
     /// A GitLab Code Quality report (`artifacts: reports: codequality:`).
     Gitlab,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each case is run as `dopt suggest --unsafe --build --json` (build both versions, verify,
+search for the fixes that break it, measure). A folder stands for the case.yaml files and the
+Dockerfiles (without a case.yaml beside them) under it; see src/bench/case.rs for case.yaml.
+
+Exit codes:
+  0  every case ran and the gates passed
+  1  a gate failed: --fail-under-median, --require-verified (a case that did not verify
+     and was not expected to), or a case failed
+  2  error: a case.yaml or path is wrong, no Docker engine, a report cannot be written")]
+pub struct BenchArgs {
+    /// Dockerfiles, case.yaml files or folders of cases.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Cases built at the same time (they share the engine and its cache).
+    #[arg(long, short = 'j', default_value_t = 1)]
+    pub jobs: usize,
+    /// Write the report as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write the report as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Fail (exit 1) when the median size saving is below PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub fail_under_median: Option<f64>,
+    /// Fail (exit 1) when a case does not verify (unless its case.yaml expects it).
+    #[arg(long)]
+    pub require_verified: bool,
+    /// Network for the builds' RUN steps (`host` where installs need it).
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Seconds each image may run during verification.
+    #[arg(long, value_name = "SECONDS")]
+    pub run_timeout: Option<u64>,
+    /// Extra builds the fix-by-fix search may make per case.
+    #[arg(long, value_name = "N")]
+    pub max_builds: Option<usize>,
 }
 
 #[derive(Debug, Args)]

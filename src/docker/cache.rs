@@ -56,6 +56,18 @@ pub(crate) fn load(dir: &Path, key: &str) -> Option<Report> {
 }
 
 /// Stores `report` under `key` (errors are ignored: the cache is an optimization).
+/// Only a conclusive comparison is worth reusing: the original ran and was
+/// observed. When the original itself could not be run or did not answer (the
+/// engine's network was broken, a port never answered), the next run must try
+/// again rather than repeat that result.
+pub(crate) fn conclusive(report: &Report) -> bool {
+    report.original.built
+        && report
+            .verification
+            .as_ref()
+            .is_some_and(|v| !v.inconclusive && v.original.problem.is_none())
+}
+
 pub(crate) fn store(dir: &Path, key: &str, report: &Report) {
     let Ok(text) = serde_json::to_string(report) else {
         return;

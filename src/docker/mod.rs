@@ -648,7 +648,9 @@ impl Session<'_> {
             search,
         };
         if let (Some(dir), Some(key)) = (&opts.report_cache, &cache_key) {
-            cache::store(dir, key, &report);
+            if cache::conclusive(&report) {
+                cache::store(dir, key, &report);
+            }
         }
         Ok(report)
     }
