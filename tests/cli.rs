@@ -364,6 +364,9 @@ fn apply_never_writes_an_unsettled_result_and_suggest_lists_what_apply_does() {
         "FROM node:20-slim\nCMD [\"a\"]\nUSER root\n",
         "FROM alpine:3.19\nCMD [\"x\"]\nCMD [\"y\"]\n",
         "RUN true\nFROM alpine:3.19\n",
+        // The same with files of the app copied in, so that DOP011 offers its fix.
+        "FROM node:20-slim\nCOPY server.js .\nCMD [\"a\"]\nUSER root\n",
+        "FROM alpine:3.19\nCOPY app /app\nCMD [\"x\"]\nCMD [\"y\"]\n",
     ] {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("Dockerfile");

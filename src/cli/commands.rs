@@ -579,14 +579,17 @@ fn compare_plan(
 
 /// When the rewrite with every fix did not verify but the search kept some
 /// fixes: the file with those fixes (it verified). When the original is not
-/// verifiable here (it needs a TTY, a display, a device): the file with the safe
+/// verifiable here (it needs a TTY, a display, a device) or did not answer at
+/// all (nothing to compare with): the file with the safe
 /// fixes only.
 fn verified_subset(p: &Processed, pass: &PassArgs, built: &Built) -> Result<Option<Outcome>> {
     let report = &built.report;
+    // Not verifiable here, or the original itself did not answer (so no trial
+    // can be compared with it): the safe fixes only.
     let not_verifiable = report
         .verification
         .as_ref()
-        .is_some_and(|v| v.not_verifiable.is_some());
+        .is_some_and(|v| v.not_verifiable.is_some() || v.inconclusive);
     let kept: Vec<FixId> = match &report.search {
         // Not verifiable here: only the safe fixes, which need no proof.
         _ if not_verifiable => built

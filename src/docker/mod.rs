@@ -555,7 +555,7 @@ impl Session<'_> {
                     && !search.fixes.is_empty()
                     && verification
                         .as_ref()
-                        .is_none_or(|v| v.not_verifiable.is_none())
+                        .is_none_or(|v| v.not_verifiable.is_none() && !v.inconclusive)
                     && !replanned(search, verification.as_ref()) =>
             {
                 let all_failed = match (&optimized_report.build_error, &verification) {

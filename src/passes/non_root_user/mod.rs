@@ -443,11 +443,55 @@ fn runs_as_the_caller(file: &Dockerfile, stage: &StageModel) -> Option<String> {
     if let Some(why) = documented_usage(file) {
         return Some(why);
     }
-    evidence::desktop_package(stage).map(|p| {
-        format!(
+    if let Some(p) = evidence::desktop_package(stage) {
+        return Some(format!(
             "it installs `{p}`: a desktop application using the host's display and devices, meant to run with the caller's uid (`docker run --user`)"
-        )
-    })
+        ));
+    }
+    packaged_tool(file, stage)
+}
+
+/// An image that packages a tool rather than an app of its own: nothing is
+/// copied from the build context or from a stage built here (everything is
+/// installed or downloaded), no port is exposed, and the command is the
+/// installed program. Such images
+/// (`kicad`, `beets`, `makemkv`, `jq`...) run on the caller's files, display
+/// or devices, usually with `docker run --user`; a fixed user may not be able
+/// to read or write what is mounted, or reach the devices.
+fn packaged_tool(file: &Dockerfile, stage: &StageModel) -> Option<String> {
+    if !stage.exposed.is_empty() {
+        return None;
+    }
+    // Files of its own: from the build context, or built in a stage of this
+    // file (`COPY --from=build`). A `--from` naming an image is a download.
+    let copies_own_files = file.instructions.iter().any(|inst| match &inst.kind {
+        InstructionKind::Copy(args) | InstructionKind::Add(args) => match inst.flag("from") {
+            Some(from) => from.value.as_deref().is_some_and(|f| {
+                file.stages().iter().any(|s| {
+                    s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(f))
+                        || f.parse::<usize>().is_ok()
+                })
+            }),
+            None => args.sources.iter().any(|w| {
+                let v = w.value.trim_matches(['"', '\'']);
+                !(v.starts_with("http://") || v.starts_with("https://") || v.starts_with("git@"))
+            }),
+        },
+        _ => false,
+    });
+    if copies_own_files {
+        return None;
+    }
+    let command = stage.entrypoint.or(stage.cmd)?;
+    let argv = match &file.instructions[command].kind {
+        InstructionKind::Entrypoint(c) | InstructionKind::Cmd(c) => c.rough_argv(),
+        _ => return None,
+    };
+    let program = argv.first()?;
+    let program = program.rsplit('/').next().unwrap_or(program);
+    Some(format!(
+        "it packages the tool `{program}` (installed or downloaded; no files of its own from the build context, no EXPOSE): such images run on the caller's files, display or devices, usually with `docker run --user`, and a fixed user may not be able to use what is mounted"
+    ))
 }
 
 /// What a usage comment (`# docker run ...`, with its continuation lines) says
@@ -713,10 +757,10 @@ mod tests {
 
     #[test]
     fn alpine_creates_a_user_with_adduser() {
-        let src = "from alpine:3.19\nrun apk add --no-cache curl\nentrypoint [\"/bin/app\"]";
+        let src = "from alpine:3.19\nrun apk add --no-cache curl\ncopy app /bin/app\nentrypoint [\"/bin/app\"]";
         assert_eq!(
             fixed(src),
-            "from alpine:3.19\nrun addgroup -S app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\nuser app\nentrypoint [\"/bin/app\"]"
+            "from alpine:3.19\nrun addgroup -S app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\ncopy app /bin/app\nuser app\nentrypoint [\"/bin/app\"]"
         );
     }
 
@@ -783,12 +827,12 @@ mod tests {
     fn volumes_and_supervisors() {
         let c = check(
             &NonRootUser,
-            "FROM debian:12\nVOLUME /var/lib/data\nENTRYPOINT [\"/app\"]\n",
+            "FROM debian:12\nVOLUME /var/lib/data\nCOPY app /app\nENTRYPOINT [\"/app\"]\n",
             None,
         );
         assert_eq!(
             c.fixed,
-            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nUSER app\nENTRYPOINT [\"/app\"]\n"
+            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nCOPY app /app\nUSER app\nENTRYPOINT [\"/app\"]\n"
         );
         let c = check(
             &NonRootUser,
@@ -799,7 +843,7 @@ mod tests {
         assert!(c.findings[0].message.contains("earlier stage"));
         let c = check(
             &NonRootUser,
-            "FROM node:20\nWORKDIR /app\nVOLUME /app/data\nCMD node x\n",
+            "FROM node:20\nWORKDIR /app\nVOLUME /app/data\nCOPY x .\nCMD node x\n",
             None,
         );
         assert!(c.findings[0].fix.is_some());
@@ -850,12 +894,32 @@ mod tests {
     }
 
     #[test]
+    fn packaged_tools_get_no_user_but_apps_built_here_do() {
+        for src in [
+            // GUI tool from apt (jessfraz/kicad style)
+            "FROM debian:bullseye-slim\nRUN apt-get update && apt-get install -y kicad --no-install-recommends\nENTRYPOINT [ \"kicad\" ]\n",
+            // a pip-installed command-line tool (tianon/beets style)
+            "FROM python:3.12-slim\nRUN pip install --no-cache-dir \"beets == 2.0\"\nCMD [\"beet\"]\n",
+            // a binary downloaded with ADD
+            "FROM alpine:3.20\nADD https://example.org/tool /usr/local/bin/tool\nENTRYPOINT [\"tool\"]\n",
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert_eq!(c.findings.len(), 1, "{src}");
+            assert!(c.findings[0].fix.is_none(), "{src}");
+            assert!(c.findings[0].message.contains("packages the tool"), "{src}: {}", c.findings[0].message);
+        }
+        // Built in a stage of this file: an app of its own, so the fix stays.
+        let src = "FROM golang:1.22 AS build\nRUN git clone https://example.org/x . && go build -o /out/x .\nFROM debian:12-slim\nCOPY --from=build /out/x /usr/local/bin/x\nENTRYPOINT [\"x\"]\n";
+        assert!(check(&NonRootUser, src, None).findings[0].fix.is_some());
+    }
+
+    #[test]
     fn switches_back_to_an_earlier_user() {
         let src =
-            "FROM node:20\nUSER node\nRUN npm ci\nUSER root\nRUN apt-get update\nCMD node x\n";
+            "FROM node:20\nUSER node\nCOPY package.json .\nRUN npm ci\nUSER root\nRUN apt-get update\nCMD node x\n";
         assert_eq!(
             fixed(src),
-            "FROM node:20\nUSER node\nRUN npm ci\nUSER root\nRUN apt-get update\nUSER node\nCMD node x\n"
+            "FROM node:20\nUSER node\nCOPY package.json .\nRUN npm ci\nUSER root\nRUN apt-get update\nUSER node\nCMD node x\n"
         );
     }
 
