@@ -49,102 +49,69 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A key `{name}-key.pem` and a certificate `{name}.pem` signed by the CA, with
+/// the extensions `ext`.
+fn signed(dir: &Path, key: &str, cert: &str, subject: &str, ext: &str) {
+    let csr = format!("{cert}.csr");
+    let ext_file = format!("{cert}.ext");
+    std::fs::write(dir.join(&ext_file), ext).unwrap();
+    let req = [
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", &csr, "-subj", subject,
+    ];
+    openssl(dir, &req);
+    let sign = [
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-CAcreateserial",
+        "-out",
+        cert,
+        "-days",
+        "2",
+        "-extfile",
+        &ext_file,
+    ];
+    openssl(dir, &sign);
+}
+
 /// CA, server certificate for [`REMOTE_IP`], client certificate (`ca.pem`,
 /// `cert.pem`, `key.pem`: the names the docker CLI reads).
 fn make_certificates(dir: &Path) {
-    openssl(
+    let ca = [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=dopt test CA",
+    ];
+    openssl(dir, &ca);
+    let server_ext = format!("subjectAltName=IP:{REMOTE_IP}\nextendedKeyUsage=serverAuth\n");
+    signed(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca-key.pem",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=dopt test CA",
-        ],
+        "server-key.pem",
+        "server-cert.pem",
+        "/CN=dopt test engine",
+        &server_ext,
     );
-    openssl(
+    signed(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server-key.pem",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=dopt test engine",
-        ],
-    );
-    std::fs::write(
-        dir.join("server.ext"),
-        format!("subjectAltName=IP:{REMOTE_IP}\nextendedKeyUsage=serverAuth\n"),
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca-key.pem",
-            "-CAcreateserial",
-            "-out",
-            "server-cert.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "client.csr",
-            "-subj",
-            "/CN=dopt test client",
-        ],
-    );
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca-key.pem",
-            "-CAcreateserial",
-            "-out",
-            "cert.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "client.ext",
-        ],
+        "key.pem",
+        "cert.pem",
+        "/CN=dopt test client",
+        "extendedKeyUsage=clientAuth\n",
     );
 }
 
