@@ -183,7 +183,7 @@ fn action_install_step_runs_cargo_install_from_the_inputs() {
         "cargo install --locked --git https://example.invalid/dopt --rev v1 dopt"
     );
     // The SARIF upload step uploads the file the check step wrote.
-    let upload = &action["runs"]["steps"][2];
+    let upload = &action["runs"]["steps"][3];
     assert!(upload["uses"]
         .as_str()
         .unwrap()
@@ -231,4 +231,18 @@ fn pre_commit_hooks_match_the_files_dopt_looks_for() {
             );
         }
     }
+}
+
+#[test]
+fn action_bench_step_runs_dopt_bench_and_reports_errors() {
+    let action = yaml("action.yml");
+    let bench = &action["runs"]["steps"][2];
+    assert_eq!(bench["if"], "inputs.bench != ''");
+    // A case folder with a broken case.yaml: dopt bench's exit 2 is the step's.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("cases/x")).unwrap();
+    std::fs::write(dir.path().join("cases/x/case.yaml"), "nope: 1\n").unwrap();
+    let run = run_step("dopt bench", &[("bench", "cases")], dir.path());
+    assert_eq!(run.status, Some(2), "{}", run.stdout);
+    assert!(run.output.contains("bench-json="), "{}", run.output);
 }

@@ -2,6 +2,8 @@
 # The steps of action.yml (see there), runnable outside GitHub for tests:
 #   run.sh install   cargo install dopt from DOPT_REPOSITORY at DOPT_VERSION
 #                    (DOPT_INSTALL_DRY_RUN=1 prints the command instead)
+#   run.sh bench     dopt bench over DOPT_BENCH with DOPT_BENCH_ARGS (report in
+#                    the step summary, JSON path in $GITHUB_OUTPUT as bench-json)
 #   run.sh check     dopt check over DOPT_PATHS: annotations on stdout,
 #                    a summary in $GITHUB_STEP_SUMMARY, `findings` (and
 #                    `sarif-file`) in $GITHUB_OUTPUT, SARIF when DOPT_SARIF=true
@@ -67,8 +69,20 @@ check)
     fi
     exit "$status"
     ;;
+bench)
+    # dopt bench appends its Markdown report to $GITHUB_STEP_SUMMARY itself.
+    # shellcheck disable=SC2206
+    cases=(${DOPT_BENCH:-})
+    # shellcheck disable=SC2206
+    args=(${DOPT_BENCH_ARGS:-})
+    json=${RUNNER_TEMP:-.}/dopt-bench.json
+    status=0
+    dopt bench --color never --json "$json" "${args[@]}" -- "${cases[@]}" || status=$?
+    [ -n "${GITHUB_OUTPUT:-}" ] && echo "bench-json=$json" >>"$GITHUB_OUTPUT"
+    exit "$status"
+    ;;
 *)
-    echo "usage: run.sh install|check" >&2
+    echo "usage: run.sh install|check|bench" >&2
     exit 2
     ;;
 esac
