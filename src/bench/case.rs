@@ -10,6 +10,7 @@
 //! context: .                # the build context, relative to that folder too
 //! target: runtime           # the stage to build
 //! build_args: { VERSION: "1" }
+//! run_timeout: 30          # seconds each image may run during verification
 //! probe:
 //!   path: /healthz          # the HTTP path verification requests
 //!   status: 200             # the status the optimized image must answer
@@ -40,6 +41,8 @@ pub struct CaseFile {
     pub build_args: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub probe: Probe,
+    /// Seconds each image may run during verification (`--run-timeout`).
+    pub run_timeout: Option<u64>,
     pub notes: Option<String>,
     #[serde(default)]
     pub expect: Expect,
@@ -87,6 +90,7 @@ pub struct Case {
     pub target: Option<String>,
     pub build_args: Vec<(String, String)>,
     pub probe: Probe,
+    pub run_timeout: Option<u64>,
     pub notes: Option<String>,
     pub expect: Expect,
 }
@@ -251,6 +255,7 @@ fn resolve(
         target: file.target,
         build_args: file.build_args.into_iter().collect(),
         probe: file.probe,
+        run_timeout: file.run_timeout,
         notes: file.notes,
         expect: file.expect,
     }

@@ -131,7 +131,7 @@ pub fn markdown(report: &BenchReport) -> String {
         ));
     }
     out.push_str(
-        "| case | before | after | saved | layers | cold build | warm rebuild | user | health | fixes kept / dropped | verified |\n\
+        "| case | before | after | saved | layers | cold build | warm rebuild | user | health | fixes dropped | verified |\n\
          |---|---:|---:|---:|---:|---:|---:|---|---|---:|---|\n",
     );
     for c in &report.cases {
@@ -149,7 +149,7 @@ pub fn markdown(report: &BenchReport) -> String {
             }
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             cell(&c.name),
             before.map_or("—".into(), |m| mb(m.size_bytes)),
             after.map_or("—".into(), |m| mb(m.size_bytes)),
@@ -161,7 +161,6 @@ pub fn markdown(report: &BenchReport) -> String {
             after
                 .and_then(|m| m.health.clone())
                 .unwrap_or_else(|| "—".into()),
-            c.fixes_kept,
             c.fixes_dropped,
             outcome_text(c),
         ));

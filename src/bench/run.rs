@@ -177,7 +177,7 @@ pub fn run_case(case: &Case, settings: &Settings) -> CaseResult {
     if let Some(n) = &settings.network {
         cmd.args(["--network", n]);
     }
-    if let Some(t) = settings.run_timeout {
+    if let Some(t) = case.run_timeout.or(settings.run_timeout) {
         cmd.args(["--run-timeout", &t.to_string()]);
     }
     if let Some(m) = settings.max_builds {
