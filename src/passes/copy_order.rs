@@ -242,14 +242,35 @@ fn plan_fix(
     // ENV/ARG lines may: then the install stays where it is and `COPY . .` moves
     // down after it instead.
     let mut move_copy_down = false;
+    // A WORKDIR into the COPY's (absolute) destination between the two, as in
+    // `COPY . /app` / `WORKDIR /app` / `RUN pip install -r requirements.txt`:
+    // it moves up in front of the moved lines, so that they run there too.
+    let mut hoist_workdir: Option<usize> = None;
+    let copy_sets_owner = copy_inst
+        .flags
+        .iter()
+        .any(|f| matches!(f.name.as_str(), "chown" | "chmod"));
     for i in copy.instruction + 1..install.run {
         let same_workdir = model.states.get(i).map(|s| &s.workdir)
             == model.states.get(install.run).map(|s| &s.workdir);
+        let into_copy_dest = copy.dest.starts_with('/')
+            && !copy_sets_owner
+            && model
+                .states
+                .get(i + 1)
+                .and_then(|s| s.workdir.as_ref())
+                .is_some()
+            && model.states.get(i + 1).map(|s| &s.workdir)
+                == model.states.get(install.run).map(|s| &s.workdir)
+            && model.states.get(install.run).map(|s| &s.workdir) == Some(&copy.dest_resolved);
         match file.instructions[i].kind {
             InstructionKind::Label(_) | InstructionKind::Expose(_) => {}
             InstructionKind::Env(_) | InstructionKind::Arg(_) => move_copy_down = true,
             // `WORKDIR .` and the like: the install runs in the same place anyway.
             InstructionKind::Workdir(_) if same_workdir => {}
+            InstructionKind::Workdir(_) if into_copy_dest && hoist_workdir.is_none() => {
+                hoist_workdir = Some(i);
+            }
             _ => {
                 return Err(format!(
                     "line {} between the COPY and the install would run in a different order",
@@ -257,6 +278,9 @@ fn plan_fix(
                 ))
             }
         }
+    }
+    if hoist_workdir.is_some() && move_copy_down {
+        return Err("an ENV or ARG and a WORKDIR stand between the COPY and the install".into());
     }
     if !run_inst.heredocs.is_empty() {
         return Err("the install RUN has a heredoc".into());
@@ -420,6 +444,15 @@ fn plan_fix(
         return Ok((fix, plan.unsafe_reason));
     }
     let copy_at = text::insertion_before(file, copy.instruction);
+    if let Some(w) = hoist_workdir {
+        let from = text::insertion_before(file, w);
+        let mut moved = file.source[from..file.instructions[w].span.end].to_string();
+        if !moved.ends_with('\n') {
+            moved.push_str(file.line_ending.as_str());
+        }
+        block.insert_str(0, &moved);
+        edits.push(Edit::delete(Span::new(from, file.instructions[w].span.end)));
+    }
     if whole_run {
         // Move the whole RUN with the comment lines attached to it.
         let from = text::insertion_before(file, install.run);
