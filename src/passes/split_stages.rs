@@ -1,7 +1,7 @@
 #![doc = include_str!("split_stages/docs.md")]
 
 mod c;
-mod go;
+pub(crate) mod go;
 mod java;
 mod node;
 mod paths;
@@ -10,7 +10,7 @@ mod rust;
 mod script;
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::passes::{Pass, PassContext};
+use crate::passes::{healthcheck, Pass, PassContext};
 use crate::profiles::{ImageRef, ProfileKind};
 use crate::syntax::{Command, Dockerfile, Healthcheck, Instruction, InstructionKind, Span};
 use paths::{inside, resolve, unquote};
@@ -1014,6 +1014,21 @@ struct Artefact {
 }
 
 impl Planner<'_> {
+    /// Where lines go that open the build stage: right after its FROM line,
+    /// above the comments that belong to the first instruction; and the line
+    /// ending to write first when the FROM is the file's unterminated last line.
+    fn stage_top(&self) -> (usize, &'static str) {
+        let file = self.file;
+        let end = file.instructions[self.body.start - 1].span.end;
+        if file.source[..end].ends_with('\n') {
+            return (end, "");
+        }
+        match file.source[end..].find('\n') {
+            Some(i) => (end + i + 1, ""),
+            None => (file.source.len(), file.line_ending.as_str()),
+        }
+    }
+
     fn line(&self, idx: usize) -> usize {
         self.file.instructions[idx].start_line
     }
@@ -1048,6 +1063,7 @@ impl Planner<'_> {
         let mut pre_edits: Vec<Edit> = Vec::new();
         let mut prune: Option<String> = None;
         let mut venv_at: Option<usize> = None;
+        let mut py_runtime_libs: Vec<String> = Vec::new();
         match self.family {
             Family::Node => {
                 if app_dir == "/" {
@@ -1105,12 +1121,20 @@ impl Planner<'_> {
                     }
                 }
                 if !self.distro_python {
-                    python::check_packages(
+                    let libs = python::check_packages(
                         self.ctx
                             .build_context
                             .and_then(|b| b.read("requirements.txt"))
                             .as_deref(),
+                        self.image.tag.contains("alpine"),
                     )?;
+                    if !libs.is_empty() {
+                        note.push_str(&format!(
+                            "; installs {} there for what requirements.txt builds against",
+                            libs.join(", ")
+                        ));
+                    }
+                    py_runtime_libs = libs;
                 }
                 venv_at = Some(first_pip);
                 let le = file.line_ending.as_str();
@@ -1157,11 +1181,25 @@ impl Planner<'_> {
                 .map(|(&i, _)| i)
                 .ok_or("no go build")?;
             let le = file.line_ending.as_str();
+            // First in the build stage, with the standard library compiled
+            // for that setting into Go's build cache: the layer does not
+            // depend on the sources, so a source edit recompiles only the
+            // app (Go 1.20+ ships no compiled standard library, and one made
+            // with cgo would not serve a CGO_ENABLED=0 build anyway).
+            let _ = first_build;
+            let (top, nl) = self.stage_top();
             pre_edits.push(Edit::insert(
-                file.instructions[first_build].span.start,
-                format!("{} CGO_ENABLED=0{le}", self.kw("ENV")),
+                top,
+                format!(
+                    "{nl}{} CGO_ENABLED=0{le}{} go build std{le}",
+                    self.kw("ENV"),
+                    self.kw("RUN")
+                ),
             ));
-            note.push_str("; builds with CGO_ENABLED=0 (no cgo in the sources)");
+            note.push_str(
+                "; builds with CGO_ENABLED=0 (no cgo in the sources), with the standard library \
+                 compiled first in a layer of its own so a source edit recompiles only the app",
+            );
         }
         match &cgo {
             Cgo::Used(why) => note.push_str(&format!("; links libc ({why})")),
@@ -1241,16 +1279,30 @@ impl Planner<'_> {
         }
 
         // Runtime-stage programs: post-split RUNs and the start commands.
+        // A static Go binary reads CA certificates and time zones as files:
+        // distroless static has them, and scratch gets them copied from the
+        // build stage, so installing them does not need a shell there.
+        let static_go = self.family == Family::Go && matches!(cgo, Cgo::Off | Cgo::NotUsed(_));
+        let copied_data = |p: &str| static_go && matches!(p, "ca-certificates" | "tzdata");
         let needs_shell = repeats_run
             || !rebuilt.users.is_empty()
-            || !rebuilt.packages.is_empty()
+            || rebuilt.packages.iter().any(|p| !copied_data(p))
+            || !py_runtime_libs.is_empty()
             || self.post_split_needs_shell();
         let runtime = self.runtime_image(needs_shell, &cgo)?;
+        let mut data_wanted = (false, false);
+        if self.shell_less(&runtime) {
+            data_wanted = (
+                rebuilt.packages.iter().any(|p| p == "ca-certificates"),
+                rebuilt.packages.iter().any(|p| p == "tzdata"),
+            );
+            rebuilt.packages.retain(|p| !copied_data(p));
+        }
         let mut runtime_user: Option<&str> = None;
         if runtime == "scratch" {
             // scratch has no CA certificates, time zones or /etc/passwd.
             let (tls, tz) = match &cgo {
-                Cgo::NotUsed(src) => (src.tls, src.tz),
+                Cgo::NotUsed(src) => (src.tls || data_wanted.0, src.tz || data_wanted.1),
                 _ => (true, true),
             };
             if (tls || tz) && self.image.tag.contains("alpine") {
@@ -1278,33 +1330,50 @@ impl Planner<'_> {
         // A curl/wget HEALTHCHECK on a shell-less runtime: a static probe built
         // in the build stage asks the same URL.
         let probe = self.go_probe();
-        if let Some((_, url, span)) = &probe {
+        let body = || self.body.clone().map(|i| &file.instructions[i].kind);
+        // No HEALTHCHECK, but DOP012 knows a GET path and port: the same
+        // static probe, which DOP012 then uses on the shell-less runtime.
+        let evidence_probe = probe.is_none()
+            && static_go
+            && self.shell_less(&runtime)
+            && !body().any(|k| matches!(k, InstructionKind::Healthcheck(_)))
+            && self
+                .ctx
+                .model()
+                .stage_of(self.body.start)
+                .and_then(|stage| healthcheck::http_evidence(self.ctx, file, stage))
+                .is_some();
+        if probe.is_some() || evidence_probe {
             // First in the build stage: it does not depend on the sources, so it
             // stays cached when they change (and no ENV of the file reaches it).
+            let (top, nl) = self.stage_top();
             pre_edits.push(Edit::insert(
-                file.instructions[self.body.start].span.start,
+                top,
                 format!(
-                    "{} {}{}",
+                    "{nl}{} {}{}",
                     self.kw("RUN"),
                     go::probe_build_script(),
                     file.line_ending.as_str()
                 ),
             ));
-            pre_edits.push(Edit::replace(
-                *span,
-                format!("[\"{}\", \"{url}\"]", go::PROBE),
-            ));
             artefacts.push(Artefact {
                 source: go::PROBE.into(),
                 dest: go::PROBE.into(),
             });
+            let which = if probe.is_some() { "the" } else { "a" };
             note.push_str(&format!(
-                "; builds a static HTTP probe ({}) for the HEALTHCHECK, as {runtime} has no curl or wget",
+                "; builds a static HTTP probe ({}) for {which} HEALTHCHECK, as {runtime} has no curl or wget",
                 go::PROBE
             ));
         }
-        let body = || self.body.clone().map(|i| &file.instructions[i].kind);
+        if let Some((_, url, span)) = &probe {
+            pre_edits.push(Edit::replace(
+                *span,
+                format!("[\"{}\", \"{url}\"]", go::PROBE),
+            ));
+        }
         if probe.is_none()
+            && !evidence_probe
             && self.shell_less(&runtime)
             && body().any(|k| matches!(k, InstructionKind::Expose(_)))
             && !body().any(|k| matches!(k, InstructionKind::Healthcheck(_)))
@@ -1328,6 +1397,9 @@ impl Planner<'_> {
             }
         }
         for p in &rebuilt.packages {
+            push_unique(&mut tools, p.clone());
+        }
+        for p in &py_runtime_libs {
             push_unique(&mut tools, p.clone());
         }
         if self.distro_python
@@ -1995,11 +2067,13 @@ impl Planner<'_> {
                             continue;
                         }
                         let name = p.split(['=', ':']).next().unwrap_or(p);
-                        if (matches!(self.family, Family::C | Family::Rust) || self.distro_python)
+                        if matches!(self.family, Family::C | Family::Rust | Family::Python)
                             && is_dev_package(name)
                             && !is_toolchain_header_package(name)
                         {
-                            let runtime = if self.family == Family::Rust {
+                            let runtime = if self.family == Family::Rust
+                                || (self.family == Family::Python && !self.distro_python)
+                            {
                                 // The runtime image when the program links more than libc.
                                 self.ctx
                                     .profiles

@@ -335,6 +335,66 @@ fn choose_path(
     routes::best_route(&routes).map(|r| (r.path.clone(), r.source.clone()))
 }
 
+/// The port to probe (with its evidence), the app's sources in the build
+/// context and the known server's health endpoint.
+fn port_evidence<'c>(
+    ctx: &'c PassContext,
+    stage: &StageModel,
+    argv: &[String],
+    listening: Option<&[u16]>,
+) -> (
+    PortChoice,
+    Option<routes::Sources>,
+    Option<&'c crate::profiles::HealthEndpoint>,
+) {
+    let image = stage.root_image.as_ref().map(|i| i.raw.as_str());
+    let known = ctx
+        .profiles
+        .health_endpoint_for(image, argv.first().map(String::as_str));
+    let sources = ctx
+        .build_context
+        .map(|b| routes::Sources::scan(b.path()))
+        .filter(|s| !s.files.is_empty());
+    let configured = config_port(ctx);
+    let choice = choose_port(configured, stage, argv, sources.as_ref(), known);
+    // The user's configured port stands; any other choice meets the evidence.
+    let choice = match configured {
+        Some(_) => choice,
+        None => runtime_port(choice, listening),
+    };
+    (choice, sources, known)
+}
+
+/// The port and HTTP path that DOP012 would probe in `stage` with evidence
+/// (a GET route in the sources, a known server's endpoint, the user's
+/// `.dopt.yaml`, or the running original), when it has both: what a stage
+/// split asks before it builds a static HTTP probe for a shell-less runtime.
+pub fn http_evidence(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<(u16, String)> {
+    if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
+        return None;
+    }
+    let argv = command::server_argv(file, stage);
+    if command::no_server(&argv).is_some() || argv.first().is_some_and(|a| a.contains("php-fpm")) {
+        return None;
+    }
+    let listening = ctx
+        .runtime
+        .filter(|r| r.ports_read && !r.listening_ports.is_empty())
+        .map(|r| r.listening_ports.as_slice());
+    if !stage.exposed.iter().any(|p| p.protocol == "tcp") && listening.is_none() {
+        return None;
+    }
+    let (choice, sources, known) = port_evidence(ctx, stage, &argv, listening);
+    let PortChoice::Port(port) = choice else {
+        return None;
+    };
+    if NON_HTTP_PORTS.contains(&port.port) {
+        return None;
+    }
+    let (path, _) = choose_path(ctx, sources.as_ref(), known)?;
+    Some((port.port, path))
+}
+
 fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<Finding> {
     if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
         return None;
@@ -365,21 +425,7 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         span: Span::new(inst.keyword_span.start, inst.args_span.end),
         fix: None,
     };
-    let image = stage.root_image.as_ref().map(|i| i.raw.as_str());
-    let known = ctx
-        .profiles
-        .health_endpoint_for(image, argv.first().map(String::as_str));
-    let sources = ctx
-        .build_context
-        .map(|b| routes::Sources::scan(b.path()))
-        .filter(|s| !s.files.is_empty());
-    let configured = config_port(ctx);
-    let choice = choose_port(configured, stage, &argv, sources.as_ref(), known);
-    // The user's configured port stands; any other choice meets the evidence.
-    let choice = match configured {
-        Some(_) => choice,
-        None => runtime_port(choice, listening),
-    };
+    let (choice, sources, known) = port_evidence(ctx, stage, &argv, listening);
     let port = match choice {
         PortChoice::Port(p) => p,
         PortChoice::Unknown(why) => {

@@ -94,8 +94,20 @@ pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Opt
             }
         }
     }
-    if no_shell(stage) && stage.family != OsFamily::Distroless {
-        return None;
+    if no_shell(stage) {
+        // The static HTTP probe that a Go stage split builds and copies in.
+        let probe = crate::passes::split_stages::go::PROBE;
+        if stage.copies.iter().any(|c| {
+            c.from_stage.is_some() && c.dest_resolved.as_deref() == Some(probe)
+        }) {
+            return Some(Probe {
+                command: serde_json::to_string(&[probe, url.as_str()]).expect("strings serialize"),
+                program: "healthcheck (a static probe built in the build stage)".to_string(),
+            });
+        }
+        if stage.family != OsFamily::Distroless {
+            return None;
+        }
     }
     if let Some(rt) = node(stage) {
         let script = format!("require('http').get('{url}', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))");

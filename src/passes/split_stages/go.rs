@@ -49,7 +49,7 @@ pub fn probe_build_script() -> String {
         "printf '%s\\n' 'package main' 'import (\"net/http\"; \"os\"; \"time\")' \
          'func main() {{ c := http.Client{{Timeout: 10 * time.Second}}; r, err := c.Get(os.Args[1]); \
          if err != nil || r.StatusCode >= 400 {{ os.Exit(1) }} }}' > /tmp/healthcheck.go \
-         && cd /tmp && CGO_ENABLED=0 GOFLAGS= go build -o {PROBE} healthcheck.go && rm healthcheck.go"
+         && cd /tmp && CGO_ENABLED=0 GOFLAGS= go build -ldflags='-s -w' -o {PROBE} healthcheck.go && rm healthcheck.go"
     )
 }
 

@@ -121,19 +121,24 @@ pub fn venv_command(distro: bool, os: Option<&str>, installed: &[String]) -> Str
 }
 
 /// Packages whose compiled extensions need system libraries the slim image
-/// lacks (they build from source on the full image), from requirements.txt.
-pub fn check_packages(requirements: Option<&str>) -> Result<(), String> {
+/// lacks (they build from source on the full image), from requirements.txt:
+/// the runtime packages to install in the runtime stage (same names on
+/// Debian 12 and 13 and Ubuntu, or on Alpine), or an error naming the package
+/// whose library is not in the mapping.
+pub fn check_packages(requirements: Option<&str>, alpine: bool) -> Result<Vec<String>, String> {
     let Some(req) = requirements else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    const NEEDS_SYSTEM_LIBS: &[(&str, &str)] = &[
-        ("psycopg2", "libpq5"),
-        ("mysqlclient", "libmariadb3"),
-        ("python-ldap", "libldap"),
-        ("pyodbc", "unixodbc"),
-        ("pycairo", "libcairo2"),
-        ("pygobject", "libgirepository"),
+    // (requirement, Debian/Ubuntu runtime package, Alpine runtime package, what it links)
+    const NEEDS_SYSTEM_LIBS: &[(&str, Option<&str>, Option<&str>, &str)] = &[
+        ("psycopg2", Some("libpq5"), Some("libpq"), "libpq"),
+        ("mysqlclient", Some("libmariadb3"), Some("mariadb-connector-c"), "libmariadb"),
+        ("python-ldap", None, None, "libldap"),
+        ("pyodbc", None, None, "unixodbc"),
+        ("pycairo", None, None, "libcairo2"),
+        ("pygobject", None, None, "libgirepository"),
     ];
+    let mut libs = Vec::new();
     for line in req.lines() {
         let name: String = line
             .trim()
@@ -141,12 +146,22 @@ pub fn check_packages(requirements: Option<&str>) -> Result<(), String> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect::<String>()
             .to_ascii_lowercase();
-        if let Some((pkg, lib)) = NEEDS_SYSTEM_LIBS.iter().find(|(p, _)| *p == name) {
-            return Err(format!(
-                "`{pkg}` in requirements.txt compiles against system libraries that the slim \
-                 image lacks ({lib}); install them in the runtime stage"
-            ));
+        if let Some((pkg, deb, apk, lib)) = NEEDS_SYSTEM_LIBS.iter().find(|(p, ..)| *p == name) {
+            match if alpine { apk } else { deb } {
+                Some(runtime) => {
+                    if !libs.iter().any(|l| l == runtime) {
+                        libs.push(runtime.to_string());
+                    }
+                }
+                None => {
+                    return Err(format!(
+                        "`{pkg}` in requirements.txt compiles against system libraries ({lib}) that \
+                         the slim image lacks, and which package provides them there is not in the \
+                         mapping; install it in the runtime stage by hand"
+                    ))
+                }
+            }
         }
     }
-    Ok(())
+    Ok(libs)
 }

@@ -392,17 +392,36 @@ fn python_slim_and_dev_headers() {
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
         None,
     );
-    let msg = no_fix_reason(
-        "FROM python:3.11\nRUN apt-get update && apt-get install -y libpq-dev\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+    // A -dev package whose runtime library has the same name on Debian 12
+    // and 13: the runtime stage installs that library.
+    let out = fixed(
+        "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc libpq-dev\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
         None,
     );
-    assert!(msg.contains("libpq-dev"), "{msg}");
+    assert!(
+        out.contains("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*\n"),
+        "{out}"
+    );
+    assert_eq!(out.matches("gcc").count(), 1, "{out}");
+    // One that is renamed between releases (libssl3 / libssl3t64): no fix.
+    let msg = no_fix_reason(
+        "FROM python:3.11\nRUN apt-get update && apt-get install -y libssl-dev\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        None,
+    );
+    assert!(msg.contains("libssl-dev"), "{msg}");
+    // psycopg2 builds against libpq, which the full image has.
     let ctx = context(&[("requirements.txt", "psycopg2==2.9\n")]);
+    let out = fixed(
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        Some(ctx.path()),
+    );
+    assert!(out.contains("install -y --no-install-recommends libpq5 "), "{out}");
+    let ctx = context(&[("requirements.txt", "python-ldap==3.4\n")]);
     let msg = no_fix_reason(
         "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
         Some(ctx.path()),
     );
-    assert!(msg.contains("psycopg2"), "{msg}");
+    assert!(msg.contains("python-ldap"), "{msg}");
 }
 
 #[test]
@@ -935,19 +954,23 @@ ENTRYPOINT [\"/go/bin/server\"]
         fixed(src, Some(ctx.path())),
         "\
 FROM golang:1.22 AS build
+ENV CGO_ENABLED=0
+RUN go build std
+RUN {probe}
 WORKDIR /src
 COPY go.mod ./
 RUN go mod download
 COPY . .
-ENV CGO_ENABLED=0
 RUN go build -o /go/bin/server .
 
 FROM gcr.io/distroless/static-debian12
 WORKDIR /src
 COPY --from=build /go/bin/server /go/bin/server
+COPY --from=build /usr/local/bin/healthcheck /usr/local/bin/healthcheck
 EXPOSE 8080
 ENTRYPOINT [\"/go/bin/server\"]
 "
+        .replace("{probe}", &super::go::probe_build_script())
     );
     // cgo in the sources: the distribution's slim image.
     let cgo = context(&[
