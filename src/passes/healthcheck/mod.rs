@@ -1,12 +1,11 @@
 //! DOP012 `healthcheck`: a server image without a HEALTHCHECK.
 
 mod command;
-mod compose;
 mod probe;
 
 use crate::evidence::{ports, routes};
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::{text, Model, OsFamily, StageModel};
+use crate::model::{text, OsFamily, StageModel};
 use crate::passes::{Pass, PassContext};
 use crate::syntax::{Dockerfile, InstructionKind, Span};
 
@@ -96,20 +95,6 @@ const NON_HTTP_PORTS: &[u16] = &[
     9093, 9229, 11211, 25672, 26257, 27017, 27018, 28015, 50051,
 ];
 
-/// Stage names of development or test stages, which are not shipped.
-const DEV_STAGES: &[&str] = &[
-    "dev",
-    "dev-envs",
-    "devel",
-    "develop",
-    "development",
-    "debug",
-    "test",
-    "tests",
-    "testing",
-    "ci",
-];
-
 /// How to give the path, for messages.
 const HOW_TO_PATH: &str =
     "set the health endpoint in .dopt.yaml: `options: { healthcheck: { path: /healthz } }`";
@@ -134,38 +119,15 @@ impl Pass for Healthcheck {
         if ctx.split_pending() {
             return Vec::new(); // acts on the runtime stage once DOP013 has made it
         }
-        let Some(stage) = shipped_stage(ctx, ctx.model()) else {
+        let Some(shipped) = crate::evidence::shipped::stage(ctx, ctx.model()) else {
             return Vec::new();
         };
+        if shipped.compose_healthcheck {
+            return Vec::new();
+        }
+        let stage = shipped.stage;
         check_stage(ctx, ctx.file, stage).into_iter().collect()
     }
-}
-
-/// The stage that runs: the compose `target:` of the service that builds this
-/// context, else the final stage; `None` when compose defines the health check
-/// or the stage is a development stage.
-fn shipped_stage<'m>(ctx: &PassContext, model: &'m Model) -> Option<&'m StageModel> {
-    let services = ctx
-        .build_context
-        .map(compose::services_building)
-        .unwrap_or_default();
-    if services.iter().any(|s| s.has_healthcheck) {
-        return None;
-    }
-    let target = services.iter().find_map(|s| s.target.as_deref());
-    let stage = match target {
-        Some(t) => model
-            .stages
-            .iter()
-            .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t)))?,
-        None => model.final_stage()?,
-    };
-    let dev = target.is_none()
-        && stage
-            .name
-            .as_deref()
-            .is_some_and(|n| DEV_STAGES.contains(&n.to_ascii_lowercase().as_str()));
-    (!dev).then_some(stage)
 }
 
 /// The value of an ENV (not an ARG: a HEALTHCHECK runs without build args).

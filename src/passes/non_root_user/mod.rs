@@ -12,7 +12,10 @@ macro_rules! docs {
     () => {
         r#"## What it does
 Checks that the final stage switches to a non-root `USER` before its `CMD` /
-`ENTRYPOINT`, and offers to add one.
+`ENTRYPOINT`, and offers to add one. The stage is the one that runs: the
+`target:` of a compose service that builds the context, else the final stage;
+a final development stage (`dev-envs` of Docker Dev Environments, `dev`,
+`test`...) is not shipped and gets no finding.
 
 ## Why is this bad?
 A process running as root inside the container is root on the container's
@@ -111,10 +114,12 @@ impl Pass for NonRootUser {
         }
         let file = ctx.file;
         let model = ctx.model();
-        let Some(stage) = model.final_stage() else {
+        // The compose `target:`, else the final stage; not a development
+        // environment (`dev-envs`), whose user is the developer's choice.
+        let Some(shipped) = crate::evidence::shipped::stage(ctx, model) else {
             return Vec::new();
         };
-        check_stage(ctx, file, model, stage).into_iter().collect()
+        check_stage(ctx, file, model, shipped.stage).into_iter().collect()
     }
 }
 
