@@ -124,7 +124,19 @@ pub struct Script {
     /// Its text, or `None` when the context does not hold it (or there is no
     /// context).
     pub text: Option<String>,
+    /// False for a script that no COPY/ADD of the file brings from the build
+    /// context: the base image, a RUN or another image made it, and dopt
+    /// cannot read it (`context_path` is then empty).
+    pub from_context: bool,
 }
+
+/// Entrypoint scripts of official images that only pass the command on (they
+/// neither switch users nor need root): node's `docker-entrypoint.sh` runs
+/// `node` for a flag, php's `docker-php-entrypoint` does the same for `php`.
+const PASS_THROUGH_ENTRYPOINTS: &[(&str, &str)] = &[
+    ("node", "docker-entrypoint.sh"),
+    ("php", "docker-php-entrypoint"),
+];
 
 /// What the start-up of the final stage shows.
 #[derive(Debug, Default)]
@@ -181,6 +193,28 @@ impl Startup {
                     continue;
                 }
                 let Some(context_path) = context_source(model, stage, &path) else {
+                    // Not from the context: a script the base image (or a RUN,
+                    // or another image) provides, which dopt cannot read.
+                    let name = path.rsplit('/').next().unwrap_or("");
+                    let lower = name.to_ascii_lowercase();
+                    let scriptish = lower.ends_with(".sh")
+                        || lower.ends_with(".bash")
+                        || (!lower.contains('.')
+                            && ["entrypoint", "docker-", "start", "boot", "launch"]
+                                .iter()
+                                .any(|w| lower.contains(w)));
+                    let base = stage.root_image.as_ref().map(|i| i.short_name());
+                    let pass_through = PASS_THROUGH_ENTRYPOINTS
+                        .iter()
+                        .any(|(img, n)| Some(*img) == base && *n == name);
+                    if scriptish && !pass_through {
+                        out.scripts.push(Script {
+                            image_path: path,
+                            context_path: String::new(),
+                            text: None,
+                            from_context: false,
+                        });
+                    }
                     continue;
                 };
                 let exists = ctx.build_context.is_some_and(|c| c.exists(&context_path));
@@ -227,6 +261,7 @@ impl Startup {
                     image_path: path,
                     context_path,
                     text,
+                    from_context: true,
                 });
             }
         }

@@ -57,6 +57,12 @@ The fix is made only when dopt can see enough. It reads the scripts that
 finding without a fix, naming what it found or could not check, when:
 - a script comes from the context but the context does not hold it (or there is
   no context, as for stdin): dopt cannot know what it does;
+- the start-up runs a script (`*.sh`, `*entrypoint*`, `start*`...) that no
+  COPY/ADD of the file brings from the context: the base image (postgres's
+  `docker-entrypoint.sh`, which drops to `postgres` with `gosu`), a RUN or
+  another image made it, and dopt cannot read it. The official images'
+  pass-through entrypoints (node's `docker-entrypoint.sh`, php's
+  `docker-php-entrypoint`) are known and do not block the fix;
 - the start-up runs a daemon that starts as root by design (`sshd`, `cron`,
   `apache2`/`httpd`, the `nginx` master, `pcscd`, `dockerd`, `supervisord`,
   syslog daemons, `postfix`) or a root-only action (installing packages,
@@ -295,6 +301,17 @@ fn no_fix_reasons(
 ) -> Vec<String> {
     let mut reasons = Vec::new();
     for s in startup.unreadable() {
+        if !s.from_context {
+            let base = stage
+                .root_image
+                .as_ref()
+                .map_or("the base image".to_string(), |i| format!("the base image `{}`", i.raw));
+            reasons.push(format!(
+                "`{}` runs `{}`, which no COPY or ADD of this file brings from the build context ({base}, a RUN or another image provides it): cannot check whether it needs root or switches users itself",
+                startup_instruction(stage), s.image_path
+            ));
+            continue;
+        }
         reasons.push(match ctx.build_context {
             Some(_) => format!(
                 "`{}` runs `{}`, copied from `{}`, which the build context does not hold: cannot check whether it needs root or switches users itself",
