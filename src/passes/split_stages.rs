@@ -1246,7 +1246,13 @@ impl Planner<'_> {
                     let within = |dirs: &[String]| dirs.iter().any(|d| inside(&dest, d));
                     let is_source = match self.family {
                         Family::Node | Family::Python => within(&covered),
-                        _ => within(&build_cwds) || within(&covered),
+                        // Also the source tree a build folder sits in
+                        // (`COPY . /app`, then `cmake ..` in /app/build).
+                        _ => {
+                            within(&build_cwds)
+                                || within(&covered)
+                                || build_cwds.iter().any(|c| inside(c, &dest))
+                        }
                     };
                     if is_source {
                         Carry::Stay
