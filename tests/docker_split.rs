@@ -118,6 +118,65 @@ fn split_go_server_builds_and_runs_on_distroless_static() {
     assert_eq!(v.original.http_status, Some(200), "{v:?}");
     assert_eq!(v.optimized.http_status, Some(200), "{v:?}");
     assert_eq!(v.optimized.uid.as_deref(), Some("65532"), "{v:?}");
+    // main.go's GET route: the split builds the static probe, DOP012 uses it.
+    assert!(
+        runtime.contains("CMD [\"/usr/local/bin/healthcheck\",\"http://127.0.0.1:8080/\"]"),
+        "{fixed}"
+    );
+    assert_eq!(v.optimized.health.as_deref(), Some("healthy"), "{v:?}");
+}
+
+/// Python on the full image with psycopg2 built from source against libpq:
+/// the slim runtime stage installs libpq5 (profiles/apt.yaml), and the
+/// program imports the same psycopg2 there.
+const PSYCOPG2_DOCKERFILE: &str = "\
+FROM python:3.11
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends gcc libpq-dev \\
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD [\"python\", \"check.py\"]
+";
+
+#[test]
+fn split_python_psycopg2_installs_libpq_in_the_slim_runtime() {
+    if !engine_with_standins(
+        "split_python_psycopg2_installs_libpq_in_the_slim_runtime",
+        &["python:3.11", "python:3.11-slim"],
+    ) {
+        return;
+    }
+    let dir = context(&[
+        ("requirements.txt", "psycopg2==2.9.9\n"),
+        (
+            "check.py",
+            "import psycopg2\nprint('psycopg2', psycopg2.__version__.split()[0], 'libpq', psycopg2.__libpq_version__)\n",
+        ),
+    ]);
+    let fixed = split_with_all_passes(PSYCOPG2_DOCKERFILE, dir.path());
+    let (build, runtime) = fixed.split_once("\nFROM ").expect("split");
+    assert!(build.contains("libpq-dev"), "{fixed}");
+    assert!(
+        runtime.starts_with("python:3.11-slim\n")
+            && runtime.contains("install -y --no-install-recommends libpq5 ")
+            && !runtime.contains("gcc"),
+        "{fixed}"
+    );
+    let report = compare_on_engine(PSYCOPG2_DOCKERFILE, &fixed, dir.path());
+    let v = report.verification.as_ref().unwrap();
+    assert!(report.verified, "{v:?}");
+    assert!(
+        v.optimized.stdout.as_deref().is_some_and(|o| o.contains("psycopg2 2.9.9 libpq")),
+        "{v:?}"
+    );
+    let (before, after) = (
+        report.original.image.as_ref().unwrap().size_bytes,
+        report.optimized.image.as_ref().unwrap().size_bytes,
+    );
+    assert!(after < before / 2, "{before} -> {after}");
 }
 
 /// The issue's seed shape: gcc and make from apt, a `-dev` library, `make` in the
