@@ -324,6 +324,8 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                 let Some((manager, packages, auto)) = removal(cmd) else {
                     continue;
                 };
+                let span = run_text.span(cmd.range.clone());
+                let at = file.line_col(span.start).0;
                 let shown = &run_text.text[cmd.range.clone()];
                 let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
                 let mut hidden: Vec<(String, usize)> = Vec::new();
@@ -349,24 +351,33 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                         .join(", ");
                     let names = hidden
                         .iter()
-                        .map(|(p, _)| format!("`{p}`"))
+                        .map(|(p, _)| {
+                            if p.starts_with('.') {
+                                format!("the `{p}` group")
+                            } else {
+                                format!("`{p}`")
+                            }
+                        })
                         .collect::<Vec<_>>()
                         .join(", ");
                     let s = if lines.contains(',') { "s" } else { "" };
                     format!(
-                        "`{shown}` at line {line} removes {names}, installed by the RUN{s} at line{s} {lines}: \
+                        "`{shown}` at line {at} removes {names}, installed by the RUN{s} at line{s} {lines}: \
                          the files stay in that earlier layer, so the image does not get smaller; \
                          install and remove build-only packages in the same RUN, or build in a separate stage"
                     )
                 } else if auto
                     && packages.is_empty()
+                    && !findings.last().is_some_and(|f: &Finding| {
+                        f.span.start >= file.instructions[idx].span.start
+                    })
                     && !here.iter().any(|(m, _)| *m == "apt")
                     && earlier.iter().any(|(m, _, _)| *m == "apt")
                 {
                     let first = earlier.iter().find(|(m, _, _)| *m == "apt").map_or(0, |e| e.2);
                     format!(
-                        "`{shown}` at line {line} can only remove packages that earlier layers installed \
-                         (apt installs from line {first}): their files stay in those layers, so the image \
+                        "`{shown}` at line {at} can only remove packages that earlier layers installed \
+                         (the first apt install is at line {first}): their files stay in those layers, so the image \
                          does not get smaller; remove what only the build needs in the RUN that installs it"
                     )
                 } else {
@@ -379,7 +390,7 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                     code: CODE,
                     name: NAME,
                     message,
-                    span: run_text.span(cmd.range.clone()),
+                    span,
                     fix: None,
                 });
             }
@@ -419,6 +430,7 @@ fn build_step(argv: &[String]) -> Option<String> {
             _ => None,
         },
         "cargo" | "go" => with_sub(matches!(first_op, Some("build" | "install"))),
+        "configure" => Some("./configure".into()),
         "docker-php-ext-install" | "cpanm" | "phpize" | "autoreconf" => Some(p.into()),
         p if COMPILERS.contains(&p) => Some(p.into()),
         p if p.starts_with("python") && argv.iter().any(|a| a.ends_with("setup.py")) => {
@@ -614,16 +626,25 @@ fn toolchain_left(
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let how = match manager {
-        Manager::Apk => format!(
-            "install them with `apk add --virtual {GROUP}` and `apk del {GROUP}` at the end of the same RUN"
+    let how = match (manager, &tool[0].1.group) {
+        (Manager::Apk, Some(group)) => format!(
+            "remove the `{group}` group at the end of the same RUN (`apk del {group}`)"
         ),
-        Manager::Apt => {
-            "remove them at the end of the same RUN with `apt-get purge -y --auto-remove`".into()
+        (Manager::Apk, None) => format!(
+            "install {{them}} with `apk add --virtual {GROUP}` and `apk del {GROUP}` at the end of the same RUN"
+        ),
+        (Manager::Apt, _) => {
+            "remove {them} at the end of the same RUN with `apt-get purge -y --auto-remove`".into()
         }
     };
+    let (they, are) = if names.len() == 1 {
+        ("it", "is a build tool")
+    } else {
+        ("them", "are build tools")
+    };
+    let how = how.replace("{them}", they);
     let mut message = format!(
-        "{list} (RUN at line {line}) are only needed for `{step}` in the same RUN but stay in the image; {how}, or build in a separate stage"
+        "{list} (RUN at line {line}) {are} kept in the image after the build in the same RUN (`{step}`); {how}, or build in a separate stage"
     );
     let fix = match plan_fix(ctx, image, run_text, script, &installs, &tool) {
         Ok(edits) => Some(Fix::unsafe_(edits)),
@@ -753,6 +774,7 @@ fn plan_fix(
     // Runtime packages the RUN installs anyway need nothing more.
     let installed_here: Vec<&str> = installs
         .iter()
+        .filter(|(_, i)| i.group.is_none())
         .flat_map(|(_, i)| i.packages.iter().filter_map(|(_, n)| n.as_deref()))
         .collect();
     let keep: Vec<&str> = keep_all
@@ -761,6 +783,11 @@ fn plan_fix(
         .filter(|k| !names.contains(k))
         .collect();
     let end = run_text.end(script.range.end);
+    // How appended commands join the last one: as the script joins its commands.
+    let join = match script.commands.iter().rev().nth(1).map(|c| c.separator_after) {
+        Some(Some(Separator::Seq)) => "; ",
+        _ => " && ",
+    };
     let sudo = |cmd: &SimpleCommand| {
         if cmd.argv.first().map(|w| w.unquoted()).as_deref() == Some("sudo") {
             "sudo "
@@ -778,10 +805,10 @@ fn plan_fix(
                 .filter(|k| !installed_here.contains(k))
                 .collect();
             if !marks.is_empty() {
-                append.push_str(&format!(" && {sudo}apt-mark manual {}", marks.join(" ")));
+                append.push_str(&format!("{join}{sudo}apt-mark manual {}", marks.join(" ")));
             }
             append.push_str(&format!(
-                " && {sudo}apt-get purge -y --auto-remove {}",
+                "{join}{sudo}apt-get purge -y --auto-remove {}",
                 names.join(" ")
             ));
             Ok(vec![Edit::insert(end, append)])
@@ -793,38 +820,59 @@ fn plan_fix(
             let cmd = inst.cmd;
             let argv = cmd.effective_argv();
             let sudo = sudo(cmd);
-            let del = format!(" && {sudo}apk del {GROUP}");
             let others: Vec<usize> = inst
                 .packages
                 .iter()
                 .map(|(w, _)| *w)
                 .filter(|w| !pkgs.iter().any(|(p, _)| p == w))
                 .collect();
-            if let Some(group) = &inst.group {
-                if !others.is_empty() {
-                    return Err(format!(
-                        "the `--virtual {group}` group also holds packages that are not build tools"
-                    ));
-                }
-                return Ok(vec![Edit::insert(
-                    end,
-                    format!(" && {sudo}apk del {group}"),
-                )]);
-            }
-            // Runtime libraries the `apk add` does not install already.
+            // Runtime libraries the RUN does not install for good already.
             let keep: Vec<&str> = keep
                 .iter()
                 .copied()
                 .filter(|k| !installed_here.contains(k))
                 .collect();
-            if others.is_empty() && keep.is_empty() {
-                // After the options that come before the packages.
+            if let Some(group) = &inst.group {
+                // The author grouped these packages to remove them: the whole
+                // group goes, after its runtime libraries are installed for good.
+                let mut append = String::new();
+                if !keep.is_empty() {
+                    append.push_str(&format!("{join}{sudo}apk add --no-cache {}", keep.join(" ")));
+                }
+                append.push_str(&format!("{join}{sudo}apk del {group}"));
+                return Ok(vec![Edit::insert(end, append)]);
+            }
+            let del = Edit::insert(end, format!("{join}{sudo}apk del {GROUP}"));
+            // A new `apk add` with the options of this one (`--no-cache`,
+            // `--repository X`), joined to it as it is joined to the next command.
+            let options: String = inst
+                .options
+                .iter()
+                .map(|&o| format!(" {}", argv[o].text))
+                .collect();
+            let new_add = |words: &[&str]| {
+                format!(
+                    "{}{} add{options} {}",
+                    cmd.text_before_program(text),
+                    argv[0].text,
+                    words.join(" ")
+                )
+            };
+            let sep = match cmd.separator_after {
+                Some(Separator::Seq) => "; ",
+                _ => " && ",
+            };
+            if others.is_empty() {
+                // Every package is a build tool: the `apk add` becomes the
+                // group's, after the runtime libraries are installed for good.
                 let first = inst.packages.first().map_or(inst.sub + 1, |(w, _)| *w);
                 let at = run_text.end(argv[first - 1].range.end);
-                return Ok(vec![
-                    Edit::insert(at, format!(" --virtual {GROUP}")),
-                    Edit::insert(end, del),
-                ]);
+                let mut edits = vec![Edit::insert(at, format!(" --virtual {GROUP}")), del];
+                if !keep.is_empty() {
+                    let start = run_text.start(cmd.range.start);
+                    edits.push(Edit::insert(start, format!("{}{sep}", new_add(&keep))));
+                }
+                return Ok(edits);
             }
             let mut edits = Vec::new();
             // Out of this `apk add`: the toolchain, each word with the blanks
@@ -847,30 +895,16 @@ fn plan_fix(
                     format!(" {}", keep.join(" ")),
                 ));
             }
-            // A second `apk add` for the toolchain, with the same options.
-            let options: Vec<&str> = inst
-                .options
-                .iter()
-                .map(|&o| argv[o].text.as_str())
-                .collect();
-            let mut new = format!("{}{} add", cmd.text_before_program(text), argv[0].text);
-            for o in options {
-                new.push(' ');
-                new.push_str(o);
-            }
-            new.push_str(&format!(" --virtual {GROUP}"));
-            for (w, _) in pkgs {
-                new.push(' ');
-                new.push_str(&argv[*w].text);
-            }
-            let sep = match cmd.separator_after {
-                Some(Separator::Seq) => "; ",
-                _ => " && ",
-            };
-            // In front of the command after the `apk add`, joined as they are.
+            // The toolchain in a group of its own, in front of the command
+            // after the `apk add`.
+            let mut group = vec!["--virtual", GROUP];
+            group.extend(pkgs.iter().map(|(w, _)| argv[*w].text.as_str()));
             let next = &script.commands[*i + 1];
-            edits.push(Edit::insert(run_text.start(next.range.start), format!("{new}{sep}")));
-            edits.push(Edit::insert(end, del));
+            edits.push(Edit::insert(
+                run_text.start(next.range.start),
+                format!("{}{sep}", new_add(&group)),
+            ));
+            edits.push(del);
             Ok(edits)
         }
     }
