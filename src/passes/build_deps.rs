@@ -132,6 +132,27 @@ const FULL_IMAGES: &[&str] = &[
     "rust",
 ];
 
+/// The build tools the Debian variants of the `php` image keep installed
+/// (`$PHPIZE_DEPS`, for `docker-php-ext-install` and `pecl`): removing them
+/// saves nothing and breaks those tools.
+const PHP_DEBIAN_KEEPS: &[&str] = &[
+    "autoconf", "dpkg-dev", "file", "g++", "gcc", "libc-dev", "make", "pkg-config", "re2c",
+];
+
+/// Debian packages that depend on a compiler or on `-dev` packages: `apt-get
+/// purge` of the toolchain would remove them with it.
+const APT_NEEDS_TOOLCHAIN: &[&str] = &[
+    "npm",
+    "node-gyp",
+    "cargo",
+    "rustc",
+    "golang",
+    "golang-go",
+    "dkms",
+    "libtool-bin",
+    "devscripts",
+];
+
 /// Options of `apk` and `apt-get` that take a value as the next word.
 const APK_VALUE_OPTS: &[&str] = &[
     "-t",
@@ -561,14 +582,31 @@ fn toolchain_left(
         .filter_map(|(i, c)| install_of(c).map(|inst| (i, inst)))
         .collect();
     // Packages earlier RUNs installed: removing them here would not shrink them.
-    let earlier: Vec<String> = before
-        .iter()
-        .flat_map(|&i| run_commands(ctx, i))
-        .filter_map(|argv| match commands::package_change(&argv) {
-            Some(PackageChange::Install { packages, .. }) => Some(packages),
-            _ => None,
-        })
-        .flatten()
+    // (Not those of an apk `--virtual` group, nor those removed again.)
+    let mut earlier: Vec<String> = Vec::new();
+    for argv in before.iter().flat_map(|&i| run_commands(ctx, i)) {
+        match commands::package_change(&argv) {
+            Some(PackageChange::Install {
+                packages,
+                group: None,
+                ..
+            }) => earlier.extend(packages),
+            Some(PackageChange::Remove { packages, .. }) => {
+                earlier.retain(|p| !packages.contains(p))
+            }
+            _ => {}
+        }
+    }
+    let earlier: Vec<String> = earlier
+        .into_iter()
+        .chain(
+            (image.repository == "php"
+                && !image.tag.as_deref().unwrap_or_default().contains("alpine"))
+            .then_some(PHP_DEBIAN_KEEPS)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.to_string()),
+        )
         .collect();
     // (install, its toolchain packages: word index and name)
     let mut tool: Vec<(usize, &Install, Vec<(usize, String)>)> = Vec::new();
@@ -638,9 +676,9 @@ fn toolchain_left(
         }
     };
     let (they, are) = if names.len() == 1 {
-        ("it", "is a build tool")
+        ("it", "is a build-only package")
     } else {
-        ("them", "are build tools")
+        ("them", "are build-only packages")
     };
     let how = how.replace("{them}", they);
     let mut message = format!(
@@ -797,6 +835,11 @@ fn plan_fix(
     };
     match manager {
         Manager::Apt => {
+            if let Some(p) = installed_here.iter().find(|p| APT_NEEDS_TOOLCHAIN.contains(p)) {
+                return Err(format!(
+                    "`{p}` depends on the toolchain, and `apt-get purge` would remove it too"
+                ));
+            }
             let sudo = sudo(tool[0].1.cmd);
             let mut append = String::new();
             let marks: Vec<&str> = keep
@@ -877,19 +920,29 @@ fn plan_fix(
             let mut edits = Vec::new();
             // Out of this `apk add`: the toolchain, each word with the blanks
             // (and line continuation) before it.
+            let source = &ctx.file.source;
             for (w, _) in pkgs {
-                let prev = &argv[w - 1];
-                edits.push(Edit::delete(crate::syntax::Span::new(
-                    run_text.end(prev.range.end),
-                    run_text.end(argv[*w].range.end),
-                )));
+                let word = run_text.span(argv[*w].range.clone());
+                let gap_start = run_text.end(argv[w - 1].range.end);
+                let gap = &source[gap_start..word.start];
+                // A word alone on its line, continued: the whole line goes.
+                let line_start = source[..word.start].rfind('\n').map_or(0, |p| p + 1);
+                let line_end = source[word.end..]
+                    .find('\n')
+                    .map_or(source.len(), |p| word.end + p + 1);
+                let before = &source[line_start..word.start];
+                let after = source[word.end..line_end].trim();
+                let escape = ctx.file.escape.to_string();
+                if line_start >= gap_start && before.trim().is_empty() && after == escape {
+                    edits.push(Edit::delete(crate::syntax::Span::new(line_start, line_end)));
+                } else if gap.contains('#') {
+                    return Err("a comment stands among the packages".into());
+                } else {
+                    edits.push(Edit::delete(crate::syntax::Span::new(gap_start, word.end)));
+                }
             }
-            // In: the runtime libraries, after its last word that stays.
-            if !keep.is_empty() {
-                let last_kept = (inst.sub..argv.len())
-                    .rev()
-                    .find(|w| !pkgs.iter().any(|(p, _)| p == w))
-                    .expect("the subcommand stays");
+            // In: the runtime libraries, after its last package that stays.
+            if let (false, Some(&last_kept)) = (keep.is_empty(), others.last()) {
                 edits.push(Edit::insert(
                     run_text.end(argv[last_kept].range.end),
                     format!(" {}", keep.join(" ")),
@@ -943,6 +996,30 @@ mod tests {
                 true
             ),
             "FROM alpine:3.19\nRUN apk add --no-cache python3 py3-pip libstdc++ libgcc libffi \\\n  && apk add --no-cache --virtual .build-deps g++ libffi-dev && pip install x && apk del .build-deps\n"
+        );
+    }
+
+    #[test]
+    fn alpine_words_on_their_own_lines() {
+        // Whole lines go; a comment line among the packages stays.
+        assert_eq!(
+            fix(
+                &BuildDeps,
+                "FROM alpine:3.19\nRUN apk add --no-cache \\\n    python3 \\\n    # to build\n    musl-dev \\\n    py3-pip \\\n    linux-headers \\\n    && pip3 install x\n",
+                None,
+                true
+            ),
+            "FROM alpine:3.19\nRUN apk add --no-cache \\\n    python3 \\\n    # to build\n    py3-pip \\\n    && apk add --no-cache --virtual .build-deps musl-dev linux-headers && pip3 install x && apk del .build-deps\n"
+        );
+        // A heredoc script under `set -e`: commands joined with `;`.
+        assert_eq!(
+            fix(
+                &BuildDeps,
+                "FROM alpine:3.19\nRUN <<EOF\nset -eux\napk add --no-cache musl-dev make\nmake -C /src install\nEOF\nCMD [\"/usr/local/bin/app\"]\n",
+                None,
+                true
+            ),
+            "FROM alpine:3.19\nRUN <<EOF\nset -eux\napk add --no-cache --virtual .build-deps musl-dev make\nmake -C /src install; apk del .build-deps\nEOF\nCMD [\"/usr/local/bin/app\"]\n"
         );
     }
 
