@@ -153,6 +153,25 @@ const APT_NEEDS_TOOLCHAIN: &[&str] = &[
     "devscripts",
 ];
 
+/// Debian/Ubuntu images whose packages are known: the minimal OS images and
+/// the official images built on their slim variants. On any other base a
+/// toolchain package may come with the image, where `apt-get purge` would
+/// remove what the image ships (and save nothing).
+const APT_KNOWN_BASES: &[&str] = &[
+    "debian",
+    "ubuntu",
+    "python",
+    "pypy",
+    "node",
+    "ruby",
+    "perl",
+    "php",
+    "httpd",
+    "nginx",
+    "eclipse-temurin",
+    "openjdk",
+];
+
 /// Options of `apk` and `apt-get` that take a value as the next word.
 const APK_VALUE_OPTS: &[&str] = &[
     "-t",
@@ -464,10 +483,13 @@ fn build_step(argv: &[String]) -> Option<String> {
 /// True if the image ships a compiler already: removing one saves nothing.
 fn ships_toolchain(image: &ImageRef) -> bool {
     let tag = image.tag.as_deref().unwrap_or("latest");
-    image.registry.is_none()
-        && FULL_IMAGES.contains(&image.repository.as_str())
-        && !tag.contains("slim")
-        && !tag.contains("alpine")
+    let official = image.registry.is_none();
+    // Every rust image, slim and alpine too, has a C compiler for the linker.
+    (official && image.repository == "rust")
+        || (official
+            && FULL_IMAGES.contains(&image.repository.as_str())
+            && !tag.contains("slim")
+            && !tag.contains("alpine"))
 }
 
 /// The image whose `dev_libraries` table applies to a stage on `image`: the
@@ -491,7 +513,10 @@ fn toolchains_left(ctx: &PassContext) -> Vec<Finding> {
     if model.stages.len() != 1 {
         return Vec::new();
     }
-    if ctx.split_plan().is_some_and(|f| f.has_fix()) {
+    if ctx.split_plan().is_some_and(|found| {
+        found.has_fix()
+            && !crate::runner::is_suppressed(file, &crate::passes::split_stages::finding(found))
+    }) {
         return Vec::new(); // DOP013 splits the stage: the toolchain stays behind anyway
     }
     let Some(stage) = model.final_stage() else {
@@ -835,6 +860,12 @@ fn plan_fix(
     };
     match manager {
         Manager::Apt => {
+            if image.registry.is_some() || !APT_KNOWN_BASES.contains(&image.repository.as_str()) {
+                return Err(format!(
+                    "which of these packages `{}` ships already is not known, and purging those would save nothing",
+                    image.raw
+                ));
+            }
             if let Some(p) = installed_here.iter().find(|p| APT_NEEDS_TOOLCHAIN.contains(p)) {
                 return Err(format!(
                     "`{p}` depends on the toolchain, and `apt-get purge` would remove it too"
