@@ -115,8 +115,19 @@ const APK_TOOLCHAIN_RUNTIME: &[(&str, &str)] = &[
 
 /// Programs that compile: a CMD or a later RUN that runs one needs the toolchain.
 const COMPILERS: &[&str] = &[
-    "gcc", "g++", "cc", "c++", "clang", "clang++", "make", "gmake", "cmake", "ninja", "meson",
-    "configure", "node-gyp",
+    "gcc",
+    "g++",
+    "cc",
+    "c++",
+    "clang",
+    "clang++",
+    "make",
+    "gmake",
+    "cmake",
+    "ninja",
+    "meson",
+    "configure",
+    "node-gyp",
 ];
 
 /// Images that ship a toolchain unless their tag says slim or alpine.
@@ -136,7 +147,15 @@ const FULL_IMAGES: &[&str] = &[
 /// (`$PHPIZE_DEPS`, for `docker-php-ext-install` and `pecl`): removing them
 /// saves nothing and breaks those tools.
 const PHP_DEBIAN_KEEPS: &[&str] = &[
-    "autoconf", "dpkg-dev", "file", "g++", "gcc", "libc-dev", "make", "pkg-config", "re2c",
+    "autoconf",
+    "dpkg-dev",
+    "file",
+    "g++",
+    "gcc",
+    "libc-dev",
+    "make",
+    "pkg-config",
+    "re2c",
 ];
 
 /// Debian packages that depend on a compiler or on `-dev` packages: `apt-get
@@ -239,6 +258,10 @@ struct Install<'s> {
     group: Option<String>,
 }
 
+/// An install of a RUN that has toolchain packages: its index among the
+/// script's commands, the install, and those packages (word index, name).
+type Toolchain<'a, 's> = (usize, &'a Install<'s>, Vec<(usize, String)>);
+
 fn install_of(cmd: &SimpleCommand) -> Option<Install<'_>> {
     let argv = cmd.effective_strings();
     let (manager, verb, value_opts) = match argv.first()?.as_str() {
@@ -291,11 +314,12 @@ fn install_of(cmd: &SimpleCommand) -> Option<Install<'_>> {
 /// `gcc=12.2.0-3` / `curl>8` / `curl~8` / `curl:amd64` / `x/bookworm-backports`
 /// → the name; None for words that are not a plain package name.
 fn package_name(word: &str) -> Option<String> {
-    if word.contains(['$', '*', '?', '`', '(']) || word.starts_with('/') || word.starts_with('.')
-    {
+    if word.contains(['$', '*', '?', '`', '(']) || word.starts_with('/') || word.starts_with('.') {
         return None;
     }
-    let end = word.find(['=', '<', '>', '~', ':', '/']).unwrap_or(word.len());
+    let end = word
+        .find(['=', '<', '>', '~', ':', '/'])
+        .unwrap_or(word.len());
     let name = &word[..end];
     (!name.is_empty() && !name.ends_with(".apk") && !name.ends_with(".deb"))
         .then(|| name.to_string())
@@ -357,8 +381,10 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
             let line = file.instructions[idx].start_line;
             let here: Vec<(&str, Vec<String>)> =
                 script.commands.iter().filter_map(installed).collect();
-            let installs_here =
-                |m: &str, p: &str| here.iter().any(|(hm, ps)| *hm == m && ps.iter().any(|x| x == p));
+            let installs_here = |m: &str, p: &str| {
+                here.iter()
+                    .any(|(hm, ps)| *hm == m && ps.iter().any(|x| x == p))
+            };
             let mut removed: Vec<(&str, String)> = Vec::new();
             for cmd in &script.commands {
                 let Some((manager, packages, auto)) = removal(cmd) else {
@@ -374,8 +400,10 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                     if installs_here(manager, p) {
                         continue;
                     }
-                    if let Some((_, _, l)) =
-                        earlier.iter().rev().find(|(m, e, _)| *m == manager && e == p)
+                    if let Some((_, _, l)) = earlier
+                        .iter()
+                        .rev()
+                        .find(|(m, e, _)| *m == manager && e == p)
                     {
                         hidden.push((p.clone(), *l));
                     }
@@ -414,7 +442,10 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                     && !here.iter().any(|(m, _)| *m == "apt")
                     && earlier.iter().any(|(m, _, _)| *m == "apt")
                 {
-                    let first = earlier.iter().find(|(m, _, _)| *m == "apt").map_or(0, |e| e.2);
+                    let first = earlier
+                        .iter()
+                        .find(|(m, _, _)| *m == "apt")
+                        .map_or(0, |e| e.2);
                     format!(
                         "`{shown}` at line {at} can only remove packages that earlier layers installed \
                          (the first apt install is at line {first}): their files stay in those layers, so the image \
@@ -625,16 +656,19 @@ fn toolchain_left(
     let earlier: Vec<String> = earlier
         .into_iter()
         .chain(
-            (image.repository == "php"
-                && !image.tag.as_deref().unwrap_or_default().contains("alpine"))
-            .then_some(PHP_DEBIAN_KEEPS)
-            .unwrap_or_default()
+            if image.repository == "php"
+                && !image.tag.as_deref().unwrap_or_default().contains("alpine")
+            {
+                PHP_DEBIAN_KEEPS
+            } else {
+                &[]
+            }
             .iter()
             .map(|p| p.to_string()),
         )
         .collect();
     // (install, its toolchain packages: word index and name)
-    let mut tool: Vec<(usize, &Install, Vec<(usize, String)>)> = Vec::new();
+    let mut tool: Vec<Toolchain> = Vec::new();
     for (i, inst) in &installs {
         let pkgs: Vec<(usize, String)> = inst
             .packages
@@ -799,7 +833,7 @@ fn plan_fix(
     run_text: RunText,
     script: &Script,
     installs: &[(usize, Install)],
-    tool: &[(usize, &Install, Vec<(usize, String)>)],
+    tool: &[Toolchain],
 ) -> Result<Vec<Edit>, String> {
     let text = run_text.text;
     let errexit = ctx.shell_errexit();
@@ -847,7 +881,13 @@ fn plan_fix(
         .collect();
     let end = run_text.end(script.range.end);
     // How appended commands join the last one: as the script joins its commands.
-    let join = match script.commands.iter().rev().nth(1).map(|c| c.separator_after) {
+    let join = match script
+        .commands
+        .iter()
+        .rev()
+        .nth(1)
+        .map(|c| c.separator_after)
+    {
         Some(Some(Separator::Seq)) => "; ",
         _ => " && ",
     };
@@ -866,7 +906,10 @@ fn plan_fix(
                     image.raw
                 ));
             }
-            if let Some(p) = installed_here.iter().find(|p| APT_NEEDS_TOOLCHAIN.contains(p)) {
+            if let Some(p) = installed_here
+                .iter()
+                .find(|p| APT_NEEDS_TOOLCHAIN.contains(p))
+            {
                 return Err(format!(
                     "`{p}` depends on the toolchain, and `apt-get purge` would remove it too"
                 ));
@@ -911,7 +954,10 @@ fn plan_fix(
                 // group goes, after its runtime libraries are installed for good.
                 let mut append = String::new();
                 if !keep.is_empty() {
-                    append.push_str(&format!("{join}{sudo}apk add --no-cache {}", keep.join(" ")));
+                    append.push_str(&format!(
+                        "{join}{sudo}apk add --no-cache {}",
+                        keep.join(" ")
+                    ));
                 }
                 append.push_str(&format!("{join}{sudo}apk del {group}"));
                 return Ok(vec![Edit::insert(end, append)]);
