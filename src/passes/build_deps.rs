@@ -393,7 +393,11 @@ fn late_removals(ctx: &PassContext) -> Vec<Finding> {
                 let span = run_text.span(cmd.range.clone());
                 let at = file.line_col(span.start).0;
                 let shown = &run_text.text[cmd.range.clone()];
-                let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+                let mut shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+                if let Some((cut, _)) = shown.char_indices().nth(60) {
+                    shown.truncate(cut);
+                    shown.push('…');
+                }
                 let mut hidden: Vec<(String, usize)> = Vec::new();
                 for p in &packages {
                     removed.push((manager, p.clone()));
