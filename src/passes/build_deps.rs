@@ -1002,6 +1002,7 @@ fn plan_fix(
             // Out of this `apk add`: the toolchain, each word with the blanks
             // (and line continuation) before it.
             let source = &ctx.file.source;
+            let mut cuts: Vec<(usize, usize)> = Vec::new();
             for (w, _) in pkgs {
                 let word = run_text.span(argv[*w].range.clone());
                 let gap_start = run_text.end(argv[w - 1].range.end);
@@ -1015,12 +1016,24 @@ fn plan_fix(
                 let after = source[word.end..line_end].trim();
                 let escape = ctx.file.escape.to_string();
                 if line_start >= gap_start && before.trim().is_empty() && after == escape {
-                    edits.push(Edit::delete(crate::syntax::Span::new(line_start, line_end)));
+                    cuts.push((line_start, line_end));
                 } else if gap.contains('#') {
                     return Err("a comment stands among the packages".into());
                 } else {
-                    edits.push(Edit::delete(crate::syntax::Span::new(gap_start, word.end)));
+                    cuts.push((gap_start, word.end));
                 }
+            }
+            // Cuts that touch (a whole line, then the gap after it) become one.
+            cuts.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::new();
+            for (a, b) in cuts {
+                match merged.last_mut() {
+                    Some(last) if a < last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            for (a, b) in merged {
+                edits.push(Edit::delete(crate::syntax::Span::new(a, b)));
             }
             // In: the runtime libraries, after its last package that stays.
             if let (false, Some(&last_kept)) = (keep.is_empty(), others.last()) {
@@ -1101,6 +1114,21 @@ mod tests {
                 true
             ),
             "FROM alpine:3.19\nRUN <<EOF\nset -eux\napk add --no-cache --virtual .build-deps musl-dev make\nmake -C /src install; apk del .build-deps\nEOF\nCMD [\"/usr/local/bin/app\"]\n"
+        );
+    }
+
+    #[test]
+    fn alpine_overlapping_cuts() {
+        // `gcc` alone on its line, `musl-dev` on the next line with a package
+        // that stays: one cut.
+        assert_eq!(
+            fix(
+                &BuildDeps,
+                "FROM alpine:3.19\nRUN apk add --no-cache \\\n    gcc \\\n    musl-dev python3 py3-pip \\\n    && pip3 install x\n",
+                None,
+                true
+            ),
+            "FROM alpine:3.19\nRUN apk add --no-cache \\\n python3 py3-pip libgcc \\\n    && apk add --no-cache --virtual .build-deps gcc musl-dev && pip3 install x && apk del .build-deps\n"
         );
     }
 
