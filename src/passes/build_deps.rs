@@ -1176,4 +1176,82 @@ mod tests {
             assert!(run(&BuildDeps, src, None).is_empty(), "fired on:\n{src}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// RUNs made of package-manager and build words: the pass never panics,
+        /// its fixes parse and converge.
+        #[test]
+        fn random_runs_fix_cleanly(
+            base in proptest::sample::select(vec!["alpine:3.19", "debian:bookworm-slim", "python:3.12-alpine"]),
+            runs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "apk", "add", "del", "--no-cache", "--virtual", ".b", "gcc", "musl-dev",
+                        "libffi-dev", "python3", "py3-pip", "postgresql-dev", "build-base",
+                        "apt-get", "install", "purge", "-y", "build-essential", "libpq-dev",
+                        "&&", "||", ";", "|", "\\\n    ", "\\\n    # c\n    ", "pip", "make",
+                        "npm", "ci", "set", "-e", "sudo", "X=1", "(", ")", "x",
+                    ]),
+                    1..14,
+                ),
+                1..3,
+            )
+        ) {
+            let mut src = format!("FROM {base}\nCOPY . .\n");
+            for words in &runs {
+                src.push_str("RUN ");
+                src.push_str(&words.join(" "));
+                src.push('\n');
+            }
+            if crate::syntax::parse(&src).is_err() {
+                return Ok(());
+            }
+            fix(&BuildDeps, &src, None, true);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Installs followed by a build step, with packages and gaps drawn at
+        /// random: fixes parse, converge, and keep every comment line.
+        #[test]
+        fn random_installs_fix_cleanly(
+            alpine in proptest::bool::ANY,
+            pkgs in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "gcc", "musl-dev", "libffi-dev", "python3", "py3-pip", "postgresql-dev",
+                    "build-base", "g++", "make", "linux-headers", "curl", "build-essential",
+                    "libpq-dev", "libssl-dev", "ca-certificates", "libfoo-dev",
+                ]),
+                1..7,
+            ),
+            gaps in proptest::collection::vec(
+                proptest::sample::select(vec![" ", " \\\n    ", " \\\n# note\n    ", "  "]),
+                8,
+            ),
+            sep in proptest::sample::select(vec![" && ", " \\\n    && ", "; "]),
+            errexit in proptest::bool::ANY,
+            tail in proptest::sample::select(vec!["", " && rm -rf /tmp/x", " && rm -rf /var/lib/apt/lists/*"]),
+        ) {
+            let install = if alpine { "apk add --no-cache" } else { "apt-get update && apt-get install -y" };
+            let base = if alpine { "alpine:3.19" } else { "debian:bookworm-slim" };
+            let mut run = String::from(if errexit { "set -eux; " } else { "" });
+            run.push_str(install);
+            for (n, p) in pkgs.iter().enumerate() {
+                run.push_str(gaps[n % gaps.len()]);
+                run.push_str(p);
+            }
+            run.push_str(sep);
+            run.push_str("pip install x");
+            run.push_str(tail);
+            let src = format!("FROM {base}\nCOPY . /src\nRUN {run}\nCMD [\"app\"]\n");
+            if crate::syntax::parse(&src).is_err() {
+                return Ok(());
+            }
+            let out = fix(&BuildDeps, &src, None, true);
+            let comments = |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#')).count();
+            proptest::prop_assert_eq!(comments(&src), comments(&out), "{}\n=>\n{}", src, out);
+        }
+    }
 }
