@@ -17,16 +17,25 @@
 //!   Debian/Ubuntu with `apt-get purge -y --auto-remove ...`.
 //!
 //! The runtime libraries of the `-dev` packages stay: on Alpine they are added
-//! to the packages the RUN installs for good, on Debian they are marked as
-//! installed by hand (`apt-mark manual libpq5`), from the `-dev` → runtime
-//! tables of the OS profiles (`dev_libraries`). A `-dev` package missing from
-//! those tables (or a Debian release they do not cover) leaves the finding
-//! without fix, naming the package.
+//! to the packages the RUN installs for good (with `libgcc`, and `libstdc++`
+//! for `g++`/`build-base`), on Debian they are marked as installed by hand
+//! (`apt-mark manual libpq5`), from the `-dev` → runtime tables of the OS
+//! profiles (`dev_libraries`). A `-dev` package missing from those tables (or a
+//! Debian release they do not cover, such as an image tag that names none)
+//! leaves the finding without fix, naming the package. So do a RUN with `||`,
+//! `;` without `set -e`, compound commands or a comment among the packages;
+//! several `apk add` with build tools; an apt base image whose packages are not
+//! known (not debian, ubuntu or an official slim image); and a package of the
+//! RUN that depends on the toolchain (`npm`, `cargo`...), which `apt-get purge`
+//! would take along. An author's own `--virtual` group without `apk del` gets
+//! the `apk del`.
 //!
 //! It stays quiet when the toolchain is needed later: a later RUN builds
-//! something, or CMD/ENTRYPOINT/HEALTHCHECK runs a compiler or an install; and
-//! on base images that ship a toolchain already (`python:3.12`, `node:20`,
-//! `buildpack-deps`), where removing it saves nothing.
+//! something, or CMD/ENTRYPOINT/HEALTHCHECK runs a compiler or an install; when
+//! the RUN (or a later one) removes packages already; on base images that ship
+//! a toolchain already (`python:3.12`, `node:20`, `buildpack-deps`, every
+//! `rust` image, the build tools of the Debian `php` images), where removing it
+//! saves nothing.
 //!
 //! ## Why is this bad?
 //! Every RUN is a layer, and a layer only adds files: removing in a later RUN
@@ -45,7 +54,7 @@
 //! ```dockerfile
 //! FROM python:3.12-alpine
 //! COPY requirements.txt .
-//! RUN apk add --no-cache libffi && apk add --no-cache --virtual .build-deps gcc musl-dev libffi-dev \
+//! RUN apk add --no-cache libgcc libffi && apk add --no-cache --virtual .build-deps gcc musl-dev libffi-dev \
 //!     && pip install --no-cache-dir -r requirements.txt && apk del .build-deps
 //! ```
 //!
