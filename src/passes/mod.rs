@@ -8,6 +8,7 @@
 pub mod add_to_copy;
 pub mod apk;
 pub mod apt_get;
+pub mod build_deps;
 pub mod composer;
 pub mod copy_order;
 pub mod dockerignore;
@@ -234,6 +235,7 @@ pub fn all() -> Vec<Box<dyn Pass>> {
         Box::new(relative_workdir::RelativeWorkdir),
         Box::new(split_stages::SplitStages),
         Box::new(slim_base::SlimBase),
+        Box::new(build_deps::BuildDeps),
     ]
 }
 
