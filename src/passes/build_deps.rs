@@ -807,6 +807,9 @@ fn runtime_packages(
             release
                 .as_deref()
                 .and_then(|r| ctx.profiles.dev_library(n, r))
+                // Libraries named alike on every release the image's tags
+                // follow (`python:*-slim*` in profiles/apt.yaml).
+                .or_else(|| ctx.profiles.dev_library(n, &image.raw))
         };
         match runtime {
             Some(r) => {
@@ -835,7 +838,7 @@ fn runtime_packages(
         (_, Some(r)) => format!(
             "the runtime libraries of {list} on {r} are not known (`dev_libraries` in the OS profiles)"
         ),
-        (Manager::Apk, None) => unreachable!(),
+        (Manager::Apk, None) => format!("the runtime libraries of {list} are not known"),
     })
 }
 
