@@ -106,9 +106,13 @@ fn validate(tool: &Path, log: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn sarif_of(args: &[&std::ffi::OsStr], dir: &Path) -> String {
-    let out = Command::cargo_bin("dopt")
-        .unwrap()
+fn sarif_of(args: &[&std::ffi::OsStr], dir: &Path, homepage: Option<&str>) -> String {
+    let mut cmd = Command::cargo_bin("dopt").unwrap();
+    match homepage {
+        Some(h) => cmd.env("DOPT_HOMEPAGE", h),
+        None => cmd.env_remove("DOPT_HOMEPAGE"),
+    };
+    let out = cmd
         .current_dir(dir)
         .args(["check", "--no-config", "--format", "sarif"])
         .args(args)
@@ -143,19 +147,28 @@ fn sarif_passes_microsofts_validator() {
             vec!["bad.Dockerfile".as_ref(), abs.as_os_str()],
         ),
     ];
-    let no_repository = env!("CARGO_PKG_REPOSITORY").is_empty();
-    for (name, args) in cases {
-        let log = sarif_of(&args, dir.path());
-        assert!(log.contains("\"results\""), "{name}: {log}");
-        let found = validate(&tool, &log);
-        eprintln!("{name}: validator says {found:?}");
-        let bad: Vec<&(String, String)> = found
-            .iter()
-            .filter(|(rule, level)| {
-                matches!(level.as_str(), "error" | "warning")
-                    && !(rule == "SARIF2005" && no_repository)
-            })
-            .collect();
-        assert!(bad.is_empty(), "{name}: {bad:?}\n{log}");
+    let no_repository =
+        env!("CARGO_PKG_REPOSITORY").is_empty() && option_env!("DOPT_HOMEPAGE").is_none();
+    // As the GitHub Action runs it (DOPT_HOMEPAGE = the repository it installed
+    // dopt from): no error and no warning at all. Without a homepage, only
+    // SARIF2005 (no informationUri) is allowed.
+    for homepage in [Some("https://example.org/dopt"), None] {
+        for (name, args) in &cases {
+            let log = sarif_of(args, dir.path(), homepage);
+            assert!(log.contains("\"results\""), "{name}: {log}");
+            let found = validate(&tool, &log);
+            eprintln!("{name} (homepage {homepage:?}): validator says {found:?}");
+            let bad: Vec<&(String, String)> = found
+                .iter()
+                .filter(|(rule, level)| {
+                    matches!(level.as_str(), "error" | "warning")
+                        && !(rule == "SARIF2005" && no_repository && homepage.is_none())
+                })
+                .collect();
+            assert!(bad.is_empty(), "{name}: {bad:?}\n{log}");
+            if homepage.is_some() {
+                assert!(log.contains("\"informationUri\": \"https://example.org/dopt\""), "{log}");
+            }
+        }
     }
 }

@@ -28,6 +28,11 @@ install)
         printf '%s\n' "${cmd[*]}"
         exit 0
     fi
+    # The SARIF log names the repository dopt was installed from as the
+    # tool's informationUri (and the rules' helpUri).
+    case "$DOPT_REPOSITORY" in
+    http://* | https://*) export DOPT_HOMEPAGE="${DOPT_REPOSITORY%.git}" ;;
+    esac
     "${cmd[@]}"
     dopt --version
     ;;

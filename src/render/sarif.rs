@@ -14,13 +14,34 @@
 use super::findings::{flatten, FileError, FileFindings};
 use crate::passes::Pass;
 
-/// The repository named in Cargo.toml (`repository`), empty when none: the
-/// tool's `informationUri`, and the base of each rule's `helpUri`.
+/// The repository named in Cargo.toml (`repository`), empty when none.
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// Where dopt comes from: the tool's `informationUri` and the base of each
+/// rule's `helpUri`. `DOPT_HOMEPAGE` at run time (the GitHub Action sets it
+/// to the repository it installed dopt from), else `DOPT_HOMEPAGE` when dopt
+/// was built, else Cargo.toml's `repository`; empty when none is known (the
+/// validator then warns SARIF2005). Only an `http(s)://` URL counts.
+fn homepage() -> String {
+    let valid = |u: &str| {
+        let u = u.trim().trim_end_matches('/');
+        ((u.starts_with("https://") || u.starts_with("http://"))
+            && u.len() > "https://".len()
+            && !u.contains(char::is_whitespace))
+        .then(|| u.to_string())
+    };
+    std::env::var("DOPT_HOMEPAGE")
+        .ok()
+        .and_then(|u| valid(&u))
+        .or_else(|| option_env!("DOPT_HOMEPAGE").and_then(valid))
+        .or_else(|| valid(REPOSITORY))
+        .unwrap_or_default()
+}
 
 /// The SARIF log of `files` and `errors`, with every pass of `passes` as a rule.
 pub fn sarif(files: &[FileFindings], errors: &[FileError], passes: &[Box<dyn Pass>]) -> String {
-    let repository = REPOSITORY.trim_end_matches('/');
+    let home = homepage();
+    let repository = home.as_str();
     let rules: Vec<serde_json::Value> = passes
         .iter()
         .map(|p| {
