@@ -319,6 +319,35 @@ pub(super) fn build_edits(
             let made: Vec<&str> = made.iter().map(|d| d.as_str()).collect();
             format!("mkdir -p {} && ", made.join(" "))
         };
+        // The WORKDIR right after the WORKDIR instruction that makes it, while
+        // the stage still builds as root: a layer that source edits do not
+        // invalidate (COPY into the folder keeps its owner), so a warm rebuild
+        // does not run it again.
+        let workdir = stage.workdir.as_deref().map(|w| w.trim_end_matches('/'));
+        let made_by = (stage.from_instruction + 1..insert_index)
+            .rfind(|&i| matches!(file.instructions[i].kind, InstructionKind::Workdir(_)));
+        let root_until = |end: usize| {
+            !(stage.from_instruction + 1..end)
+                .any(|i| matches!(file.instructions[i].kind, InstructionKind::User(_)))
+        };
+        // An ADD may unpack an archive whose `./` entry resets the folder.
+        let no_add_after = |at: usize| {
+            !(at + 1..insert_index)
+                .any(|i| matches!(file.instructions[i].kind, InstructionKind::Add(_)))
+        };
+        if let (Some(w), Some(at)) = (workdir, made_by) {
+            if dirs.first().map(String::as_str) == Some(w)
+                && at >= choice.exists_after
+                && root_until(at)
+                && no_add_after(at)
+            {
+                dirs.remove(0);
+                let i = text::indent(file, &file.instructions[at]);
+                let line = text::line(file, i, &format!("{run_kw} chown {} {w}", owner(choice)));
+                let (pos, content) = text::insert_lines_after(file, at, &line);
+                edits.push(Edit::insert(pos, content));
+            }
+        }
         dirs.extend(made.into_iter().cloned());
         if !dirs.is_empty() {
             lines.push(format!(

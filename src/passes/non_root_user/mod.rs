@@ -764,7 +764,7 @@ mod tests {
         assert_eq!(c.findings.len(), 1);
         assert_eq!(
             c.fixed,
-            "FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN chown node:node /app\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
+            "FROM node:20-slim\nWORKDIR /app\nRUN chown node:node /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\n# start\nCMD [\"node\", \"server.js\"]\n"
         );
     }
 
@@ -773,7 +773,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nRUN chown app:app /srv\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nRUN chown app:app /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
         );
     }
 
