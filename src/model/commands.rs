@@ -187,6 +187,23 @@ pub enum PackageChange {
     },
 }
 
+/// Options of `apk` that take a value as the next word.
+pub const APK_VALUE_OPTS: &[&str] = &[
+    "-t",
+    "--virtual",
+    "-X",
+    "--repository",
+    "--root",
+    "-p",
+    "--arch",
+    "--cache-dir",
+    "--keys-dir",
+    "--repositories-file",
+];
+
+/// Options of `apt-get`/`apt` that take a value as the next word.
+pub const APT_VALUE_OPTS: &[&str] = &["-o", "-t", "--target-release", "-c", "--option"];
+
 /// Recognises `apt-get install`, `apt install`, `apk add`, `yum/dnf/microdnf install`
 /// and their removal counterparts.
 pub fn package_change(command: &[String]) -> Option<PackageChange> {
@@ -202,25 +219,9 @@ pub fn package_change(command: &[String]) -> Option<PackageChange> {
             "apt",
             &["install"],
             &["remove", "purge", "autoremove"],
-            &["-o", "-t", "--target-release", "-c", "--option"],
+            APT_VALUE_OPTS,
         ),
-        "apk" => (
-            "apk",
-            &["add"],
-            &["del"],
-            &[
-                "-t",
-                "--virtual",
-                "-X",
-                "--repository",
-                "--root",
-                "-p",
-                "--arch",
-                "--cache-dir",
-                "--keys-dir",
-                "--repositories-file",
-            ],
-        ),
+        "apk" => ("apk", &["add"], &["del"], APK_VALUE_OPTS),
         "yum" | "dnf" | "microdnf" | "tdnf" => (
             "rpm",
             &["install"],

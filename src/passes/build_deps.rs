@@ -122,23 +122,6 @@ const APK_TOOLCHAIN_RUNTIME: &[(&str, &str)] = &[
     ("gcc", "libgcc"),
 ];
 
-/// Programs that compile: a CMD or a later RUN that runs one needs the toolchain.
-const COMPILERS: &[&str] = &[
-    "gcc",
-    "g++",
-    "cc",
-    "c++",
-    "clang",
-    "clang++",
-    "make",
-    "gmake",
-    "cmake",
-    "ninja",
-    "meson",
-    "configure",
-    "node-gyp",
-];
-
 /// Images that ship a toolchain unless their tag says slim or alpine.
 const FULL_IMAGES: &[&str] = &[
     "buildpack-deps",
@@ -200,20 +183,7 @@ const APT_KNOWN_BASES: &[&str] = &[
     "openjdk",
 ];
 
-/// Options of `apk` and `apt-get` that take a value as the next word.
-const APK_VALUE_OPTS: &[&str] = &[
-    "-t",
-    "--virtual",
-    "-X",
-    "--repository",
-    "--root",
-    "-p",
-    "--arch",
-    "--cache-dir",
-    "--keys-dir",
-    "--repositories-file",
-];
-const APT_VALUE_OPTS: &[&str] = &["-o", "-t", "--target-release", "-c", "--option"];
+use crate::model::commands::{APK_VALUE_OPTS, APT_VALUE_OPTS};
 
 /// The name used for the virtual package on Alpine.
 const GROUP: &str = ".build-deps";
@@ -516,7 +486,9 @@ fn build_step(argv: &[String]) -> Option<String> {
         "cargo" | "go" => with_sub(matches!(first_op, Some("build" | "install"))),
         "configure" => Some("./configure".into()),
         "docker-php-ext-install" | "cpanm" | "phpize" | "autoreconf" => Some(p.into()),
-        p if COMPILERS.contains(&p) => Some(p.into()),
+        p if crate::passes::slim_base::BUILD_PROGRAMS.contains(&p) || p == "node-gyp" => {
+            Some(p.into())
+        }
         p if p.starts_with("python") && argv.iter().any(|a| a.ends_with("setup.py")) => {
             Some(format!("{p} setup.py"))
         }

@@ -78,7 +78,7 @@ const CODE: &str = "DOP014";
 const NAME: &str = "slim-base";
 
 /// Programs that compile or drive a native build.
-const BUILD_PROGRAMS: &[&str] = &[
+pub(crate) const BUILD_PROGRAMS: &[&str] = &[
     "gcc",
     "g++",
     "cc",
