@@ -1716,7 +1716,8 @@ impl Planner<'_> {
                 let line = self.line(idx);
                 let Some(cwd) = info.cwds[n].clone() else {
                     return Err(format!(
-                        "the build at line {line} runs in an unknown directory"
+                        "the build at line {line} runs in an unknown directory (a `cd` to a computed path); \
+                         build in a WORKDIR or an absolute folder to let the pass copy its output"
                     ));
                 };
                 match kind {
@@ -2152,7 +2153,8 @@ impl Planner<'_> {
                 }
                 Role::Unknown => {
                     return Err(format!(
-                    "line {line} runs `{}`, and the pass cannot tell what it leaves for run time",
+                    "line {line} runs `{}`, and the pass cannot tell what it leaves for run time; \
+                     move it to a RUN of its own after the build to unblock the split",
                     info.commands[n].program()
                 ))
                 }
@@ -2193,7 +2195,8 @@ impl Planner<'_> {
         if is_build {
             if !run_pkgs.is_empty() || repeat_reasons {
                 return Err(format!(
-                    "line {line} installs packages, tools or users in the same RUN as the build"
+                    "line {line} installs packages, tools or users in the same RUN as the build; \
+                     install them in a RUN of their own before the build to unblock the split"
                 ));
             }
             return Ok((Carry::Stay, Vec::new()));
