@@ -60,7 +60,10 @@ fn purged_toolchain_keeps_the_runtime_library_and_the_program_runs() {
     let v = report.verification.as_ref().unwrap();
     assert_eq!(v.optimized.exit_code, Some(0), "{v:?}");
     assert!(
-        v.optimized.stdout.as_deref().is_some_and(|o| o.starts_with("hello, zlib 1.")),
+        v.optimized
+            .stdout
+            .as_deref()
+            .is_some_and(|o| o.starts_with("hello, zlib 1.")),
         "{v:?}"
     );
     assert_eq!(v.original.stdout, v.optimized.stdout, "{v:?}");

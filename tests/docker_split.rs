@@ -169,7 +169,10 @@ fn split_python_psycopg2_installs_libpq_in_the_slim_runtime() {
     let v = report.verification.as_ref().unwrap();
     assert!(report.verified, "{v:?}");
     assert!(
-        v.optimized.stdout.as_deref().is_some_and(|o| o.contains("psycopg2 2.9.9 libpq")),
+        v.optimized
+            .stdout
+            .as_deref()
+            .is_some_and(|o| o.contains("psycopg2 2.9.9 libpq")),
         "{v:?}"
     );
     let (before, after) = (

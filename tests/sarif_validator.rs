@@ -167,7 +167,10 @@ fn sarif_passes_microsofts_validator() {
                 .collect();
             assert!(bad.is_empty(), "{name}: {bad:?}\n{log}");
             if homepage.is_some() {
-                assert!(log.contains("\"informationUri\": \"https://example.org/dopt\""), "{log}");
+                assert!(
+                    log.contains("\"informationUri\": \"https://example.org/dopt\""),
+                    "{log}"
+                );
             }
         }
     }

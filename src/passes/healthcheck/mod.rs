@@ -331,7 +331,11 @@ fn port_evidence<'c>(
 /// (a GET route in the sources, a known server's endpoint, the user's
 /// `.dopt.yaml`, or the running original), when it has both: what a stage
 /// split asks before it builds a static HTTP probe for a shell-less runtime.
-pub fn http_evidence(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<(u16, String)> {
+pub fn http_evidence(
+    ctx: &PassContext,
+    file: &Dockerfile,
+    stage: &StageModel,
+) -> Option<(u16, String)> {
     if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
         return None;
     }

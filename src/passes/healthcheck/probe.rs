@@ -97,9 +97,11 @@ pub fn http(ctx: &PassContext, stage: &StageModel, port: u16, path: &str) -> Opt
     if no_shell(stage) {
         // The static HTTP probe that a Go stage split builds and copies in.
         let probe = crate::passes::split_stages::go::PROBE;
-        if stage.copies.iter().any(|c| {
-            c.from_stage.is_some() && c.dest_resolved.as_deref() == Some(probe)
-        }) {
+        if stage
+            .copies
+            .iter()
+            .any(|c| c.from_stage.is_some() && c.dest_resolved.as_deref() == Some(probe))
+        {
             return Some(Probe {
                 command: serde_json::to_string(&[probe, url.as_str()]).expect("strings serialize"),
                 program: "healthcheck (a static probe built in the build stage)".to_string(),

@@ -125,7 +125,9 @@ impl Pass for NonRootUser {
         let Some(shipped) = crate::evidence::shipped::stage(ctx, model) else {
             return Vec::new();
         };
-        check_stage(ctx, file, model, shipped.stage).into_iter().collect()
+        check_stage(ctx, file, model, shipped.stage)
+            .into_iter()
+            .collect()
     }
 }
 
@@ -305,7 +307,9 @@ fn no_fix_reasons(
             let base = stage
                 .root_image
                 .as_ref()
-                .map_or("the base image".to_string(), |i| format!("the base image `{}`", i.raw));
+                .map_or("the base image".to_string(), |i| {
+                    format!("the base image `{}`", i.raw)
+                });
             reasons.push(format!(
                 "`{}` runs `{}`, which no COPY or ADD of this file brings from the build context ({base}, a RUN or another image provides it): cannot check whether it needs root or switches users itself",
                 startup_instruction(stage), s.image_path

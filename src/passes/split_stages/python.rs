@@ -132,7 +132,12 @@ pub fn check_packages(requirements: Option<&str>, alpine: bool) -> Result<Vec<St
     // (requirement, Debian/Ubuntu runtime package, Alpine runtime package, what it links)
     const NEEDS_SYSTEM_LIBS: &[(&str, Option<&str>, Option<&str>, &str)] = &[
         ("psycopg2", Some("libpq5"), Some("libpq"), "libpq"),
-        ("mysqlclient", Some("libmariadb3"), Some("mariadb-connector-c"), "libmariadb"),
+        (
+            "mysqlclient",
+            Some("libmariadb3"),
+            Some("mariadb-connector-c"),
+            "libmariadb",
+        ),
         ("python-ldap", None, None, "libldap"),
         ("pyodbc", None, None, "unixodbc"),
         ("pycairo", None, None, "libcairo2"),
@@ -153,13 +158,11 @@ pub fn check_packages(requirements: Option<&str>, alpine: bool) -> Result<Vec<St
                         libs.push(runtime.to_string());
                     }
                 }
-                None => {
-                    return Err(format!(
-                        "`{pkg}` in requirements.txt compiles against system libraries ({lib}) that \
+                None => return Err(format!(
+                    "`{pkg}` in requirements.txt compiles against system libraries ({lib}) that \
                          the slim image lacks, and which package provides them there is not in the \
                          mapping; install it in the runtime stage by hand"
-                    ))
-                }
+                )),
             }
         }
     }

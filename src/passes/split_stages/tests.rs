@@ -415,7 +415,10 @@ fn python_slim_and_dev_headers() {
         "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
         Some(ctx.path()),
     );
-    assert!(out.contains("install -y --no-install-recommends libpq5 "), "{out}");
+    assert!(
+        out.contains("install -y --no-install-recommends libpq5 "),
+        "{out}"
+    );
     let ctx = context(&[("requirements.txt", "python-ldap==3.4\n")]);
     let msg = no_fix_reason(
         "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
