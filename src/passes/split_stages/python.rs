@@ -152,17 +152,16 @@ pub fn check_packages(requirements: Option<&str>, alpine: bool) -> Result<Vec<St
             .collect::<String>()
             .to_ascii_lowercase();
         if let Some((pkg, deb, apk, lib)) = NEEDS_SYSTEM_LIBS.iter().find(|(p, ..)| *p == name) {
-            match if alpine { apk } else { deb } {
-                Some(runtime) => {
-                    if !libs.iter().any(|l| l == runtime) {
-                        libs.push(runtime.to_string());
-                    }
-                }
-                None => return Err(format!(
+            let runtime = if alpine { apk } else { deb };
+            let Some(runtime) = runtime else {
+                return Err(format!(
                     "`{pkg}` in requirements.txt compiles against system libraries ({lib}) that \
-                         the slim image lacks, and which package provides them there is not in the \
-                         mapping; install it in the runtime stage by hand"
-                )),
+                     the slim image lacks, and which package provides them there is not in the \
+                     mapping; install it in the runtime stage by hand"
+                ));
+            };
+            if !libs.iter().any(|l| l == runtime) {
+                libs.push(runtime.to_string());
             }
         }
     }
