@@ -72,7 +72,10 @@ The probe needs evidence for what it asks:
   port still wins.
 
 No finding when the stage starts no server (`--help`, a shell, a one-shot
-tool), when the stage is not the shipped one (a dev stage), or when a compose
+tool), when the image is a base for others (its CMD is a base image's own
+server, `httpd-foreground`, `nginx`, `php-fpm`, and it copies no application:
+what is healthy depends on the images built on it), when the stage is not
+the shipped one (a dev stage), or when a compose
 file in the context (or its parent folder) defines a `healthcheck:` for the
 service that builds this context; a compose `target:` names the shipped stage.
 
@@ -373,6 +376,11 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
     let first = stage.exposed.iter().find(|p| p.protocol == "tcp");
     let argv = command::server_argv(file, stage);
     if command::no_server(&argv).is_some() {
+        return None;
+    }
+    // A base image for others (the official httpd, nginx, php images): what
+    // is healthy depends on what the images built on it serve.
+    if crate::passes::non_root_user::is_meant_as_base(ctx, file, stage) {
         return None;
     }
     // Without EXPOSE, only a server seen listening on the running original.

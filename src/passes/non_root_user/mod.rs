@@ -16,6 +16,8 @@ Checks that the final stage switches to a non-root `USER` before its `CMD` /
 `target:` of a compose service that builds the context, else the final stage;
 a final development stage (`dev-envs` of Docker Dev Environments, `dev`,
 `test`...) is not shipped and gets no finding.
+A WebAssembly image (`ENTRYPOINT ["app.wasm"]`) gets no finding: a wasm
+runtime runs the module, not a Linux process.
 
 ## Why is this bad?
 A process running as root inside the container is root on the container's
@@ -161,7 +163,7 @@ fn check_stage(
     model: &Model,
     stage: &StageModel,
 ) -> Option<Finding> {
-    if stage.family == OsFamily::Windows || stage.shell.is_some() {
+    if stage.family == OsFamily::Windows || stage.shell.is_some() || runs_wasm(file, stage) {
         return None;
     }
     // Only stages that run a process the Dockerfile chose.
@@ -572,10 +574,24 @@ fn startup_instruction(stage: &StageModel) -> &'static str {
     }
 }
 
+/// A WebAssembly image (`ENTRYPOINT ["app.wasm"]` on scratch): a wasm runtime
+/// runs the module, not a Linux process, so a USER means nothing there.
+fn runs_wasm(file: &Dockerfile, stage: &StageModel) -> bool {
+    [stage.entrypoint, stage.cmd].into_iter().flatten().any(|i| {
+        match &file.instructions[i].kind {
+            InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => c
+                .rough_argv()
+                .first()
+                .is_some_and(|p| p.ends_with(".wasm")),
+            _ => false,
+        }
+    })
+}
+
 /// An image that is a base for others: its CMD is a base image's own server
 /// (`php-fpm`, `catalina.sh`) and it copies no application of its own (only
 /// programs, entrypoint scripts and configuration).
-fn is_meant_as_base(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> bool {
+pub(crate) fn is_meant_as_base(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> bool {
     let Some(cmd) = stage.cmd else {
         return false;
     };
