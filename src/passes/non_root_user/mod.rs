@@ -577,15 +577,15 @@ fn startup_instruction(stage: &StageModel) -> &'static str {
 /// A WebAssembly image (`ENTRYPOINT ["app.wasm"]` on scratch): a wasm runtime
 /// runs the module, not a Linux process, so a USER means nothing there.
 fn runs_wasm(file: &Dockerfile, stage: &StageModel) -> bool {
-    [stage.entrypoint, stage.cmd].into_iter().flatten().any(|i| {
-        match &file.instructions[i].kind {
-            InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => c
-                .rough_argv()
-                .first()
-                .is_some_and(|p| p.ends_with(".wasm")),
+    [stage.entrypoint, stage.cmd]
+        .into_iter()
+        .flatten()
+        .any(|i| match &file.instructions[i].kind {
+            InstructionKind::Cmd(c) | InstructionKind::Entrypoint(c) => {
+                c.rough_argv().first().is_some_and(|p| p.ends_with(".wasm"))
+            }
             _ => false,
-        }
-    })
+        })
 }
 
 /// An image that is a base for others: its CMD is a base image's own server
