@@ -1174,19 +1174,19 @@ impl Planner<'_> {
         let cgo = self.cgo();
         if let Cgo::NotUsed(_) = &cgo {
             // No cgo in the sources: build a static binary.
-            let first_build = self
+            if !self
                 .roles
-                .iter()
-                .find(|(_, rs)| rs.contains(&Role::Build(BuildKind::GoBuild)))
-                .map(|(&i, _)| i)
-                .ok_or("no go build")?;
+                .values()
+                .any(|rs| rs.contains(&Role::Build(BuildKind::GoBuild)))
+            {
+                return Err("no go build".into());
+            }
             let le = file.line_ending.as_str();
             // First in the build stage, with the standard library compiled
             // for that setting into Go's build cache: the layer does not
             // depend on the sources, so a source edit recompiles only the
             // app (Go 1.20+ ships no compiled standard library, and one made
             // with cgo would not serve a CGO_ENABLED=0 build anyway).
-            let _ = first_build;
             let (top, nl) = self.stage_top();
             pre_edits.push(Edit::insert(
                 top,
