@@ -569,13 +569,57 @@ fn toolchains_left(ctx: &PassContext) -> Vec<Finding> {
         .copied()
         .filter(|&i| matches!(file.instructions[i].kind, InstructionKind::Run(_)))
         .collect();
+    // One pass each way over the stage's RUNs (linear in their number): a
+    // later RUN that removes packages or builds again, and the packages
+    // earlier RUNs installed (removing those here would not shrink them; not
+    // those of an apk `--virtual` group, nor those removed again).
+    let commands: Vec<Vec<Vec<String>>> = runs.iter().map(|&i| run_commands(ctx, i)).collect();
+    let mut later_blocks = vec![false; runs.len()];
+    let mut seen = false;
+    for n in (0..runs.len()).rev() {
+        later_blocks[n] = seen;
+        seen |= commands[n]
+            .iter()
+            .any(|argv| removes(argv) || build_step(argv).is_some());
+    }
     let mut findings = Vec::new();
+    let mut earlier: Vec<String> = Vec::new();
     for (n, &idx) in runs.iter().enumerate() {
-        if let Some(f) = toolchain_left(ctx, image, &runs[..n], idx, &runs[n + 1..]) {
-            findings.push(f);
+        // A later RUN removes the packages, or builds with them.
+        if !later_blocks[n] {
+            if let Some(f) = toolchain_left(ctx, image, &earlier, idx) {
+                findings.push(f);
+            }
+        }
+        for argv in &commands[n] {
+            match commands::package_change(argv) {
+                Some(PackageChange::Install {
+                    packages,
+                    group: None,
+                    ..
+                }) => {
+                    for p in packages {
+                        if !earlier.contains(&p) {
+                            earlier.push(p);
+                        }
+                    }
+                }
+                Some(PackageChange::Remove { packages, .. }) => {
+                    earlier.retain(|p| !packages.contains(p))
+                }
+                _ => {}
+            }
         }
     }
     findings
+}
+
+/// True for a command that removes packages.
+fn removes(argv: &[String]) -> bool {
+    matches!(
+        commands::package_change(argv),
+        Some(PackageChange::Remove { .. })
+    )
 }
 
 /// Every simple command of a RUN with its effective argv (program as basename),
@@ -606,9 +650,8 @@ fn run_commands(ctx: &PassContext, idx: usize) -> Vec<Vec<String>> {
 fn toolchain_left(
     ctx: &PassContext,
     image: &ImageRef,
-    before: &[usize],
+    earlier: &[String],
     idx: usize,
-    after: &[usize],
 ) -> Option<Finding> {
     let file = ctx.file;
     let (run_text, script) = ctx.run_shell(idx)?;
@@ -622,24 +665,9 @@ fn toolchain_left(
         .enumerate()
         .filter_map(|(i, c)| install_of(c).map(|inst| (i, inst)))
         .collect();
-    // Packages earlier RUNs installed: removing them here would not shrink them.
-    // (Not those of an apk `--virtual` group, nor those removed again.)
-    let mut earlier: Vec<String> = Vec::new();
-    for argv in before.iter().flat_map(|&i| run_commands(ctx, i)) {
-        match commands::package_change(&argv) {
-            Some(PackageChange::Install {
-                packages,
-                group: None,
-                ..
-            }) => earlier.extend(packages),
-            Some(PackageChange::Remove { packages, .. }) => {
-                earlier.retain(|p| !packages.contains(p))
-            }
-            _ => {}
-        }
-    }
     let earlier: Vec<String> = earlier
-        .into_iter()
+        .iter()
+        .cloned()
         .chain(
             if image.repository == "php"
                 && !image.tag.as_deref().unwrap_or_default().contains("alpine")
@@ -675,29 +703,14 @@ fn toolchain_left(
     let step = script.commands[first_install + 1..]
         .iter()
         .find_map(|c| build_step(&c.effective_strings()))?;
-    // Removed already (here or later): nothing to add; a later removal is
-    // reported by the other half of this rule.
-    let removes = |argv: &Vec<String>| {
-        matches!(
-            commands::package_change(argv),
-            Some(PackageChange::Remove { .. })
-        )
-    };
+    // Removed already (here or later, see the caller): nothing to add; a
+    // later removal is reported by the other half of this rule.
     if script
         .commands
         .iter()
         .any(|c| removes(&c.effective_strings()))
     {
         return None;
-    }
-    for &later in after {
-        let cmds = run_commands(ctx, later);
-        if cmds
-            .iter()
-            .any(|argv| removes(argv) || build_step(argv).is_some())
-        {
-            return None; // a later RUN removes it, or builds with it
-        }
     }
     let names: Vec<&str> = tool
         .iter()
