@@ -25,6 +25,8 @@ pub struct Summary {
     pub median_rebuild_speedup: Option<f64>,
     /// Base images that were local stand-ins (sizes are not the official ones).
     pub standin_bases: Vec<String>,
+    /// The builders that built the cases (build times depend on it).
+    pub builders: Vec<String>,
 }
 
 /// The whole report (`--json`).
@@ -64,6 +66,9 @@ pub fn summarize(cases: &[CaseResult]) -> Summary {
         .collect();
     standins.sort();
     standins.dedup();
+    let mut builders: Vec<String> = cases.iter().filter_map(|c| c.builder.clone()).collect();
+    builders.sort();
+    builders.dedup();
     Summary {
         cases: cases.len(),
         measured: measured.len(),
@@ -88,6 +93,7 @@ pub fn summarize(cases: &[CaseResult]) -> Summary {
             .sum(),
         median_rebuild_speedup: median(&mut speedups),
         standin_bases: standins,
+        builders,
     }
 }
 
@@ -128,6 +134,12 @@ pub fn markdown(report: &BenchReport) -> String {
              absolute sizes differ from the official images, the difference between the two \
              versions is the Dockerfile's.\n\n",
             s.standin_bases.join(", ")
+        ));
+    }
+    if !s.builders.is_empty() {
+        out.push_str(&format!(
+            "Built with {} (build and rebuild times depend on the builder).\n\n",
+            s.builders.join(" and ")
         ));
     }
     out.push_str(
@@ -289,6 +301,7 @@ mod tests {
                 vec!["HTTP 500".into()]
             },
             standin_bases: vec!["node:20".into()],
+            builder: Some("BuildKit".into()),
             notes: None,
             expected_failure: None,
             seconds: 30.0,

@@ -19,6 +19,8 @@ pub struct Settings {
     pub jobs: usize,
     /// `--network` for the builds (`host` where installs need it).
     pub network: Option<String>,
+    /// `--builder` for the builds (`auto`, `classic`, `buildkit`).
+    pub builder: Option<&'static str>,
     pub run_timeout: Option<u64>,
     pub max_builds: Option<usize>,
     /// Show progress (a terminal): one line per running case.
@@ -69,6 +71,8 @@ pub struct CaseResult {
     /// Why it did not verify, or failed.
     pub reasons: Vec<String>,
     pub standin_bases: Vec<String>,
+    /// The builder that built both versions (`classic`, `BuildKit`).
+    pub builder: Option<String>,
     pub notes: Option<String>,
     /// The case expected not to verify (a known gap, with its reason).
     pub expected_failure: Option<String>,
@@ -150,6 +154,7 @@ pub fn run_case(case: &Case, settings: &Settings) -> CaseResult {
         fixes_dropped: 0,
         reasons: Vec::new(),
         standin_bases: Vec::new(),
+        builder: None,
         notes: case.notes.clone(),
         expected_failure: (!case.expect.verified).then(|| {
             case.expect
@@ -176,6 +181,9 @@ pub fn run_case(case: &Case, settings: &Settings) -> CaseResult {
     }
     if let Some(n) = &settings.network {
         cmd.args(["--network", n]);
+    }
+    if let Some(b) = settings.builder {
+        cmd.args(["--builder", b]);
     }
     if let Some(t) = case.run_timeout.or(settings.run_timeout) {
         cmd.args(["--run-timeout", &t.to_string()]);
@@ -247,6 +255,7 @@ fn measure(
 
 fn fill(result: &mut CaseResult, report: &Report, case: &Case) {
     result.standin_bases = report.standin_names.clone();
+    result.builder = Some(report.builder.to_string());
     let Some(original) = &report.original.image else {
         result.reasons.push(format!(
             "the original did not build: {}",

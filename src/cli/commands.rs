@@ -849,6 +849,11 @@ fn bench(args: BenchArgs) -> Result<i32> {
         dopt: std::env::current_exe().context("cannot find the dopt executable")?,
         jobs: args.jobs.max(1),
         network: args.network.clone(),
+        builder: match args.builder {
+            BuilderArg::Auto => None,
+            BuilderArg::Classic => Some("classic"),
+            BuilderArg::Buildkit => Some("buildkit"),
+        },
         run_timeout: args.run_timeout,
         max_builds: args.max_builds,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -271,6 +271,11 @@ pub struct BenchArgs {
     /// Network for the builds' RUN steps (`host` where installs need it).
     #[arg(long)]
     pub network: Option<String>,
+    /// Which builder builds every case: auto picks BuildKit only when a
+    /// Dockerfile needs it. Warm rebuilds on the classic builder include about a
+    /// second of per-step commits that BuildKit does not have.
+    #[arg(long, value_enum, default_value_t = BuilderArg::Auto)]
+    pub builder: BuilderArg,
     /// Seconds each image may run during verification.
     #[arg(long, value_name = "SECONDS")]
     pub run_timeout: Option<u64>,

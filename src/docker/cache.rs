@@ -30,12 +30,17 @@ pub fn default_dir() -> Option<PathBuf> {
     Some(base.join("dopt").join("verify"))
 }
 
+/// Bumped when how dopt measures changes within one version, so reports made
+/// the old way are not reused (2: the warm rebuild's edit is new each run).
+const MEASUREMENT: u32 = 2;
+
 /// A 128-bit key (two SipHash runs with different prefixes) of `parts`, in hex.
 pub(crate) fn key(parts: &[&[u8]]) -> String {
     let hash = |seed: &str| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         seed.hash(&mut h);
         env!("CARGO_PKG_VERSION").hash(&mut h);
+        MEASUREMENT.hash(&mut h);
         for part in parts {
             part.len().hash(&mut h);
             part.hash(&mut h);

@@ -169,6 +169,7 @@ pub async fn compare_with_search(
         labels: owner::labels(&run_id, opts.keep_images),
         current_build_log: std::sync::Mutex::new(String::new()),
         current_builder: std::sync::Mutex::new(None),
+        edit_nonce: pack::edit_nonce(),
     };
     let result = {
         let run = session.run(original, optimized, search);
@@ -330,6 +331,9 @@ struct Session<'a> {
     /// steps it finished are found there.
     current_build_log: std::sync::Mutex<String>,
     current_builder: std::sync::Mutex<Option<BuilderKind>>,
+    /// What the warm rebuild's source edit writes (the same for both versions,
+    /// new each run: see [`pack::with_source_edit`]).
+    edit_nonce: u32,
 }
 
 impl Session<'_> {
@@ -722,7 +726,7 @@ impl Session<'_> {
         base_reference: Option<String>,
     ) -> Result<Result<VersionReport, VersionReport>, DockerError> {
         let warm_tar = match edit_file {
-            Some(path) => Some(pack::with_appended_newline(&context_tar, path)?),
+            Some(path) => Some(pack::with_source_edit(&context_tar, path, self.edit_nonce)?),
             None => None,
         };
         self.images.push(tag.clone());

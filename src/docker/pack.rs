@@ -236,17 +236,41 @@ pub(crate) fn pick_source_file(tar_bytes: &[u8], dockerfile_name: &str) -> Optio
     best.map(|(_, _, path)| path)
 }
 
-/// A copy of the tar in which `path` has a newline appended: harmless in every text
-/// format, but a different checksum, so every layer that copied it is rebuilt.
-pub(crate) fn with_appended_newline(tar_bytes: &[u8], path: &str) -> std::io::Result<Vec<u8>> {
-    rewrite(tar_bytes, Some(path), &[])
+/// A copy of the tar in which `path` ends with a newline and a blank line of
+/// `nonce`'s bits as spaces and tabs: harmless in every text format (a
+/// whitespace-only line), but a checksum no earlier run produced. A fixed edit
+/// (one newline) is the same every run, so BuildKit, whose cache outlives the
+/// images, would find the "edited" layers cached from the last run and report a
+/// rebuild that did no work.
+pub(crate) fn with_source_edit(
+    tar_bytes: &[u8],
+    path: &str,
+    nonce: u32,
+) -> std::io::Result<Vec<u8>> {
+    rewrite(tar_bytes, Some((path, &edit_suffix(nonce))), &[])
 }
 
-/// A copy of the tar, with a newline appended to `touch` and the `added` regular
-/// files (mode 0644, owner 0:0) at the end.
+/// `\n` and then 32 spaces or tabs, one per bit of `nonce`.
+fn edit_suffix(nonce: u32) -> Vec<u8> {
+    let mut suffix = vec![b'\n'];
+    suffix.extend((0..32).map(|bit| if nonce >> bit & 1 == 1 { b'\t' } else { b' ' }));
+    suffix
+}
+
+/// A nonce for [`with_source_edit`] that differs between runs.
+pub(crate) fn edit_nonce() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    (nanos as u32) ^ std::process::id().rotate_left(16)
+}
+
+/// A copy of the tar, with `touch`'s bytes appended to its file and the `added`
+/// regular files (mode 0644, owner 0:0) at the end.
 fn rewrite(
     tar_bytes: &[u8],
-    touch: Option<&str>,
+    touch: Option<(&str, &[u8])>,
     added: &[(&str, &[u8])],
 ) -> std::io::Result<Vec<u8>> {
     let mut archive = tar::Archive::new(tar_bytes);
@@ -257,8 +281,10 @@ fn rewrite(
         let entry_path = entry.path()?.to_string_lossy().to_string();
         let mut data = Vec::new();
         entry.read_to_end(&mut data)?;
-        if touch.is_some_and(|path| entry_path.trim_start_matches("./") == path) {
-            data.push(b'\n');
+        if let Some((_, suffix)) =
+            touch.filter(|(path, _)| entry_path.trim_start_matches("./") == *path)
+        {
+            data.extend_from_slice(suffix);
         }
         header.set_size(data.len() as u64);
         header.set_cksum();
@@ -317,9 +343,11 @@ mod tests {
     }
 
     #[test]
-    fn appends_a_newline_to_exactly_one_file() {
+    fn edits_exactly_one_file_with_whitespace_that_differs_per_nonce() {
         let tar = tar_of(&[("a.py", b"print(1)"), ("b.py", b"print(2)")]);
-        let edited = with_appended_newline(&tar, "b.py").unwrap();
+        let other = with_source_edit(&tar, "b.py", 6).unwrap();
+        let edited = with_source_edit(&tar, "b.py", 5).unwrap();
+        assert_ne!(edited, other);
         let mut archive = tar::Archive::new(edited.as_slice());
         let mut seen = Vec::new();
         for entry in archive.entries().unwrap() {
@@ -333,7 +361,10 @@ mod tests {
             seen,
             vec![
                 ("a.py".to_string(), "print(1)".to_string()),
-                ("b.py".to_string(), "print(2)\n".to_string())
+                (
+                    "b.py".to_string(),
+                    format!("print(2)\n\t \t{}", " ".repeat(29))
+                )
             ]
         );
     }

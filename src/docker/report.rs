@@ -189,8 +189,9 @@ pub struct Report {
     pub network: Option<String>,
     pub original: VersionReport,
     pub optimized: VersionReport,
-    /// The file edited (by appending a newline) for the warm rebuilds, relative to
-    /// the context; None when the context has no suitable file.
+    /// The file edited for the warm rebuilds (a newline and a whitespace-only line
+    /// that is new each run), relative to the context; None when the context has
+    /// no suitable file.
     pub warm_edit_file: Option<String>,
     /// original size − optimized size, in bytes (negative: the optimized image is
     /// bigger).
