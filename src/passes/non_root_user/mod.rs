@@ -163,7 +163,11 @@ fn check_stage(
     model: &Model,
     stage: &StageModel,
 ) -> Option<Finding> {
-    if stage.family == OsFamily::Windows || stage.shell.is_some() || runs_wasm(file, stage) {
+    if stage.family == OsFamily::Windows
+        || stage.shell.is_some()
+        || runs_wasm(file, stage)
+        || is_buildkit_frontend(file, model, stage)
+    {
         return None;
     }
     // Only stages that run a process the Dockerfile chose.
@@ -194,6 +198,11 @@ fn check_stage(
     let startup = evidence::Startup::gather(ctx, file, model, stage);
     // The entrypoint (or a script it runs) switches users itself.
     if startup.dropper().is_some() {
+        return None;
+    }
+    // The program only exits (`true`, `exit 0`): nothing runs long enough for
+    // its user to matter.
+    if only_exits(stage, &startup) {
         return None;
     }
     if is_meant_as_base(ctx, file, stage) {
@@ -261,7 +270,7 @@ fn check_stage(
             return Some(finding);
         }
     };
-    if !fix::takes_effect(&file.source, &edits) {
+    if !fix::takes_effect(&file.source, &edits, &choice) {
         finding.message = "the final stage runs as root; no USER added because dopt could not place one that takes effect".to_string();
         return Some(finding);
     }
@@ -279,9 +288,17 @@ fn check_stage(
         )
     };
     finding.message = match &choice.create {
+        Some(_) if choice.switch_to != choice.name => format!(
+            "the final stage runs as root; create user `{}` and switch to it as `USER {}` before the container starts (numeric, so that Kubernetes `runAsNonRoot` can verify it){checked}",
+            choice.name, choice.switch_to
+        ),
         Some(_) => format!(
             "the final stage runs as root; create user `{}` and switch to it before the container starts{checked}",
             choice.name
+        ),
+        None if choice.switch_to != choice.name => format!(
+            "the final stage runs as root; switch to the image's non-root user `{}` with its documented `USER {}`{checked}",
+            choice.name, choice.switch_to
         ),
         None if choice.name.contains(':') => format!(
             "the final stage runs as root; switch to the unprivileged uid:gid `{}`, which needs no entry in /etc/passwd{checked}",
@@ -304,6 +321,11 @@ fn no_fix_reasons(
     startup: &evidence::Startup,
 ) -> Vec<String> {
     let mut reasons = Vec::new();
+    if let Some((how, program)) = setuid_program(file, ctx.model(), stage, startup) {
+        reasons.push(format!(
+            "`{how}` makes `{program}`, which the container starts, setuid root: it runs as root whatever USER says, so a USER would claim a change it does not make (drop the setuid bit first)"
+        ));
+    }
     for s in startup.unreadable() {
         if !s.from_context {
             let base = stage
@@ -572,6 +594,196 @@ fn startup_instruction(stage: &StageModel) -> &'static str {
     } else {
         "CMD"
     }
+}
+
+/// A BuildKit frontend image (a `LABEL moby.buildkit.frontend.*` in the stage
+/// or the stages it is built on): BuildKit starts a frontend with the image's
+/// Env, Entrypoint and WorkingDir only, never its User, and nobody
+/// `docker run`s it, so a USER has no effect.
+fn is_buildkit_frontend(file: &Dockerfile, model: &Model, stage: &StageModel) -> bool {
+    stage_chain(model, stage).into_iter().any(|s| {
+        file.instructions[model.stages[s].instructions.clone()]
+            .iter()
+            .any(|inst| match &inst.kind {
+                InstructionKind::Label(kvs) => kvs.iter().any(|kv| {
+                    crate::model::unquote(&kv.key).starts_with("moby.buildkit.frontend.")
+                }),
+                _ => false,
+            })
+    })
+}
+
+/// True when what the container starts only exits: `true`, `/bin/true`,
+/// `false`, `:`, `exit 0` (also inside `sh -c`).
+fn only_exits(stage: &StageModel, startup: &evidence::Startup) -> bool {
+    // The ENTRYPOINT, when there is one, is the program (the CMD its arguments).
+    let what = if stage.entrypoint.is_some() {
+        "ENTRYPOINT"
+    } else {
+        "CMD"
+    };
+    let mut commands = startup
+        .commands
+        .iter()
+        .filter(|(w, _)| w == what)
+        .map(|(_, c)| c)
+        .filter(|c| !(evidence::is_shell(crate::model::commands::program(c)) && c.iter().any(|a| a == "-c")))
+        .peekable();
+    commands.peek().is_some()
+        && commands.all(|c| {
+            matches!(
+                crate::model::commands::program(c),
+                "true" | "false" | ":" | "exit"
+            )
+        })
+}
+
+/// The setuid root program the container starts, if the image makes it so
+/// (`chmod +s`, `chmod u+s`, `chmod 4755`, `install -m 4755`, `COPY
+/// --chmod=4755` in this stage or the stages it is built on): (the command that
+/// sets the bit, the program's path). A program named without a path is found
+/// on the PATH.
+fn setuid_program(
+    file: &Dockerfile,
+    model: &Model,
+    stage: &StageModel,
+    startup: &evidence::Startup,
+) -> Option<(String, String)> {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for s in stage_chain(model, stage) {
+        let st = &model.stages[s];
+        for i in st.instructions.clone() {
+            let inst = &file.instructions[i];
+            match &inst.kind {
+                InstructionKind::Run(_) => {
+                    for c in crate::model::commands::simple_commands(&inst.logical.text) {
+                        for t in setuid_targets(&c) {
+                            targets.push((c.join(" "), t));
+                        }
+                    }
+                }
+                InstructionKind::Copy(_) | InstructionKind::Add(_) => {
+                    let Some(mode) = inst.flag("chmod").and_then(|f| f.value.clone()) else {
+                        continue;
+                    };
+                    if !is_setuid_mode(&crate::model::unquote(&mode)) {
+                        continue;
+                    }
+                    let Some(copy) = st.copies.iter().find(|c| c.instruction == i) else {
+                        continue;
+                    };
+                    let Some(dest) = copy.dest_resolved.as_deref() else {
+                        continue;
+                    };
+                    let keyword = if copy.is_add { "ADD" } else { "COPY" };
+                    let how = format!("{keyword} --chmod={mode}");
+                    targets.push((how.clone(), dest.to_string()));
+                    for src in &copy.sources {
+                        let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
+                        targets.push((how.clone(), format!("{}/{base}", dest.trim_end_matches('/'))));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if targets.is_empty() {
+        return None;
+    }
+    // The PATH of the stage, and the usual one (the base image's).
+    let path_dirs: Vec<&str> = stage
+        .var("PATH")
+        .unwrap_or("")
+        .split(':')
+        .map(|d| d.trim_end_matches('/'))
+        .chain([
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ])
+        .collect();
+    for (_, c) in &startup.commands {
+        let Some(p) = c.first() else { continue };
+        let found = targets.iter().find(|(_, t)| {
+            let t = t.trim_end_matches('/');
+            if p.contains('/') {
+                crate::model::join_path(stage.workdir.as_deref().or(Some("/")), p)
+                    .is_some_and(|abs| abs.trim_end_matches('/') == t)
+            } else {
+                t.rsplit_once('/')
+                    .is_some_and(|(dir, base)| base == p && path_dirs.contains(&dir))
+            }
+        });
+        if let Some((how, t)) = found {
+            return Some((how.clone(), t.clone()));
+        }
+    }
+    None
+}
+
+/// The files a command makes setuid: `chmod [opts] MODE FILE...` with a mode
+/// that sets the setuid bit, `install -m MODE ... DEST`.
+fn setuid_targets(argv: &[String]) -> Vec<String> {
+    let abs = |a: &String| a.starts_with('/').then(|| a.clone());
+    match crate::model::commands::program(argv) {
+        "chmod" => {
+            let mut args = argv[1..].iter().filter(|a| !(a.starts_with('-') && !is_setuid_mode(a)));
+            match args.next() {
+                Some(mode) if is_setuid_mode(mode) => args.filter_map(abs).collect(),
+                _ => Vec::new(),
+            }
+        }
+        "install" => {
+            let mut mode = None;
+            let mut operands = Vec::new();
+            let mut it = argv[1..].iter();
+            while let Some(a) = it.next() {
+                if a == "-m" || a == "--mode" {
+                    mode = it.next().cloned();
+                } else if let Some(m) = a.strip_prefix("--mode=") {
+                    mode = Some(m.to_string());
+                } else if let Some(m) = a.strip_prefix("-m") {
+                    mode = Some(m.to_string());
+                } else if !a.starts_with('-') {
+                    operands.push(a.clone());
+                }
+            }
+            if !mode.is_some_and(|m| is_setuid_mode(&m)) || operands.len() < 2 {
+                return Vec::new();
+            }
+            let dest = operands.pop().unwrap_or_default();
+            let mut out: Vec<String> = operands
+                .iter()
+                .map(|src| {
+                    let base = src.rsplit('/').next().unwrap_or(src);
+                    format!("{}/{base}", dest.trim_end_matches('/'))
+                })
+                .collect();
+            out.push(dest);
+            out.into_iter().filter(|t| t.starts_with('/')).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A chmod mode that sets the setuid bit: `+s`, `u+s`, `a+s`, `u=rwxs`, or an
+/// octal mode with 4000 (`4755`, `04755`, `6755`).
+fn is_setuid_mode(mode: &str) -> bool {
+    if !mode.is_empty() && mode.chars().all(|c| ('0'..='7').contains(&c)) {
+        return u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o4000 != 0);
+    }
+    mode.split(',').any(|clause| {
+        let Some(op) = clause.find(['+', '=']) else {
+            return false;
+        };
+        let who = &clause[..op];
+        who.chars().all(|c| matches!(c, 'u' | 'g' | 'o' | 'a'))
+            && (who.is_empty() || who.contains('u') || who.contains('a'))
+            && clause[op..].contains('s')
+    })
 }
 
 /// A WebAssembly image (`ENTRYPOINT ["app.wasm"]` on scratch): a wasm runtime
