@@ -389,7 +389,11 @@ pub(super) fn build_edits(
             ));
         }
     }
-    lines.push(format!("{} {}", text::keyword(file, "USER"), choice.switch_to));
+    lines.push(format!(
+        "{} {}",
+        text::keyword(file, "USER"),
+        choice.switch_to
+    ));
     match start_cmd {
         Some(i) => {
             let ind = text::indent(file, &file.instructions[i]);

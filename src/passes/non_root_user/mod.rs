@@ -17,7 +17,11 @@ Checks that the final stage switches to a non-root `USER` before its `CMD` /
 a final development stage (`dev-envs` of Docker Dev Environments, `dev`,
 `test`...) is not shipped and gets no finding.
 A WebAssembly image (`ENTRYPOINT ["app.wasm"]`) gets no finding: a wasm
-runtime runs the module, not a Linux process.
+runtime runs the module, not a Linux process. Neither does a BuildKit frontend
+image (a `LABEL moby.buildkit.frontend.*`): BuildKit starts a frontend with the
+image's environment, entrypoint and working directory, never its user. Nor an
+image whose program only exits (`true`, `/bin/true`, `false`, `:`, `exit 0`):
+nothing runs long enough for its user to matter.
 
 ## Why is this bad?
 A process running as root inside the container is root on the container's
@@ -45,9 +49,14 @@ CMD ["node", "server.js"]
 ```
 
 The user is one the image already has (the base image's service user from the
-profiles: `node`, `www-data`, `nginx`, `nonroot`), one the Dockerfile creates but
-never switches to, or a new one made with the base image's own tools (`useradd`
-on Debian/Ubuntu, `adduser` on Alpine, uid 10001). The user owns only what the
+profiles: `node`, `www-data`, `nginx`, `nonroot`; `app` on .NET 8+ images,
+named `USER $APP_UID` as Microsoft documents, which expands to its uid 1654),
+one the Dockerfile creates but never switches to, or a new one `app` made with
+the base image's own tools (`useradd` on Debian/Ubuntu, `adduser` on Alpine)
+with uid and gid 10001. A user dopt creates is named numerically,
+`USER 10001:10001`: Kubernetes `runAsNonRoot` refuses to start an image whose
+user is a name ("cannot verify user is non-root"). When the file names its
+users itself (a `USER node` in another stage), `USER app` follows its style. The user owns only what the
 app writes: the WORKDIR and folders a RUN makes with `mkdir` (a non-recursive
 `chown`, never a system folder such as `/`, `/tmp`, `/usr/**` or `/etc`), and
 each VOLUME (chowned before the VOLUME instruction, since the classic builder
@@ -76,7 +85,11 @@ finding without a fix, naming what it found or could not check, when:
 - state lives in `/root` (an ENV or the WORKDIR there);
 - a VOLUME cannot be handed to the user (declared in an earlier stage, a system
   folder, or before the user exists);
-- the OS of the base image is unknown.
+- the OS of the base image is unknown;
+- the image makes the program it starts setuid root (`chmod +s`, `chmod u+s`,
+  `chmod 4755`, `install -m 4755`, `COPY --chmod=4755`, on its path or, for a
+  program named without one, on the PATH): it runs as root whatever `USER`
+  says, so a USER would claim a change it does not make.
 
 No finding at all when the image manages its user itself (`su`, `gosu`,
 `su-exec`, `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `chpst`,
@@ -289,7 +302,7 @@ fn check_stage(
     };
     finding.message = match &choice.create {
         Some(_) if choice.switch_to != choice.name => format!(
-            "the final stage runs as root; create user `{}` and switch to it as `USER {}` before the container starts (numeric, so that Kubernetes `runAsNonRoot` can verify it){checked}",
+            "the final stage runs as root; create user `{}` and switch to it before the container starts, as the numeric `USER {}` that Kubernetes `runAsNonRoot` can verify{checked}",
             choice.name, choice.switch_to
         ),
         Some(_) => format!(
@@ -627,7 +640,9 @@ fn only_exits(stage: &StageModel, startup: &evidence::Startup) -> bool {
         .iter()
         .filter(|(w, _)| w == what)
         .map(|(_, c)| c)
-        .filter(|c| !(evidence::is_shell(crate::model::commands::program(c)) && c.iter().any(|a| a == "-c")))
+        .filter(|c| {
+            !(evidence::is_shell(crate::model::commands::program(c)) && c.iter().any(|a| a == "-c"))
+        })
         .peekable();
     commands.peek().is_some()
         && commands.all(|c| {
@@ -680,7 +695,10 @@ fn setuid_program(
                     targets.push((how.clone(), dest.to_string()));
                     for src in &copy.sources {
                         let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
-                        targets.push((how.clone(), format!("{}/{base}", dest.trim_end_matches('/'))));
+                        targets.push((
+                            how.clone(),
+                            format!("{}/{base}", dest.trim_end_matches('/')),
+                        ));
                     }
                 }
                 _ => {}
@@ -730,7 +748,9 @@ fn setuid_targets(argv: &[String]) -> Vec<String> {
     let abs = |a: &String| a.starts_with('/').then(|| a.clone());
     match crate::model::commands::program(argv) {
         "chmod" => {
-            let mut args = argv[1..].iter().filter(|a| !(a.starts_with('-') && !is_setuid_mode(a)));
+            let mut args = argv[1..]
+                .iter()
+                .filter(|a| !a.starts_with('-') || is_setuid_mode(a));
             match args.next() {
                 Some(mode) if is_setuid_mode(mode) => args.filter_map(abs).collect(),
                 _ => Vec::new(),
@@ -1005,7 +1025,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nRUN chown app:app /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nRUN chown app:app /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER 10001:10001\r\nCMD python app.py\r\n"
         );
     }
 
@@ -1014,7 +1034,7 @@ mod tests {
         let src = "from alpine:3.19\nrun apk add --no-cache curl\ncopy app /bin/app\nentrypoint [\"/bin/app\"]";
         assert_eq!(
             fixed(src),
-            "from alpine:3.19\nrun addgroup -S app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\ncopy app /bin/app\nuser app\nentrypoint [\"/bin/app\"]"
+            "from alpine:3.19\nrun addgroup -S -g 10001 app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\ncopy app /bin/app\nuser 10001:10001\nentrypoint [\"/bin/app\"]"
         );
     }
 
@@ -1086,7 +1106,7 @@ mod tests {
         );
         assert_eq!(
             c.fixed,
-            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nCOPY app /app\nUSER app\nENTRYPOINT [\"/app\"]\n"
+            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nCOPY app /app\nUSER 10001:10001\nENTRYPOINT [\"/app\"]\n"
         );
         let c = check(
             &NonRootUser,
@@ -1266,8 +1286,115 @@ mod tests {
         let src = "FROM python:3.12-slim\nWORKDIR /tmp\nRUN mkdir -p /usr/share/x /data\nCOPY app.py .\nCMD python app.py\n";
         let fixed = fixed(src);
         assert!(
-            fixed.contains("RUN chown app:app /data\nUSER app\n"),
+            fixed.contains("RUN chown app:app /data\nUSER 10001:10001\n"),
             "{fixed}"
         );
+    }
+    #[test]
+    fn setuid_program_gets_no_fix() {
+        for (src, needle) in [
+            (
+                "FROM alpine:3.20\nCOPY nnp /usr/local/bin/nnp\nRUN chmod +s /usr/local/bin/nnp\nCMD [\"/usr/local/bin/nnp\"]\n",
+                "`chmod +s /usr/local/bin/nnp`",
+            ),
+            (
+                "FROM debian:12\nCOPY tool /usr/bin/tool\nRUN chmod -v u+s,g+x /usr/bin/tool\nENTRYPOINT [\"tool\"]\n",
+                "`/usr/bin/tool`",
+            ),
+            (
+                "FROM debian:12\nWORKDIR /app\nCOPY x .\nRUN chmod 4755 /app/x\nCMD [\"./x\"]\n",
+                "`chmod 4755 /app/x`",
+            ),
+            (
+                "FROM debian:12\nCOPY --chmod=04755 x /usr/local/bin/\nCMD x --serve\n",
+                "`COPY --chmod=04755`",
+            ),
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert_eq!(c.findings.len(), 1, "{src}");
+            assert!(c.findings[0].fix.is_none(), "{src}");
+            assert!(
+                c.findings[0].message.contains(needle) && c.findings[0].message.contains("setuid root"),
+                "{src}: {}",
+                c.findings[0].message
+            );
+        }
+        // Another file made setuid, or the bit removed: the fix stays.
+        for src in [
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod u+s /usr/bin/other\nCMD [\"x\"]\n",
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod u-s /usr/local/bin/x && chmod 0755 /usr/local/bin/x\nCMD [\"x\"]\n",
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod g+s /usr/local/bin/x\nCMD [\"x\"]\n",
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert!(c.findings[0].fix.is_some(), "{src}: {:#?}", c.findings);
+        }
+        assert!(is_setuid_mode("+s") && is_setuid_mode("a+rs") && is_setuid_mode("6755"));
+        assert!(!is_setuid_mode("755") && !is_setuid_mode("g+s") && !is_setuid_mode("2755"));
+    }
+
+    #[test]
+    fn frontends_and_programs_that_only_exit_get_no_finding() {
+        for src in [
+            "FROM scratch AS release\nLABEL moby.buildkit.frontend.network.none=\"true\"\nCOPY f /bin/f\nENTRYPOINT [\"/bin/f\"]\n\nFROM release\n",
+            "FROM alpine:3.20\nLABEL \"moby.buildkit.frontend.caps\"=\"x\"\nCOPY f /bin/f\nENTRYPOINT [\"/bin/f\"]\n",
+            "FROM scratch\nCOPY true-asm /true\nCMD [\"/true\"]\n",
+            "FROM debian:12\nCOPY x /x\nCMD [\"/bin/true\"]\n",
+            "FROM debian:12\nCOPY x /x\nCMD exit 0\n",
+            "FROM debian:12\nCOPY x /x\nENTRYPOINT [\"sh\", \"-c\", \":\"]\n",
+            "FROM busybox\nCOPY x /x\nCMD [\"false\"]\n",
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert!(c.findings.is_empty(), "{src}: {:#?}", c.findings);
+        }
+        // `true` as an argument of the program, or after a real command: fires.
+        for src in [
+            "FROM debian:12\nCOPY app /app\nENTRYPOINT [\"/app\"]\nCMD [\"true\"]\n",
+            "FROM debian:12\nCOPY app /app\nCMD /app || true\n",
+        ] {
+            assert_eq!(check(&NonRootUser, src, None).findings.len(), 1, "{src}");
+        }
+    }
+
+    #[test]
+    fn dotnet_8_has_app_and_7_does_not() {
+        for image in [
+            "mcr.microsoft.com/dotnet/aspnet:8.0",
+            "mcr.microsoft.com/dotnet/runtime:9.0-alpine",
+            "mcr.microsoft.com/dotnet/runtime-deps:10.0-noble",
+            "mcr.microsoft.com/dotnet/aspnet:8.0.11-bookworm-slim",
+        ] {
+            let src = format!("FROM {image}\nCOPY out/ /srv/\nENTRYPOINT [\"/srv/Worker\"]\n");
+            assert_eq!(
+                fixed(&src),
+                format!(
+                    "FROM {image}\nCOPY out/ /srv/\nUSER $APP_UID\nENTRYPOINT [\"/srv/Worker\"]\n"
+                )
+            );
+        }
+        let src = "FROM mcr.microsoft.com/dotnet/runtime:7.0\nCOPY out/ /srv/\nENTRYPOINT [\"dotnet\", \"/srv/Worker.dll\"]\n";
+        let out = fixed(src);
+        assert!(
+            out.contains("groupadd") && out.contains("USER 10001:10001"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn created_users_are_numeric_unless_the_file_names_users() {
+        let src = "FROM node:20 AS build\nUSER node\nRUN npm ci\nFROM debian:12\nCOPY --from=build /x /x\nCMD [\"/x\"]\n";
+        assert!(
+            fixed(src).ends_with("USER app\nCMD [\"/x\"]\n"),
+            "{}",
+            fixed(src)
+        );
+        let src = "FROM debian:12 AS build\nUSER 1000\nRUN make\nFROM debian:12\nCOPY --from=build /x /x\nCMD [\"/x\"]\n";
+        assert!(
+            fixed(src).ends_with("USER 10001:10001\nCMD [\"/x\"]\n"),
+            "{}",
+            fixed(src)
+        );
+        // Profile users keep their names.
+        let src = "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/x.js\"]\n";
+        assert!(fixed(src).contains("USER node\n"));
     }
 }
