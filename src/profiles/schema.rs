@@ -254,6 +254,10 @@ pub struct ImageUser {
     /// (`$APP_UID` on .NET 8+ images, which set `ENV APP_UID=1654`).
     #[serde(default)]
     pub switch_to: Option<String>,
+    /// The image's own config already switches to this user (its Dockerfile
+    /// ends with `USER`): a stage that sets no USER runs as it.
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 /// How an OS creates a system user.

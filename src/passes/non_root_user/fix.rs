@@ -276,7 +276,11 @@ pub(super) fn build_edits(
     let has_shell = !matches!(
         stage.family,
         OsFamily::Scratch | OsFamily::Distroless | OsFamily::Unknown | OsFamily::Windows
-    );
+    ) && !stage.root_image.as_ref().is_some_and(|i| {
+        // Ubuntu "chiseled" and .NET's distroless images have no /bin/sh.
+        let raw = i.raw.to_ascii_lowercase();
+        raw.contains("chiseled") || (raw.contains("/dotnet/") && raw.contains("distroless"))
+    });
     if let Some(create) = &choice.create {
         let line = text::line(file, &ind, &format!("{run_kw} {create}"));
         let (at, content) = text::insert_lines_after(file, stage.from_instruction, &line);

@@ -96,7 +96,9 @@ No finding at all when the image manages its user itself (`su`, `gosu`,
 or a process supervisor, in the Dockerfile or in its start-up scripts), when it
 is a base for other images (its CMD is a REPL, a shell or the base image's own
 server such as `php-fpm` or `catalina.sh`, with no files of its own copied in),
-or when the process is the base image's own entrypoint (e.g. `FROM postgres`).
+or when the process is the base image's own entrypoint (e.g. `FROM postgres`),
+or when the base image already switches to its own user and the file does not
+switch back (.NET "chiseled" and distroless images end with `USER $APP_UID`).
 
 With runtime evidence (`suggest --build`, `apply --verify`: dopt runs the
 original first), the rule also uses what the running original did: no fix when
@@ -195,6 +197,17 @@ fn check_stage(
     }
     let root = stage.runs_as_root();
     if root == Some(false) {
+        return None;
+    }
+    // The base image already switches to its own user (.NET chiseled images
+    // end with `USER $APP_UID`) and the file does not switch back.
+    let base_user_is_default = stage.user.is_none()
+        && stage
+            .root_image
+            .as_ref()
+            .and_then(|i| ctx.profiles.user_for_image(&i.raw))
+            .is_some_and(|u| u.is_default);
+    if base_user_is_default {
         return None;
     }
     if stage.user.as_deref().is_some_and(|u| u.contains('$')) {
@@ -1371,6 +1384,24 @@ mod tests {
                 )
             );
         }
+        // Chiseled and distroless .NET images already run as `app`, and have
+        // no shell for a `RUN chown`.
+        for image in [
+            "mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled",
+            "mcr.microsoft.com/dotnet/runtime-deps:6.0-jammy-chiseled",
+            "mcr.microsoft.com/dotnet/runtime:8.0-azurelinux3.0-distroless",
+        ] {
+            let src = format!("FROM {image}\nWORKDIR /app\nCOPY out/ .\nENTRYPOINT [\"./Web\"]\n");
+            assert!(
+                check(&NonRootUser, &src, None).findings.is_empty(),
+                "{image}"
+            );
+        }
+        let src = "FROM mcr.microsoft.com/dotnet/aspnet:9.0-noble-chiseled\nUSER root\nWORKDIR /app\nCOPY out/ .\nENTRYPOINT [\"./Web\"]\n";
+        assert_eq!(
+            fixed(src),
+            "FROM mcr.microsoft.com/dotnet/aspnet:9.0-noble-chiseled\nUSER root\nWORKDIR /app\nCOPY out/ .\nUSER $APP_UID\nENTRYPOINT [\"./Web\"]\n"
+        );
         let src = "FROM mcr.microsoft.com/dotnet/runtime:7.0\nCOPY out/ /srv/\nENTRYPOINT [\"dotnet\", \"/srv/Worker.dll\"]\n";
         let out = fixed(src);
         assert!(
