@@ -512,7 +512,7 @@ fn suggest_gives_the_reason_of_fixes_made_after_a_split() {
         .code(1)
         .stdout(predicate::str::contains("DOP013 [unsafe fix]"))
         .stdout(predicate::str::is_match(r"DOP011 \[unsafe fix, round \d\]").unwrap())
-        .stdout(predicate::str::contains("+USER app"));
+        .stdout(predicate::str::contains("+USER 10001:10001"));
 }
 
 #[test]

@@ -173,7 +173,7 @@ fn lookups() {
     assert!(p
         .user_creation_for("node:20-alpine", "app")
         .unwrap()
-        .starts_with("addgroup -S app && adduser -S"));
+        .starts_with("addgroup -S -g 10001 app && adduser -S"));
 
     let probe = p.health_probe_for("node:20-slim", &[], 3000, "/").unwrap();
     assert!(

@@ -250,6 +250,14 @@ pub struct ImageUser {
     pub name: String,
     #[serde(default)]
     pub uid: Option<u32>,
+    /// What `USER` names, when the image's documented form is not the name
+    /// (`$APP_UID` on .NET 8+ images, which set `ENV APP_UID=1654`).
+    #[serde(default)]
+    pub switch_to: Option<String>,
+    /// The image's own config already switches to this user (its Dockerfile
+    /// ends with `USER`): a stage that sets no USER runs as it.
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 /// How an OS creates a system user.
@@ -261,6 +269,11 @@ pub struct UserCreation {
     /// Programs the command needs (checked by callers against installed tools).
     #[serde(default)]
     pub programs: Vec<String>,
+    /// The uid and gid the command gives the user, when fixed: `USER uid:gid`
+    /// then names it numerically (Kubernetes `runAsNonRoot` cannot verify a
+    /// user given by name).
+    #[serde(default)]
+    pub uid: Option<u32>,
 }
 
 /// A HEALTHCHECK probe.

@@ -341,7 +341,7 @@ impl Startup {
     }
 }
 
-fn is_shell(p: &str) -> bool {
+pub(super) fn is_shell(p: &str) -> bool {
     matches!(p, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
 }
 

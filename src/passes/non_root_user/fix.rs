@@ -7,8 +7,12 @@ use crate::passes::PassContext;
 use crate::syntax::{Dockerfile, InstructionKind};
 
 pub(super) struct UserChoice {
-    /// Name (or `uid:gid`) for `USER` and `--chown`.
+    /// Name (or `uid:gid`) for `chown` and the messages.
     pub name: String,
+    /// What `USER` names: `name`, a numeric `uid:gid` for a user dopt creates
+    /// (Kubernetes `runAsNonRoot` cannot verify a name), or the image's
+    /// documented form (`$APP_UID` on .NET 8+).
+    pub switch_to: String,
     /// Shell command that creates the user, when it must be created.
     pub create: Option<String>,
     /// The instruction after which the user exists (`--chown` needs it).
@@ -38,6 +42,7 @@ pub(super) fn choose_user(
             .and_then(|u| u.created_by)
             .unwrap_or(stage.from_instruction);
         return Some(UserChoice {
+            switch_to: name.clone(),
             name,
             create: None,
             exists_after,
@@ -52,6 +57,7 @@ pub(super) fn choose_user(
     {
         return Some(UserChoice {
             name: u.name.clone(),
+            switch_to: u.name.clone(),
             create: None,
             exists_after: u.created_by.unwrap_or(stage.from_instruction),
         });
@@ -61,6 +67,7 @@ pub(super) fn choose_user(
     if let Some(u) = ctx.profiles.user_for_image(&image.raw) {
         return Some(UserChoice {
             name: u.name.clone(),
+            switch_to: u.switch_to.clone().unwrap_or_else(|| u.name.clone()),
             create: None,
             exists_after: stage.from_instruction,
         });
@@ -68,6 +75,7 @@ pub(super) fn choose_user(
     if let Some(u) = stage.users.iter().find(|u| u.created_by.is_none()) {
         return Some(UserChoice {
             name: u.name.clone(),
+            switch_to: u.name.clone(),
             create: None,
             exists_after: stage.from_instruction,
         });
@@ -76,6 +84,7 @@ pub(super) fn choose_user(
     if stage.family == OsFamily::Scratch {
         return Some(UserChoice {
             name: "65534:65534".into(),
+            switch_to: "65534:65534".into(),
             create: None,
             exists_after: stage.from_instruction,
         });
@@ -93,22 +102,45 @@ pub(super) fn choose_user(
         .into_iter()
         .find(|n| !taken(n))?;
     // The OS profile of the image, else the one of the family we recognised.
-    let create = ctx
+    let creation = ctx
         .profiles
-        .user_creation_for(&image.raw, name)
+        .os_for_image(&image.raw)
+        .and_then(|p| p.user_creation.as_ref())
         .or_else(|| {
             let os = if stage.family == OsFamily::Alpine {
                 "apk"
             } else {
                 "apt"
             };
-            let creation = ctx.profiles.get(os)?.user_creation.as_ref()?;
-            Some(creation.command.replace("{user}", name))
+            ctx.profiles.get(os)?.user_creation.as_ref()
         })?;
+    // Numeric, so that Kubernetes `runAsNonRoot` can verify it, unless the
+    // file's own style names its users.
+    let switch_to = match creation.uid {
+        Some(uid) if !names_its_users(file) => format!("{uid}:{uid}"),
+        _ => name.to_string(),
+    };
     Some(UserChoice {
         name: name.to_string(),
-        create: Some(create),
+        switch_to,
+        create: Some(creation.command.replace("{user}", name)),
         exists_after: stage.from_instruction,
+    })
+}
+
+/// True when a `USER` of the file (any stage) names a non-root user by name:
+/// the file's own style, which a new user follows.
+fn names_its_users(file: &Dockerfile) -> bool {
+    file.instructions.iter().any(|i| match &i.kind {
+        InstructionKind::User(w) => {
+            let v = crate::model::unquote(&w.value);
+            let user = v.split(':').next().unwrap_or("");
+            !user.is_empty()
+                && user != "root"
+                && !user.contains('$')
+                && !user.chars().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
     })
 }
 
@@ -244,7 +276,11 @@ pub(super) fn build_edits(
     let has_shell = !matches!(
         stage.family,
         OsFamily::Scratch | OsFamily::Distroless | OsFamily::Unknown | OsFamily::Windows
-    );
+    ) && !stage.root_image.as_ref().is_some_and(|i| {
+        // Ubuntu "chiseled" and .NET's distroless images have no /bin/sh.
+        let raw = i.raw.to_ascii_lowercase();
+        raw.contains("chiseled") || (raw.contains("/dotnet/") && raw.contains("distroless"))
+    });
     if let Some(create) = &choice.create {
         let line = text::line(file, &ind, &format!("{run_kw} {create}"));
         let (at, content) = text::insert_lines_after(file, stage.from_instruction, &line);
@@ -357,7 +393,11 @@ pub(super) fn build_edits(
             ));
         }
     }
-    lines.push(format!("{} {}", text::keyword(file, "USER"), choice.name));
+    lines.push(format!(
+        "{} {}",
+        text::keyword(file, "USER"),
+        choice.switch_to
+    ));
     match start_cmd {
         Some(i) => {
             let ind = text::indent(file, &file.instructions[i]);
@@ -395,7 +435,7 @@ fn merge_inserts(edits: Vec<Edit>) -> Vec<Edit> {
 /// Applies the edits and checks the result: it parses, and its final stage no
 /// longer runs as root. A fix that would not take effect is not offered (the
 /// fix loop would offer it again and again).
-pub(super) fn takes_effect(source: &str, edits: &[Edit]) -> bool {
+pub(super) fn takes_effect(source: &str, edits: &[Edit], choice: &UserChoice) -> bool {
     let fixed = crate::fix::apply::apply_edits(source, edits);
     if fixed == source {
         return false;
@@ -404,7 +444,10 @@ pub(super) fn takes_effect(source: &str, edits: &[Edit]) -> bool {
         return false;
     };
     let model = Model::build(&file);
-    model
-        .final_stage()
-        .is_some_and(|s| s.runs_as_root() == Some(false))
+    // `$APP_UID` is the image's own variable: dopt cannot resolve it, but the
+    // USER in force must be the one written.
+    model.final_stage().is_some_and(|s| {
+        s.runs_as_root() == Some(false)
+            || (choice.switch_to.contains('$') && s.user.as_deref() == Some(&choice.switch_to))
+    })
 }

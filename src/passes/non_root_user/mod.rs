@@ -17,7 +17,11 @@ Checks that the final stage switches to a non-root `USER` before its `CMD` /
 a final development stage (`dev-envs` of Docker Dev Environments, `dev`,
 `test`...) is not shipped and gets no finding.
 A WebAssembly image (`ENTRYPOINT ["app.wasm"]`) gets no finding: a wasm
-runtime runs the module, not a Linux process.
+runtime runs the module, not a Linux process. Neither does a BuildKit frontend
+image (a `LABEL moby.buildkit.frontend.*`): BuildKit starts a frontend with the
+image's environment, entrypoint and working directory, never its user. Nor an
+image whose program only exits (`true`, `/bin/true`, `false`, `:`, `exit 0`):
+nothing runs long enough for its user to matter.
 
 ## Why is this bad?
 A process running as root inside the container is root on the container's
@@ -45,9 +49,14 @@ CMD ["node", "server.js"]
 ```
 
 The user is one the image already has (the base image's service user from the
-profiles: `node`, `www-data`, `nginx`, `nonroot`), one the Dockerfile creates but
-never switches to, or a new one made with the base image's own tools (`useradd`
-on Debian/Ubuntu, `adduser` on Alpine, uid 10001). The user owns only what the
+profiles: `node`, `www-data`, `nginx`, `nonroot`; `app` on .NET 8+ images,
+named `USER $APP_UID` as Microsoft documents, which expands to its uid 1654),
+one the Dockerfile creates but never switches to, or a new one `app` made with
+the base image's own tools (`useradd` on Debian/Ubuntu, `adduser` on Alpine)
+with uid and gid 10001. A user dopt creates is named numerically,
+`USER 10001:10001`: Kubernetes `runAsNonRoot` refuses to start an image whose
+user is a name ("cannot verify user is non-root"). When the file names its
+users itself (a `USER node` in another stage), `USER app` follows its style. The user owns only what the
 app writes: the WORKDIR and folders a RUN makes with `mkdir` (a non-recursive
 `chown`, never a system folder such as `/`, `/tmp`, `/usr/**` or `/etc`), and
 each VOLUME (chowned before the VOLUME instruction, since the classic builder
@@ -76,14 +85,20 @@ finding without a fix, naming what it found or could not check, when:
 - state lives in `/root` (an ENV or the WORKDIR there);
 - a VOLUME cannot be handed to the user (declared in an earlier stage, a system
   folder, or before the user exists);
-- the OS of the base image is unknown.
+- the OS of the base image is unknown;
+- the image makes the program it starts setuid root (`chmod +s`, `chmod u+s`,
+  `chmod 4755`, `install -m 4755`, `COPY --chmod=4755`, on its path or, for a
+  program named without one, on the PATH): it runs as root whatever `USER`
+  says, so a USER would claim a change it does not make.
 
 No finding at all when the image manages its user itself (`su`, `gosu`,
 `su-exec`, `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `chpst`,
 or a process supervisor, in the Dockerfile or in its start-up scripts), when it
 is a base for other images (its CMD is a REPL, a shell or the base image's own
 server such as `php-fpm` or `catalina.sh`, with no files of its own copied in),
-or when the process is the base image's own entrypoint (e.g. `FROM postgres`).
+or when the process is the base image's own entrypoint (e.g. `FROM postgres`),
+or when the base image already switches to its own user and the file does not
+switch back (.NET "chiseled" and distroless images end with `USER $APP_UID`).
 
 With runtime evidence (`suggest --build`, `apply --verify`: dopt runs the
 original first), the rule also uses what the running original did: no fix when
@@ -163,7 +178,11 @@ fn check_stage(
     model: &Model,
     stage: &StageModel,
 ) -> Option<Finding> {
-    if stage.family == OsFamily::Windows || stage.shell.is_some() || runs_wasm(file, stage) {
+    if stage.family == OsFamily::Windows
+        || stage.shell.is_some()
+        || runs_wasm(file, stage)
+        || is_buildkit_frontend(file, model, stage)
+    {
         return None;
     }
     // Only stages that run a process the Dockerfile chose.
@@ -180,6 +199,17 @@ fn check_stage(
     if root == Some(false) {
         return None;
     }
+    // The base image already switches to its own user (.NET chiseled images
+    // end with `USER $APP_UID`) and the file does not switch back.
+    let base_user_is_default = stage.user.is_none()
+        && stage
+            .root_image
+            .as_ref()
+            .and_then(|i| ctx.profiles.user_for_image(&i.raw))
+            .is_some_and(|u| u.is_default);
+    if base_user_is_default {
+        return None;
+    }
     if stage.user.as_deref().is_some_and(|u| u.contains('$')) {
         return None;
     }
@@ -194,6 +224,11 @@ fn check_stage(
     let startup = evidence::Startup::gather(ctx, file, model, stage);
     // The entrypoint (or a script it runs) switches users itself.
     if startup.dropper().is_some() {
+        return None;
+    }
+    // The program only exits (`true`, `exit 0`): nothing runs long enough for
+    // its user to matter.
+    if only_exits(stage, &startup) {
         return None;
     }
     if is_meant_as_base(ctx, file, stage) {
@@ -261,7 +296,7 @@ fn check_stage(
             return Some(finding);
         }
     };
-    if !fix::takes_effect(&file.source, &edits) {
+    if !fix::takes_effect(&file.source, &edits, &choice) {
         finding.message = "the final stage runs as root; no USER added because dopt could not place one that takes effect".to_string();
         return Some(finding);
     }
@@ -279,9 +314,17 @@ fn check_stage(
         )
     };
     finding.message = match &choice.create {
+        Some(_) if choice.switch_to != choice.name => format!(
+            "the final stage runs as root; create user `{}` and switch to it before the container starts, as the numeric `USER {}` that Kubernetes `runAsNonRoot` can verify{checked}",
+            choice.name, choice.switch_to
+        ),
         Some(_) => format!(
             "the final stage runs as root; create user `{}` and switch to it before the container starts{checked}",
             choice.name
+        ),
+        None if choice.switch_to != choice.name => format!(
+            "the final stage runs as root; switch to the image's non-root user `{}` with its documented `USER {}`{checked}",
+            choice.name, choice.switch_to
         ),
         None if choice.name.contains(':') => format!(
             "the final stage runs as root; switch to the unprivileged uid:gid `{}`, which needs no entry in /etc/passwd{checked}",
@@ -304,6 +347,11 @@ fn no_fix_reasons(
     startup: &evidence::Startup,
 ) -> Vec<String> {
     let mut reasons = Vec::new();
+    if let Some((how, program)) = setuid_program(file, ctx.model(), stage, startup) {
+        reasons.push(format!(
+            "`{how}` makes `{program}`, which the container starts, setuid root: it runs as root whatever USER says, so a USER would claim a change it does not make (drop the setuid bit first)"
+        ));
+    }
     for s in startup.unreadable() {
         if !s.from_context {
             let base = stage
@@ -574,6 +622,203 @@ fn startup_instruction(stage: &StageModel) -> &'static str {
     }
 }
 
+/// A BuildKit frontend image (a `LABEL moby.buildkit.frontend.*` in the stage
+/// or the stages it is built on): BuildKit starts a frontend with the image's
+/// Env, Entrypoint and WorkingDir only, never its User, and nobody
+/// `docker run`s it, so a USER has no effect.
+fn is_buildkit_frontend(file: &Dockerfile, model: &Model, stage: &StageModel) -> bool {
+    stage_chain(model, stage).into_iter().any(|s| {
+        file.instructions[model.stages[s].instructions.clone()]
+            .iter()
+            .any(|inst| match &inst.kind {
+                InstructionKind::Label(kvs) => kvs.iter().any(|kv| {
+                    crate::model::unquote(&kv.key).starts_with("moby.buildkit.frontend.")
+                }),
+                _ => false,
+            })
+    })
+}
+
+/// True when what the container starts only exits: `true`, `/bin/true`,
+/// `false`, `:`, `exit 0` (also inside `sh -c`).
+fn only_exits(stage: &StageModel, startup: &evidence::Startup) -> bool {
+    // The ENTRYPOINT, when there is one, is the program (the CMD its arguments).
+    let what = if stage.entrypoint.is_some() {
+        "ENTRYPOINT"
+    } else {
+        "CMD"
+    };
+    let mut commands = startup
+        .commands
+        .iter()
+        .filter(|(w, _)| w == what)
+        .map(|(_, c)| c)
+        .filter(|c| {
+            !(evidence::is_shell(crate::model::commands::program(c)) && c.iter().any(|a| a == "-c"))
+        })
+        .peekable();
+    commands.peek().is_some()
+        && commands.all(|c| {
+            matches!(
+                crate::model::commands::program(c),
+                "true" | "false" | ":" | "exit"
+            )
+        })
+}
+
+/// The setuid root program the container starts, if the image makes it so
+/// (`chmod +s`, `chmod u+s`, `chmod 4755`, `install -m 4755`, `COPY
+/// --chmod=4755` in this stage or the stages it is built on): (the command that
+/// sets the bit, the program's path). A program named without a path is found
+/// on the PATH.
+fn setuid_program(
+    file: &Dockerfile,
+    model: &Model,
+    stage: &StageModel,
+    startup: &evidence::Startup,
+) -> Option<(String, String)> {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for s in stage_chain(model, stage) {
+        let st = &model.stages[s];
+        for i in st.instructions.clone() {
+            let inst = &file.instructions[i];
+            match &inst.kind {
+                InstructionKind::Run(_) => {
+                    for c in crate::model::commands::simple_commands(&inst.logical.text) {
+                        for t in setuid_targets(&c) {
+                            targets.push((c.join(" "), t));
+                        }
+                    }
+                }
+                InstructionKind::Copy(_) | InstructionKind::Add(_) => {
+                    let Some(mode) = inst.flag("chmod").and_then(|f| f.value.clone()) else {
+                        continue;
+                    };
+                    if !is_setuid_mode(&crate::model::unquote(&mode)) {
+                        continue;
+                    }
+                    let Some(copy) = st.copies.iter().find(|c| c.instruction == i) else {
+                        continue;
+                    };
+                    let Some(dest) = copy.dest_resolved.as_deref() else {
+                        continue;
+                    };
+                    let keyword = if copy.is_add { "ADD" } else { "COPY" };
+                    let how = format!("{keyword} --chmod={mode}");
+                    targets.push((how.clone(), dest.to_string()));
+                    for src in &copy.sources {
+                        let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
+                        targets.push((
+                            how.clone(),
+                            format!("{}/{base}", dest.trim_end_matches('/')),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if targets.is_empty() {
+        return None;
+    }
+    // The PATH of the stage, and the usual one (the base image's).
+    let path_dirs: Vec<&str> = stage
+        .var("PATH")
+        .unwrap_or("")
+        .split(':')
+        .map(|d| d.trim_end_matches('/'))
+        .chain([
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ])
+        .collect();
+    for (_, c) in &startup.commands {
+        let Some(p) = c.first() else { continue };
+        let found = targets.iter().find(|(_, t)| {
+            let t = t.trim_end_matches('/');
+            if p.contains('/') {
+                crate::model::join_path(stage.workdir.as_deref().or(Some("/")), p)
+                    .is_some_and(|abs| abs.trim_end_matches('/') == t)
+            } else {
+                t.rsplit_once('/')
+                    .is_some_and(|(dir, base)| base == p && path_dirs.contains(&dir))
+            }
+        });
+        if let Some((how, t)) = found {
+            return Some((how.clone(), t.clone()));
+        }
+    }
+    None
+}
+
+/// The files a command makes setuid: `chmod [opts] MODE FILE...` with a mode
+/// that sets the setuid bit, `install -m MODE ... DEST`.
+fn setuid_targets(argv: &[String]) -> Vec<String> {
+    let abs = |a: &String| a.starts_with('/').then(|| a.clone());
+    match crate::model::commands::program(argv) {
+        "chmod" => {
+            let mut args = argv[1..]
+                .iter()
+                .filter(|a| !a.starts_with('-') || is_setuid_mode(a));
+            match args.next() {
+                Some(mode) if is_setuid_mode(mode) => args.filter_map(abs).collect(),
+                _ => Vec::new(),
+            }
+        }
+        "install" => {
+            let mut mode = None;
+            let mut operands = Vec::new();
+            let mut it = argv[1..].iter();
+            while let Some(a) = it.next() {
+                if a == "-m" || a == "--mode" {
+                    mode = it.next().cloned();
+                } else if let Some(m) = a.strip_prefix("--mode=") {
+                    mode = Some(m.to_string());
+                } else if let Some(m) = a.strip_prefix("-m") {
+                    mode = Some(m.to_string());
+                } else if !a.starts_with('-') {
+                    operands.push(a.clone());
+                }
+            }
+            if !mode.is_some_and(|m| is_setuid_mode(&m)) || operands.len() < 2 {
+                return Vec::new();
+            }
+            let dest = operands.pop().unwrap_or_default();
+            let mut out: Vec<String> = operands
+                .iter()
+                .map(|src| {
+                    let base = src.rsplit('/').next().unwrap_or(src);
+                    format!("{}/{base}", dest.trim_end_matches('/'))
+                })
+                .collect();
+            out.push(dest);
+            out.into_iter().filter(|t| t.starts_with('/')).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A chmod mode that sets the setuid bit: `+s`, `u+s`, `a+s`, `u=rwxs`, or an
+/// octal mode with 4000 (`4755`, `04755`, `6755`).
+fn is_setuid_mode(mode: &str) -> bool {
+    if !mode.is_empty() && mode.chars().all(|c| ('0'..='7').contains(&c)) {
+        return u32::from_str_radix(mode, 8).is_ok_and(|m| m & 0o4000 != 0);
+    }
+    mode.split(',').any(|clause| {
+        let Some(op) = clause.find(['+', '=']) else {
+            return false;
+        };
+        let who = &clause[..op];
+        who.chars().all(|c| matches!(c, 'u' | 'g' | 'o' | 'a'))
+            && (who.is_empty() || who.contains('u') || who.contains('a'))
+            && clause[op..].contains('s')
+    })
+}
+
 /// A WebAssembly image (`ENTRYPOINT ["app.wasm"]` on scratch): a wasm runtime
 /// runs the module, not a Linux process, so a USER means nothing there.
 fn runs_wasm(file: &Dockerfile, stage: &StageModel) -> bool {
@@ -793,7 +1038,7 @@ mod tests {
         let src = "FROM python:3.12-slim\r\nWORKDIR /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nCMD python app.py\r\n";
         assert_eq!(
             fixed(src),
-            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nRUN chown app:app /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER app\r\nCMD python app.py\r\n"
+            "FROM python:3.12-slim\r\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\r\nWORKDIR /srv\r\nRUN chown app:app /srv\r\nCOPY app.py .\r\nRUN pip install flask\r\nUSER 10001:10001\r\nCMD python app.py\r\n"
         );
     }
 
@@ -802,7 +1047,7 @@ mod tests {
         let src = "from alpine:3.19\nrun apk add --no-cache curl\ncopy app /bin/app\nentrypoint [\"/bin/app\"]";
         assert_eq!(
             fixed(src),
-            "from alpine:3.19\nrun addgroup -S app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\ncopy app /bin/app\nuser app\nentrypoint [\"/bin/app\"]"
+            "from alpine:3.19\nrun addgroup -S -g 10001 app && adduser -S -D -u 10001 -G app app\nrun apk add --no-cache curl\ncopy app /bin/app\nuser 10001:10001\nentrypoint [\"/bin/app\"]"
         );
     }
 
@@ -874,7 +1119,7 @@ mod tests {
         );
         assert_eq!(
             c.fixed,
-            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nCOPY app /app\nUSER app\nENTRYPOINT [\"/app\"]\n"
+            "FROM debian:12\nRUN groupadd --system --gid 10001 app && useradd --system --gid app --uid 10001 --create-home --shell /usr/sbin/nologin app\nRUN mkdir -p /var/lib/data && chown app:app /var/lib/data\nVOLUME /var/lib/data\nCOPY app /app\nUSER 10001:10001\nENTRYPOINT [\"/app\"]\n"
         );
         let c = check(
             &NonRootUser,
@@ -1054,8 +1299,133 @@ mod tests {
         let src = "FROM python:3.12-slim\nWORKDIR /tmp\nRUN mkdir -p /usr/share/x /data\nCOPY app.py .\nCMD python app.py\n";
         let fixed = fixed(src);
         assert!(
-            fixed.contains("RUN chown app:app /data\nUSER app\n"),
+            fixed.contains("RUN chown app:app /data\nUSER 10001:10001\n"),
             "{fixed}"
         );
+    }
+    #[test]
+    fn setuid_program_gets_no_fix() {
+        for (src, needle) in [
+            (
+                "FROM alpine:3.20\nCOPY nnp /usr/local/bin/nnp\nRUN chmod +s /usr/local/bin/nnp\nCMD [\"/usr/local/bin/nnp\"]\n",
+                "`chmod +s /usr/local/bin/nnp`",
+            ),
+            (
+                "FROM debian:12\nCOPY tool /usr/bin/tool\nRUN chmod -v u+s,g+x /usr/bin/tool\nENTRYPOINT [\"tool\"]\n",
+                "`/usr/bin/tool`",
+            ),
+            (
+                "FROM debian:12\nWORKDIR /app\nCOPY x .\nRUN chmod 4755 /app/x\nCMD [\"./x\"]\n",
+                "`chmod 4755 /app/x`",
+            ),
+            (
+                "FROM debian:12\nCOPY --chmod=04755 x /usr/local/bin/\nCMD x --serve\n",
+                "`COPY --chmod=04755`",
+            ),
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert_eq!(c.findings.len(), 1, "{src}");
+            assert!(c.findings[0].fix.is_none(), "{src}");
+            assert!(
+                c.findings[0].message.contains(needle) && c.findings[0].message.contains("setuid root"),
+                "{src}: {}",
+                c.findings[0].message
+            );
+        }
+        // Another file made setuid, or the bit removed: the fix stays.
+        for src in [
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod u+s /usr/bin/other\nCMD [\"x\"]\n",
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod u-s /usr/local/bin/x && chmod 0755 /usr/local/bin/x\nCMD [\"x\"]\n",
+            "FROM debian:12\nCOPY x /usr/local/bin/x\nRUN chmod g+s /usr/local/bin/x\nCMD [\"x\"]\n",
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert!(c.findings[0].fix.is_some(), "{src}: {:#?}", c.findings);
+        }
+        assert!(is_setuid_mode("+s") && is_setuid_mode("a+rs") && is_setuid_mode("6755"));
+        assert!(!is_setuid_mode("755") && !is_setuid_mode("g+s") && !is_setuid_mode("2755"));
+    }
+
+    #[test]
+    fn frontends_and_programs_that_only_exit_get_no_finding() {
+        for src in [
+            "FROM scratch AS release\nLABEL moby.buildkit.frontend.network.none=\"true\"\nCOPY f /bin/f\nENTRYPOINT [\"/bin/f\"]\n\nFROM release\n",
+            "FROM alpine:3.20\nLABEL \"moby.buildkit.frontend.caps\"=\"x\"\nCOPY f /bin/f\nENTRYPOINT [\"/bin/f\"]\n",
+            "FROM scratch\nCOPY true-asm /true\nCMD [\"/true\"]\n",
+            "FROM debian:12\nCOPY x /x\nCMD [\"/bin/true\"]\n",
+            "FROM debian:12\nCOPY x /x\nCMD exit 0\n",
+            "FROM debian:12\nCOPY x /x\nENTRYPOINT [\"sh\", \"-c\", \":\"]\n",
+            "FROM busybox\nCOPY x /x\nCMD [\"false\"]\n",
+        ] {
+            let c = check(&NonRootUser, src, None);
+            assert!(c.findings.is_empty(), "{src}: {:#?}", c.findings);
+        }
+        // `true` as an argument of the program, or after a real command: fires.
+        for src in [
+            "FROM debian:12\nCOPY app /app\nENTRYPOINT [\"/app\"]\nCMD [\"true\"]\n",
+            "FROM debian:12\nCOPY app /app\nCMD /app || true\n",
+        ] {
+            assert_eq!(check(&NonRootUser, src, None).findings.len(), 1, "{src}");
+        }
+    }
+
+    #[test]
+    fn dotnet_8_has_app_and_7_does_not() {
+        for image in [
+            "mcr.microsoft.com/dotnet/aspnet:8.0",
+            "mcr.microsoft.com/dotnet/runtime:9.0-alpine",
+            "mcr.microsoft.com/dotnet/runtime-deps:10.0-noble",
+            "mcr.microsoft.com/dotnet/aspnet:8.0.11-bookworm-slim",
+        ] {
+            let src = format!("FROM {image}\nCOPY out/ /srv/\nENTRYPOINT [\"/srv/Worker\"]\n");
+            assert_eq!(
+                fixed(&src),
+                format!(
+                    "FROM {image}\nCOPY out/ /srv/\nUSER $APP_UID\nENTRYPOINT [\"/srv/Worker\"]\n"
+                )
+            );
+        }
+        // Chiseled and distroless .NET images already run as `app`, and have
+        // no shell for a `RUN chown`.
+        for image in [
+            "mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled",
+            "mcr.microsoft.com/dotnet/runtime-deps:6.0-jammy-chiseled",
+            "mcr.microsoft.com/dotnet/runtime:8.0-azurelinux3.0-distroless",
+        ] {
+            let src = format!("FROM {image}\nWORKDIR /app\nCOPY out/ .\nENTRYPOINT [\"./Web\"]\n");
+            assert!(
+                check(&NonRootUser, &src, None).findings.is_empty(),
+                "{image}"
+            );
+        }
+        let src = "FROM mcr.microsoft.com/dotnet/aspnet:9.0-noble-chiseled\nUSER root\nWORKDIR /app\nCOPY out/ .\nENTRYPOINT [\"./Web\"]\n";
+        assert_eq!(
+            fixed(src),
+            "FROM mcr.microsoft.com/dotnet/aspnet:9.0-noble-chiseled\nUSER root\nWORKDIR /app\nCOPY out/ .\nUSER $APP_UID\nENTRYPOINT [\"./Web\"]\n"
+        );
+        let src = "FROM mcr.microsoft.com/dotnet/runtime:7.0\nCOPY out/ /srv/\nENTRYPOINT [\"dotnet\", \"/srv/Worker.dll\"]\n";
+        let out = fixed(src);
+        assert!(
+            out.contains("groupadd") && out.contains("USER 10001:10001"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn created_users_are_numeric_unless_the_file_names_users() {
+        let src = "FROM node:20 AS build\nUSER node\nRUN npm ci\nFROM debian:12\nCOPY --from=build /x /x\nCMD [\"/x\"]\n";
+        assert!(
+            fixed(src).ends_with("USER app\nCMD [\"/x\"]\n"),
+            "{}",
+            fixed(src)
+        );
+        let src = "FROM debian:12 AS build\nUSER 1000\nRUN make\nFROM debian:12\nCOPY --from=build /x /x\nCMD [\"/x\"]\n";
+        assert!(
+            fixed(src).ends_with("USER 10001:10001\nCMD [\"/x\"]\n"),
+            "{}",
+            fixed(src)
+        );
+        // Profile users keep their names.
+        let src = "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/x.js\"]\n";
+        assert!(fixed(src).contains("USER node\n"));
     }
 }

@@ -848,7 +848,7 @@ CMD [\"./server\"]
     }
     assert!(runtime.starts_with("debian:bookworm-slim\n"), "{out}");
     assert!(
-        runtime.contains("useradd") && runtime.contains("\nUSER app\n"),
+        runtime.contains("useradd") && runtime.contains("\nUSER 10001:10001\n"),
         "{out}"
     );
     for tool in ["gcc", "make", "libc6-dev"] {
