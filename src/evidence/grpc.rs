@@ -139,28 +139,28 @@ fn probe_in(file: &Dockerfile, model: &Model, stage: &StageModel) -> (bool, Opti
         chain.push(parent);
         cur = parent;
     }
-    let mut found = false;
-    let mut path = None;
+    // The last instruction that names the probe decides its path (once: the
+    // stage's copies are searched for that one only).
+    let mut last = None;
     for s in chain.iter().rev() {
         for i in s.instructions.clone() {
             let inst = &file.instructions[i];
-            if !matches!(
+            if matches!(
                 inst.kind,
                 InstructionKind::Run(_) | InstructionKind::Copy(_) | InstructionKind::Add(_)
-            ) {
-                continue;
-            }
-            let text = &inst.logical.text;
-            if !PROBE_NAMES.iter().any(|n| text.contains(n)) {
-                continue;
-            }
-            found = true;
-            if let Some(p) = probe_path(inst, s, i, text) {
-                path = Some(p);
+            ) && PROBE_NAMES.iter().any(|n| inst.logical.text.contains(n))
+            {
+                last = Some((*s, i));
             }
         }
     }
-    (found, path)
+    match last {
+        Some((s, i)) => {
+            let inst = &file.instructions[i];
+            (true, probe_path(inst, s, i, &inst.logical.text))
+        }
+        None => (false, None),
+    }
 }
 
 fn is_probe_file(p: &str) -> bool {
@@ -199,8 +199,7 @@ fn probe_path(
             Some(i) if w.starts_with('-') => &w[i..],
             _ => w,
         })
-        .filter(|w| w.starts_with('/') && is_probe_file(w))
-        .last()
+        .rfind(|w| w.starts_with('/') && is_probe_file(w))
         .map(str::to_string)
 }
 
