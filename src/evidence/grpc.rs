@@ -72,9 +72,13 @@ pub(crate) fn evidence(
     sources: Option<&Sources>,
 ) -> Option<Grpc> {
     let (probe_in_image, probe_path) = probe_in(file, model, stage);
+    // A dependency on gRPC is also what a gRPC *client* has (a web frontend
+    // that calls gRPC backends): the manifests count only when the context has
+    // no code to read the server from.
+    let has_code = sources.is_some_and(|s| s.with_ext(CODE_EXTS).next().is_some());
     let found = from_dockerfile(file)
-        .or_else(|| context.and_then(from_manifests))
-        .or_else(|| sources.and_then(from_sources))?;
+        .or_else(|| sources.and_then(from_sources))
+        .or_else(|| context.filter(|_| !has_code).and_then(from_manifests))?;
     Some(Grpc {
         evidence: found,
         probe_in_image,
@@ -82,22 +86,41 @@ pub(crate) fn evidence(
     })
 }
 
+/// The probe's name anywhere; gRPC or proto paths in COPY/ADD/WORKDIR; a
+/// `GRPC_` variable in ENV/ARG. (Not a package a RUN installs: a client
+/// library is no evidence that the server speaks gRPC.)
 fn from_dockerfile(file: &Dockerfile) -> Option<String> {
     for inst in &file.instructions {
-        let word = inst.logical.text.split_whitespace().find(|w| {
-            let lower = w.to_ascii_lowercase();
-            let path = lower.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '[' | ']'));
-            lower.contains("grpc")
-                || path.ends_with(".proto")
-                || path.starts_with("proto/")
-                || path.starts_with("protos/")
-                || path.contains("/proto/")
-                || path.contains("/protos/")
-        });
-        if let Some(word) = word {
+        let text = &inst.logical.text;
+        let words = || text.split_whitespace();
+        let probe = words().find(|w| PROBE_NAMES.iter().any(|n| w.contains(n)));
+        let other = || match inst.kind {
+            InstructionKind::Copy(_) | InstructionKind::Add(_) | InstructionKind::Workdir(_) => {
+                words().find(|w| {
+                    let lower = w.to_ascii_lowercase();
+                    let path =
+                        lower.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | '[' | ']'));
+                    path.contains("grpc")
+                        || path.ends_with(".proto")
+                        || path.starts_with("proto/")
+                        || path.starts_with("protos/")
+                        || path.contains("/proto/")
+                        || path.contains("/protos/")
+                })
+            }
+            InstructionKind::Env(_) | InstructionKind::Arg(_) => {
+                words().find(|w| w.starts_with("GRPC_"))
+            }
+            _ => None,
+        };
+        if let Some(word) = probe.or_else(other) {
             let shown: String = word.chars().take(60).collect();
             let more = if shown.len() < word.len() { "..." } else { "" };
-            return Some(format!("line {}: `{shown}{more}`", inst.start_line));
+            return Some(format!(
+                "line {}: `{} {shown}{more}`",
+                inst.start_line,
+                inst.keyword.to_ascii_uppercase()
+            ));
         }
     }
     None
@@ -219,7 +242,7 @@ mod tests {
         let g = ev("FROM golang:1.22 AS b\nRUN go build -o /s .\nFROM alpine:3\nRUN GRPC_HEALTH_PROBE_VERSION=v0.4.24 && wget -qO/bin/grpc_health_probe https://github.com/grpc-ecosystem/grpc-health-probe/releases/download/${GRPC_HEALTH_PROBE_VERSION}/grpc_health_probe-linux-amd64 && chmod +x /bin/grpc_health_probe\nCOPY --from=b /s /s\nEXPOSE 9555\nENTRYPOINT [\"/s\"]\n").unwrap();
         assert!(g.probe_in_image);
         assert_eq!(g.probe_path.as_deref(), Some("/bin/grpc_health_probe"));
-        assert_eq!(g.evidence, "line 4: `GRPC_HEALTH_PROBE_VERSION=v0.4.24`");
+        assert_eq!(g.evidence, "line 4: `RUN -qO/bin/grpc_health_probe`");
     }
 
     #[test]
@@ -246,6 +269,11 @@ mod tests {
         );
         assert!(ev("FROM python:3.12\nCOPY protos/ protos/\nEXPOSE 8080\n").is_some());
         assert!(ev("FROM python:3.12\nENV GRPC_PORT=8080\nEXPOSE 8080\n").is_some());
+        // A client library installed is no evidence.
+        assert_eq!(
+            ev("FROM python:3.12\nRUN pip install grpcio-status pyspark\nEXPOSE 4040\n"),
+            None
+        );
     }
 
     #[test]
@@ -270,5 +298,20 @@ mod tests {
             from_sources(&sources).as_deref(),
             Some("email_server.py:2: grpc_health.v1")
         );
+        // A dependency, and code that starts no gRPC server: a client.
+        let file = crate::syntax::parse("FROM python:3.12\nEXPOSE 8080\n").unwrap();
+        let model = crate::model::Model::build(&file);
+        let stage = model.final_stage().unwrap();
+        let web = Sources {
+            files: vec![super::super::routes::SourceFile {
+                rel: "main.py".into(),
+                text: "import grpc\nchannel = grpc.insecure_channel('cart:7070')\n".into(),
+            }],
+        };
+        assert_eq!(
+            evidence(&file, &model, stage, Some(dir.path()), Some(&web)),
+            None
+        );
+        assert!(evidence(&file, &model, stage, Some(dir.path()), None).is_some());
     }
 }

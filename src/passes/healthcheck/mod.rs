@@ -463,7 +463,7 @@ fn check_stage(
         sources.as_ref(),
     ) {
         let head = format!(
-            "the image serves gRPC on port {p} (gRPC: {}; port: {port_ev}) but has no HEALTHCHECK",
+            "the image's server speaks gRPC ({}) on port {p} (port: {port_ev}) but has no HEALTHCHECK",
             g.evidence
         );
         match (g.probe_in_image, g.probe_path) {
