@@ -80,6 +80,28 @@ the shipped one (a dev stage), or when a compose
 file in the context (or its parent folder) defines a `healthcheck:` for the
 service that builds this context; a compose `target:` names the shipped stage.
 
+A finding without a fix (it says why, and what to do instead):
+- **Generated file.** A header comment says the file is generated (`# NOTE:
+  THIS DOCKERFILE IS GENERATED VIA "apply-templates.sh"`, `DO NOT EDIT`, `Code
+  generated ... DO NOT EDIT.`): the HEALTHCHECK belongs in the template or
+  generator, and the message gives the line to put there.
+- **gRPC.** The server speaks gRPC: `grpc_health_probe` or a `GRPC_` variable
+  or gRPC/proto paths in the Dockerfile, a gRPC server or health service in the
+  context's sources (`grpc.health.v1`, `HealthStatusManager`,
+  `grpc.NewServer(`...), or, when the context has no code to read, a gRPC
+  dependency in its manifests (`grpcio`, `@grpc/grpc-js`,
+  `google.golang.org/grpc`, `io.grpc`). A TCP connect is weaker than the gRPC
+  health protocol these services implement. When the Dockerfile puts
+  `grpc_health_probe` into the image at a known path, the fix probes with it
+  (`HEALTHCHECK CMD ["/bin/grpc_health_probe", "-addr=:PORT"]`).
+- **A script that starts no server.** `python app.py` / `node server.js` where
+  the script is readable in the context and neither it nor the local modules it
+  imports start a server (`app.run(`, `uvicorn.run(`, `serve_forever(`,
+  `.listen(`...): it exits, or defines an app that another server runs.
+- **Compose runs another command.** A compose service that builds this context
+  sets `command:` or `entrypoint:`: the Dockerfile's command is not what runs
+  there, and a probe for it could mark that service unhealthy.
+
 ## Fix safety
 Unsafe: an unhealthy container may be restarted or taken out of service by an
 orchestrator, and the probe adds a process every 30 seconds."#
