@@ -20,6 +20,8 @@ fn python_start() -> &'static Regex {
             r"|socketserver|\.start\(|start_server\(|run_simple\(|\.listen\(|IOLoop",
             r"|execute_from_command_line|uvicorn|hypercorn|gunicorn|waitress|run_forever\(",
             r"|reactor\.run|cherrypy|bjoern|wsgiref|create_server\(|subprocess|Popen|os\.exec|os\.system",
+            // Gradio `demo.launch(`, Dash `app.run_server(`, eventlet, prometheus_client.
+            r"|\.launch\(|run_server\(|wsgi\.server\(|start_http_server\(",
         ))
         .expect("valid regex")
     })
@@ -236,6 +238,17 @@ mod tests {
             ),
         ]);
         assert_eq!(starts_no_server(&argv("python main.py"), &s), None);
+        for start in [
+            "demo.launch(server_name='0.0.0.0')",
+            "app.run_server(debug=False)",
+        ] {
+            let s = sources(&[("app.py", start)]);
+            assert_eq!(
+                starts_no_server(&argv("python app.py"), &s),
+                None,
+                "{start}"
+            );
+        }
         let s = sources(&[
             ("index.js", "require('./src/app');\n"),
             ("src/app.js", "const app = express();\napp.listen(3000);\n"),
