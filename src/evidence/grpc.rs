@@ -114,6 +114,11 @@ fn from_dockerfile(file: &Dockerfile) -> Option<String> {
             _ => None,
         };
         if let Some(word) = probe.or_else(other) {
+            // `-qO/bin/grpc_health_probe`: the path, not wget's flags.
+            let word = match word.find('/') {
+                Some(i) if word.starts_with('-') => &word[i..],
+                _ => word,
+            };
             let shown: String = word.chars().take(60).collect();
             let more = if shown.len() < word.len() { "..." } else { "" };
             return Some(format!(
@@ -242,7 +247,7 @@ mod tests {
         let g = ev("FROM golang:1.22 AS b\nRUN go build -o /s .\nFROM alpine:3\nRUN GRPC_HEALTH_PROBE_VERSION=v0.4.24 && wget -qO/bin/grpc_health_probe https://github.com/grpc-ecosystem/grpc-health-probe/releases/download/${GRPC_HEALTH_PROBE_VERSION}/grpc_health_probe-linux-amd64 && chmod +x /bin/grpc_health_probe\nCOPY --from=b /s /s\nEXPOSE 9555\nENTRYPOINT [\"/s\"]\n").unwrap();
         assert!(g.probe_in_image);
         assert_eq!(g.probe_path.as_deref(), Some("/bin/grpc_health_probe"));
-        assert_eq!(g.evidence, "line 4: `RUN -qO/bin/grpc_health_probe`");
+        assert_eq!(g.evidence, "line 4: `RUN /bin/grpc_health_probe`");
     }
 
     #[test]
