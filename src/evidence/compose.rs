@@ -1,6 +1,7 @@
 //! What a compose file next to the build context says about this image: a
 //! service that builds it with a `healthcheck:` (then the Dockerfile needs none)
-//! or a `target:` (then that stage is the one that runs).
+//! or a `target:` (then that stage is the one that runs), and whether it
+//! replaces the image's command (`command:`, `entrypoint:`).
 
 use crate::passes::BuildContext;
 use serde_yaml::Value;
@@ -20,6 +21,8 @@ pub struct ComposeService {
     pub source: String,
     pub target: Option<String>,
     pub has_healthcheck: bool,
+    /// The service replaces the image's command: `command:` or `entrypoint:`.
+    pub overrides: Option<&'static str>,
 }
 
 /// Services of compose files in the context or its parent folder whose build
@@ -63,10 +66,14 @@ fn collect(doc: &Value, dir: &Path, root: &PathBuf, file: &str, out: &mut Vec<Co
         }
         // Also `disable: true`: compose decides about health, not the image.
         let has_healthcheck = svc.get("healthcheck").is_some();
+        let overrides = ["entrypoint", "command"]
+            .into_iter()
+            .find(|k| svc.get(*k).is_some_and(|v| !v.is_null()));
         out.push(ComposeService {
             source: format!("{file}: service {}", name.as_str().unwrap_or("?")),
             target: target.map(str::to_string),
             has_healthcheck,
+            overrides,
         });
     }
 }

@@ -2,6 +2,8 @@
 //! alone does not say (which port its server listens on, which routes answer).
 
 pub mod compose;
+pub(crate) mod generated;
+pub(crate) mod grpc;
 pub mod ports;
 pub mod routes;
 pub mod runtime;

@@ -26,6 +26,9 @@ pub struct Shipped<'m> {
     pub stage: &'m StageModel,
     /// A compose service that builds this context defines a `healthcheck:`.
     pub compose_healthcheck: bool,
+    /// A compose service that builds this context replaces the image's
+    /// command: `compose.yaml: service web sets `command:``, for messages.
+    pub compose_override: Option<String>,
 }
 
 /// True for a stage named like a development or test stage.
@@ -45,6 +48,9 @@ pub fn stage<'m>(ctx: &PassContext, model: &'m Model) -> Option<Shipped<'m>> {
         .unwrap_or_default();
     let compose_healthcheck = services.iter().any(|s| s.has_healthcheck);
     let target = services.iter().find_map(|s| s.target.as_deref());
+    let compose_override = services
+        .iter()
+        .find_map(|s| Some(format!("{} sets `{}:`", s.source, s.overrides?)));
     let stage = match target {
         Some(t) => model
             .stages
@@ -58,5 +64,6 @@ pub fn stage<'m>(ctx: &PassContext, model: &'m Model) -> Option<Shipped<'m>> {
     Some(Shipped {
         stage,
         compose_healthcheck,
+        compose_override,
     })
 }

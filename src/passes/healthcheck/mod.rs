@@ -2,6 +2,7 @@
 
 mod command;
 mod probe;
+mod script;
 
 use crate::evidence::{ports, routes};
 use crate::fix::{Edit, Finding, Fix};
@@ -79,6 +80,28 @@ the shipped one (a dev stage), or when a compose
 file in the context (or its parent folder) defines a `healthcheck:` for the
 service that builds this context; a compose `target:` names the shipped stage.
 
+A finding without a fix (it says why, and what to do instead):
+- **Generated file.** A header comment says the file is generated (`# NOTE:
+  THIS DOCKERFILE IS GENERATED VIA "apply-templates.sh"`, `DO NOT EDIT`, `Code
+  generated ... DO NOT EDIT.`): the HEALTHCHECK belongs in the template or
+  generator, and the message gives the line to put there.
+- **gRPC.** The server speaks gRPC: `grpc_health_probe` or a `GRPC_` variable
+  or gRPC/proto paths in the Dockerfile, a gRPC server or health service in the
+  context's sources (`grpc.health.v1`, `HealthStatusManager`,
+  `grpc.NewServer(`...), or, when the context has no code to read, a gRPC
+  dependency in its manifests (`grpcio`, `@grpc/grpc-js`,
+  `google.golang.org/grpc`, `io.grpc`). A TCP connect is weaker than the gRPC
+  health protocol these services implement. When the Dockerfile puts
+  `grpc_health_probe` into the image at a known path, the fix probes with it
+  (`HEALTHCHECK CMD ["/bin/grpc_health_probe", "-addr=:PORT"]`).
+- **A script that starts no server.** `python app.py` / `node server.js` where
+  the script is readable in the context and neither it nor the local modules it
+  imports start a server (`app.run(`, `uvicorn.run(`, `serve_forever(`,
+  `.listen(`...): it exits, or defines an app that another server runs.
+- **Compose runs another command.** A compose service that builds this context
+  sets `command:` or `entrypoint:`: the Dockerfile's command is not what runs
+  there, and a probe for it could mark that service unhealthy.
+
 ## Fix safety
 Unsafe: an unhealthy container may be restarted or taken out of service by an
 orchestrator, and the probe adds a process every 30 seconds."#
@@ -129,7 +152,24 @@ impl Pass for Healthcheck {
             return Vec::new();
         }
         let stage = shipped.stage;
-        check_stage(ctx, ctx.file, stage).into_iter().collect()
+        let Some(mut finding) =
+            check_stage(ctx, ctx.file, stage, shipped.compose_override.as_deref())
+        else {
+            return Vec::new();
+        };
+        // A generated file: the change belongs in its template or generator.
+        if let (Some(fix), Some((line, text))) = (
+            &finding.fix,
+            crate::evidence::generated::generated_marker(&ctx.file.source),
+        ) {
+            let added: String = fix.edits.iter().map(|e| e.content.trim()).collect();
+            finding.message = format!(
+                "{} (no fix: line {line} says `{text}`, so the HEALTHCHECK belongs in the template or generator that writes this file, not in it (an edit here is overwritten by its next run); the line: `{added}`)",
+                finding.message
+            );
+            finding.fix = None;
+        }
+        vec![finding]
     }
 }
 
@@ -364,7 +404,12 @@ pub fn http_evidence(
     Some((port.port, path))
 }
 
-fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Option<Finding> {
+fn check_stage(
+    ctx: &PassContext,
+    file: &Dockerfile,
+    stage: &StageModel,
+    compose_override: Option<&str>,
+) -> Option<Finding> {
     if stage.healthcheck.is_some() || stage.family == OsFamily::Windows {
         return None;
     }
@@ -400,6 +445,27 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         fix: None,
     };
     let (choice, sources, known) = port_evidence(ctx, stage, &argv, listening);
+    // A compose service runs another command: the image's CMD is not what runs.
+    if let Some(by) = compose_override {
+        finding.message = format!(
+            "the image has no HEALTHCHECK (no fix: {by}, so in that deployment the Dockerfile's command is not what runs, and a probe written for it may probe nothing and mark that service unhealthy; add a `healthcheck:` to the service for the server its command starts)"
+        );
+        return Some(finding);
+    }
+    // `python app.py` where app.py starts no server (unless the running
+    // original was seen listening).
+    if listening.is_none() {
+        if let Some(script) = sources
+            .as_ref()
+            .and_then(|s| script::starts_no_server(&argv, s))
+        {
+            finding.message = format!(
+                "the image has no HEALTHCHECK (no fix: `{}` runs {script}, which starts no server that dopt can see in it or the local modules it imports (no `app.run(`, `uvicorn.run(`, `serve_forever(`, `.listen(`...): it exits, or defines an app for a server started elsewhere (gunicorn, a compose `command:`); add the HEALTHCHECK where that server is started)",
+                argv.join(" ")
+            );
+            return Some(finding);
+        }
+    }
     let port = match choice {
         PortChoice::Port(p) => p,
         PortChoice::Unknown(why) => {
@@ -409,6 +475,43 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         }
     };
     let p = port.port;
+    let port_ev = &port.evidence;
+    // A gRPC service: the gRPC health protocol, not a TCP connect.
+    if let Some(g) = crate::evidence::grpc::evidence(
+        file,
+        ctx.model(),
+        stage,
+        ctx.build_context.map(|b| b.path()),
+        sources.as_ref(),
+    ) {
+        let head = format!(
+            "the image's server speaks gRPC ({}) on port {p} (port: {port_ev}) but has no HEALTHCHECK",
+            g.evidence
+        );
+        match (g.probe_in_image, g.probe_path) {
+            (true, Some(path)) => {
+                finding.message = format!(
+                    "{head}; probe it with {path}, which asks the gRPC health service (grpc.health.v1)"
+                );
+                let line_text = format!(
+                    "{} {TIMINGS} CMD [\"{path}\", \"-addr=:{p}\"]",
+                    text::keyword(file, "HEALTHCHECK")
+                );
+                finding.fix = Some(Fix::unsafe_(vec![placement(file, stage, &line_text)]));
+            }
+            (true, None) => {
+                finding.message = format!(
+                    "{head} (no fix: grpc_health_probe is put into the image, but dopt cannot tell its path; add `HEALTHCHECK CMD [\"/path/to/grpc_health_probe\", \"-addr=:{p}\"]`)"
+                );
+            }
+            _ => {
+                finding.message = format!(
+                    "{head} (no fix: a TCP connect only checks that the port listens, which is weaker than the gRPC health protocol (grpc.health.v1) that gRPC services implement; add grpc_health_probe (github.com/grpc-ecosystem/grpc-health-probe) to the image and `HEALTHCHECK CMD [\"/bin/grpc_health_probe\", \"-addr=:{p}\"]`, or on Kubernetes, which ignores HEALTHCHECK, use its native gRPC probe (`livenessProbe: {{ grpc: {{ port: {p} }} }}`))"
+                );
+            }
+        }
+        return Some(finding);
+    }
     if NON_HTTP_PORTS.contains(&p) {
         finding.message = format!(
             "the image serves port {p} but has no HEALTHCHECK; port {p} is not HTTP, so add one with the service's own client"
@@ -424,7 +527,6 @@ fn check_stage(ctx: &PassContext, file: &Dockerfile, stage: &StageModel) -> Opti
         .as_ref()
         .and_then(|(path, ev)| Some((probe::http(ctx, stage, p, path)?, path, ev)));
     let head = format!("the image serves port {p} but has no HEALTHCHECK");
-    let port_ev = &port.evidence;
     let probe = if let Some((probe, path, evidence)) = http {
         finding.message = format!(
             "{head}; probe http://127.0.0.1:{p}{path} with {} (path: {evidence}; port: {port_ev})",
@@ -533,7 +635,7 @@ mod tests {
             .message
             .contains("options: { healthcheck: { path: /healthz } }"));
         // curl installed and a route: curl wins.
-        let c = with_ctx(src, &[("server.js", "app.get('/', h)")]);
+        let c = with_ctx(src, &[("server.js", "app.get('/', h);\napp.listen(80);\n")]);
         assert!(
             c.fixed
                 .contains(&format!("{HC}curl -fsS http://127.0.0.1:80/ || exit 1\n")),
@@ -707,7 +809,10 @@ mod tests {
         let compose = "services:\n  web:\n    build:\n      context: .\n      target: prod\n";
         let c = with_ctx(
             src,
-            &[("compose.yaml", compose), ("s.js", "app.get('/', h)")],
+            &[
+                ("compose.yaml", compose),
+                ("s.js", "app.get('/', h);\napp.listen(3000);\n"),
+            ],
         );
         assert_eq!(c.findings.len(), 1);
         assert!(c.fixed.contains("EXPOSE 3000\nHEALTHCHECK"), "{}", c.fixed);
