@@ -8,6 +8,29 @@
 //! Only comment lines among the first [`HEAD_LINES`] lines count (a marker is a
 //! header; `echo 'do not edit'` in a RUN is not one).
 
+/// Takes the fix off `finding` when `source` is generated, and says why in its
+/// message: `what` (e.g. "the HEALTHCHECK") belongs in the template or
+/// generator; `detail` is added at the end (the line to put there).
+pub(crate) fn decline_fix_if_generated(
+    finding: &mut crate::fix::Finding,
+    source: &str,
+    what: &str,
+    detail: Option<String>,
+) {
+    if finding.fix.is_none() {
+        return;
+    }
+    let Some((line, text)) = generated_marker(source) else {
+        return;
+    };
+    finding.message = format!(
+        "{} (no fix: line {line} says `{text}`, so {what} belongs in the template or generator that writes this file, not in it (an edit here is overwritten by its next run){})",
+        finding.message,
+        detail.map(|d| format!("; {d}")).unwrap_or_default()
+    );
+    finding.fix = None;
+}
+
 /// How many lines from the top are read.
 const HEAD_LINES: usize = 30;
 

@@ -53,7 +53,16 @@ impl Pass for SplitStages {
 /// ([`PassContext::split_plan`]) so that the passes that harden the final stage
 /// can wait for the runtime stage ([`PassContext::split_pending`]).
 pub fn plan(ctx: &PassContext) -> Option<Found> {
-    analyze(ctx)
+    let mut found = analyze(ctx)?;
+    if found.plan.is_ok() {
+        if let Some((line, text)) = crate::evidence::generated::generated_marker(&ctx.file.source) {
+            found.plan = Err(format!(
+                "line {line} says `{text}`, so the split belongs in the template or generator \
+                 that writes this file, not in it (an edit here is overwritten by its next run)"
+            ));
+        }
+    }
+    Some(found)
 }
 
 /// The DOP013 finding for a planned split.

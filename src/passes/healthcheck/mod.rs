@@ -158,17 +158,17 @@ impl Pass for Healthcheck {
             return Vec::new();
         };
         // A generated file: the change belongs in its template or generator.
-        if let (Some(fix), Some((line, text))) = (
-            &finding.fix,
-            crate::evidence::generated::generated_marker(&ctx.file.source),
-        ) {
-            let added: String = fix.edits.iter().map(|e| e.content.trim()).collect();
-            finding.message = format!(
-                "{} (no fix: line {line} says `{text}`, so the HEALTHCHECK belongs in the template or generator that writes this file, not in it (an edit here is overwritten by its next run); the line: `{added}`)",
-                finding.message
-            );
-            finding.fix = None;
-        }
+        let added: String = finding
+            .fix
+            .iter()
+            .flat_map(|fix| fix.edits.iter().map(|e| e.content.trim()))
+            .collect();
+        crate::evidence::generated::decline_fix_if_generated(
+            &mut finding,
+            &ctx.file.source,
+            "the HEALTHCHECK",
+            Some(format!("the line: `{added}`")),
+        );
         vec![finding]
     }
 }

@@ -89,7 +89,9 @@ finding without a fix, naming what it found or could not check, when:
 - the image makes the program it starts setuid root (`chmod +s`, `chmod u+s`,
   `chmod 4755`, `install -m 4755`, `COPY --chmod=4755`, on its path or, for a
   program named without one, on the PATH): it runs as root whatever `USER`
-  says, so a USER would claim a change it does not make.
+  says, so a USER would claim a change it does not make;
+- a header comment says the file is generated (`DO NOT EDIT`, `THIS DOCKERFILE
+  IS GENERATED VIA ...`): the USER belongs in the template or generator.
 
 No finding at all when the image manages its user itself (`su`, `gosu`,
 `su-exec`, `setpriv`, `runuser`, `chroot --userspec`, `s6-setuidgid`, `chpst`,
@@ -142,9 +144,17 @@ impl Pass for NonRootUser {
         let Some(shipped) = crate::evidence::shipped::stage(ctx, model) else {
             return Vec::new();
         };
-        check_stage(ctx, file, model, shipped.stage)
-            .into_iter()
-            .collect()
+        let mut finding = check_stage(ctx, file, model, shipped.stage);
+        if let Some(finding) = &mut finding {
+            // A generated file: the change belongs in its template or generator.
+            crate::evidence::generated::decline_fix_if_generated(
+                finding,
+                &file.source,
+                "the USER",
+                None,
+            );
+        }
+        finding.into_iter().collect()
     }
 }
 
