@@ -12,9 +12,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$here"
 status=0
-"$dopt" bench benchmarks/cases/naive --jobs 2 --network host \
+"$dopt" bench benchmarks/cases/naive --jobs 2 --network host --builder buildkit \
     --require-verified --fail-under-median 60 --markdown "$work/naive.md" || status=$?
-"$dopt" bench benchmarks/cases/optimized benchmarks/cases/corpus --jobs 2 --network host \
+"$dopt" bench benchmarks/cases/optimized benchmarks/cases/corpus --jobs 2 --network host --builder buildkit \
     --require-verified --markdown "$work/real.md" || status=$?
 {
     echo "# dopt size benchmark"
