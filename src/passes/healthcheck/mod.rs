@@ -98,6 +98,12 @@ A finding without a fix (it says why, and what to do instead):
   the script is readable in the context and neither it nor the local modules it
   imports start a server (`app.run(`, `uvicorn.run(`, `serve_forever(`,
   `.listen(`...): it exits, or defines an app that another server runs.
+- **A script dopt cannot read.** The same command where the context does not
+  hold the script (or dopt was given the Dockerfile alone), and EXPOSE is the
+  only sign of the port: dopt cannot tell whether anything listens (as DOP011
+  gives no fix on a start-up script it cannot read). An `ENV PORT` that names
+  the exposed port, or the running original seen listening (`--build`), is
+  enough.
 - **Compose runs another command.** A compose service that builds this context
   sets `command:` or `entrypoint:`: the Dockerfile's command is not what runs
   there, and a probe for it could mark that service unhealthy.
@@ -190,6 +196,9 @@ enum PortChoice {
     Unknown(String),
 }
 
+/// The port evidence when EXPOSE is all there is.
+const ONLY_EXPOSED: &str = "the only exposed port";
+
 fn choose_port(
     config_port: Option<u16>,
     stage: &StageModel,
@@ -242,7 +251,7 @@ fn choose_port(
     match (exposed.as_slice(), arg_only.as_slice()) {
         ([one], []) => PortChoice::Port(ports::Port {
             port: *one,
-            evidence: "the only exposed port".to_string(),
+            evidence: ONLY_EXPOSED.to_string(),
         }),
         ([], [raw, ..]) => PortChoice::Unknown(format!(
             "the port `{raw}` is not known when the container runs (a build ARG or an unset variable; a HEALTHCHECK does not see build args)"
@@ -517,6 +526,22 @@ fn check_stage(
             "the image serves port {p} but has no HEALTHCHECK; port {p} is not HTTP, so add one with the service's own client"
         );
         return Some(finding);
+    }
+    // `python app.py` that the context does not hold, with EXPOSE as the only
+    // sign of a server: the script may only define an app that gunicorn or a
+    // compose `command:` serves, and exit. Like DOP011, no fix on an unread
+    // script; the port from an ENV the server reads (`ENV PORT=80`) counts.
+    if listening.is_none() && port.evidence == ONLY_EXPOSED {
+        let env_port = env_of(stage, "PORT").is_some_and(|v| v.trim() == p.to_string());
+        if let (false, Some(script)) =
+            (env_port, script::unreadable_script(&argv, sources.as_ref()))
+        {
+            finding.message = format!(
+                "the image exposes port {p} but has no HEALTHCHECK (no fix: `{}` runs {script}, which the build context does not hold, so dopt cannot see whether it starts a server on that port; EXPOSE alone does not say so (a script may only define an app that another server runs, such as gunicorn or a compose `command:`); run dopt with the project folder as `--context`, or `dopt suggest --build` to see the original listen)",
+                argv.join(" ")
+            );
+            return Some(finding);
+        }
     }
     // php-fpm speaks FastCGI, not HTTP: only a TCP probe fits.
     let fastcgi = argv

@@ -187,6 +187,17 @@ pub fn starts_no_server(argv: &[String], sources: &Sources) -> Option<String> {
     Some(root.rel.clone())
 }
 
+/// The script a `python`/`node` command runs when the build context does not
+/// hold it (or there is no context): dopt cannot read whether it starts a
+/// server.
+pub fn unreadable_script<'a>(argv: &'a [String], sources: Option<&Sources>) -> Option<&'a str> {
+    let (script, _) = script_of(argv)?;
+    sources
+        .and_then(|s| find(s, script))
+        .is_none()
+        .then_some(script)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
