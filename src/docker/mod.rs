@@ -331,8 +331,8 @@ struct Session<'a> {
     /// steps it finished are found there.
     current_build_log: std::sync::Mutex<String>,
     current_builder: std::sync::Mutex<Option<BuilderKind>>,
-    /// What the warm rebuild's source edit writes (the same for both versions,
-    /// new each run: see [`pack::with_source_edit`]).
+    /// What the warm rebuild's source edit writes (new each run, and different
+    /// for the two versions: see [`pack::with_source_edit`]).
     edit_nonce: u32,
 }
 
@@ -726,7 +726,17 @@ impl Session<'_> {
         base_reference: Option<String>,
     ) -> Result<Result<VersionReport, VersionReport>, DockerError> {
         let warm_tar = match edit_file {
-            Some(path) => Some(pack::with_source_edit(&context_tar, path, self.edit_nonce)?),
+            // A different edit for each version: with the same one, the version
+            // built second would find the steps it shares with the first (a
+            // build stage the split kept as it was) cached from the first's
+            // warm rebuild, and measure a rebuild that did not happen.
+            Some(path) => {
+                let nonce = match which {
+                    "original" => self.edit_nonce,
+                    _ => !self.edit_nonce,
+                };
+                Some(pack::with_source_edit(&context_tar, path, nonce)?)
+            }
             None => None,
         };
         self.images.push(tag.clone());

@@ -238,7 +238,7 @@ pub(crate) fn pick_source_file(tar_bytes: &[u8], dockerfile_name: &str) -> Optio
 
 /// A copy of the tar in which `path` ends with a newline and a blank line of
 /// `nonce`'s bits as spaces and tabs: harmless in every text format (a
-/// whitespace-only line), but a checksum no earlier run produced. A fixed edit
+/// whitespace-only line), but a checksum no earlier build produced. A fixed edit
 /// (one newline) is the same every run, so BuildKit, whose cache outlives the
 /// images, would find the "edited" layers cached from the last run and report a
 /// rebuild that did no work.
