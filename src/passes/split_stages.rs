@@ -1176,8 +1176,36 @@ impl Planner<'_> {
                 if self.family == Family::Java {
                     artefacts.extend(self.java_run_time_inputs(&artefacts)?);
                 }
-                let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
-                note = format!("; copies only {}", list.join(", "));
+                // A Go program that reads files by relative path (templates,
+                // static assets, a SQLite file) needs its working directory.
+                let reads = match self.cgo() {
+                    Cgo::NotUsed(src) => src.reads_files,
+                    _ => go::scan(self.ctx.build_context).and_then(|s| s.reads_files),
+                };
+                match reads {
+                    Some(read) if self.family == Family::Go => {
+                        if app_dir == "/" {
+                            return Err(format!(
+                                "the program reads files by relative path at run time ({read}), and there is no WORKDIR to copy them from; build in a WORKDIR, or embed the files (`//go:embed`)"
+                            ));
+                        }
+                        let under = format!("{}/", app_dir.trim_end_matches('/'));
+                        artefacts.retain(|a| !a.source.starts_with(&under));
+                        artefacts.push(Artefact {
+                            source: app_dir.clone(),
+                            dest: app_dir.clone(),
+                        });
+                        let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
+                        note = format!(
+                            "; copies {} (the program reads files there at run time: {read})",
+                            list.join(", ")
+                        );
+                    }
+                    _ => {
+                        let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
+                        note = format!("; copies only {}", list.join(", "));
+                    }
+                }
             }
         }
         let cgo = self.cgo();

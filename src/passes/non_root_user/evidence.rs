@@ -311,6 +311,30 @@ impl Startup {
         })
     }
 
+    /// A build tool the start-up runs (`cargo run`, `mvn spring-boot:run`,
+    /// `gradle bootRun`, `dotnet run`...): it writes into the build output and
+    /// caches the image's build made as root (`target/`, `.gradle/`, `obj/`).
+    pub fn build_tool(&self) -> Option<(&str, String)> {
+        self.commands.iter().find_map(|(w, c)| {
+            let p = program(c);
+            let sub = c
+                .iter()
+                .skip(1)
+                .find(|a| !a.starts_with('-'))
+                .map(String::as_str);
+            let builds = match p {
+                "cargo" => matches!(sub, Some("run" | "watch" | "build" | "test")),
+                "mvn" | "mvnw" | "gradle" | "gradlew" | "sbt" | "lein" => true,
+                "dotnet" => matches!(sub, Some("run" | "watch" | "build" | "test")),
+                _ => false,
+            };
+            builds.then(|| {
+                let shown: Vec<&str> = c.iter().take(3).map(String::as_str).collect();
+                (w.as_str(), shown.join(" "))
+            })
+        })
+    }
+
     /// The first root-only action in a start-up script (not in CMD/ENTRYPOINT
     /// themselves, which name one program).
     pub fn root_action(&self) -> Option<(&str, String)> {
@@ -586,6 +610,12 @@ fn port_arguments(argv: &[String]) -> Vec<u16> {
             | "psql"
             | "mysql"
             | "redis-cli"
+            // `-l` is a log level or log file here, not a port.
+            | "crond"
+            | "cron"
+            | "busybox"
+            | "syslogd"
+            | "rsyslogd"
     ) {
         return Vec::new();
     }

@@ -90,6 +90,9 @@ finding without a fix, naming what it found or could not check, when:
   `chmod 4755`, `install -m 4755`, `COPY --chmod=4755`, on its path or, for a
   program named without one, on the PATH): it runs as root whatever `USER`
   says, so a USER would claim a change it does not make;
+- the start-up runs a build tool (`cargo run`, `mvn`/`./mvnw`, `gradle`,
+  `dotnet run`, `sbt`, `lein`): it writes into the build output and caches that
+  the image's build made as root;
 - a header comment says the file is generated (`DO NOT EDIT`, `THIS DOCKERFILE
   IS GENERATED VIA ...`): the USER belongs in the template or generator.
 
@@ -406,6 +409,11 @@ fn no_fix_reasons(
     }
     if let Some((w, a)) = startup.root_action() {
         reasons.push(format!("{w} runs {a}, which needs root at run time"));
+    }
+    if let Some((w, t)) = startup.build_tool() {
+        reasons.push(format!(
+            "{w} runs `{t}`, a build tool that writes into the build output and caches the image's build made as root (`target/`, `.gradle/`, `obj/`), which another user cannot write; run the built program instead (a build stage), then add USER"
+        ));
     }
     // Ports below 1024.
     let mut ports: Vec<(u16, String)> = stage

@@ -121,6 +121,75 @@ pub struct Source {
     pub tls: bool,
     /// It loads time zones (`time.LoadLocation`, `time/tzdata`).
     pub tz: bool,
+    /// It reads files by a relative path at run time (`template.ParseGlob(
+    /// "templates/*.html")`, `http.Dir("static")`, `os.ReadFile("config.yaml")`,
+    /// a SQLite file): where, and the call.
+    pub reads_files: Option<String>,
+}
+
+/// Calls that open files by path at run time; their relative string-literal
+/// arguments resolve against the working directory.
+fn file_reads() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"\b(os\.(?:Open|OpenFile|ReadFile|ReadDir|Stat)|ioutil\.(?:ReadFile|ReadDir)",
+            r"|http\.Dir|http\.ServeFile|(?:template\.|\.)(?:ParseGlob|ParseFiles)",
+            r"|\.LoadHTMLGlob|\.LoadHTMLFiles|\.Static|\.StaticFile|\.File|godotenv\.(?:Load|Overload)",
+            r"|sql\.Open|gorm\.Open|sqlite\.Open|\.AddConfigPath|\.SetConfigFile)\(([^)]*)\)",
+        ))
+        .expect("valid regex")
+    })
+}
+
+/// The string literals among a call's arguments, not those of calls nested in
+/// them (`os.Getenv("DSN")`).
+fn top_level_literals(args: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start: Option<usize> = None;
+    for (i, ch) in args.char_indices() {
+        match (ch, start) {
+            ('"', Some(s)) => {
+                if depth == 0 {
+                    out.push(&args[s..i]);
+                }
+                start = None;
+            }
+            ('"', None) => start = Some(i + 1),
+            (_, Some(_)) => {}
+            ('(', None) => depth += 1,
+            (')', None) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first relative file path a call in `text` reads, as `call("path")`.
+fn relative_read(text: &str) -> Option<String> {
+    for c in file_reads().captures_iter(text) {
+        let call = &c[1];
+        let args = &c[2];
+        // `godotenv.Load()` reads `.env` in the working directory.
+        if call.starts_with("godotenv") && args.trim().is_empty() {
+            return Some(format!("{call}() (reads .env)"));
+        }
+        for lit in top_level_literals(args) {
+            let relative = !lit.is_empty()
+                && !lit.starts_with('/')
+                && !lit.contains("://")
+                && !lit.contains(['@', '=', ' ', '%', ':'])
+                && !matches!(
+                    lit,
+                    "sqlite3" | "sqlite" | "postgres" | "pgx" | "mysql" | "sqlserver" | "."
+                );
+            if relative {
+                return Some(format!("{call}(\"{lit}\")"));
+            }
+        }
+    }
+    None
 }
 
 /// Reads the `.go` files and `go.mod` of the build context. None when there is
@@ -160,6 +229,13 @@ pub fn scan(ctx: Option<&BuildContext>) -> Option<Source> {
                 .iter()
                 .any(|w| text.contains(w)));
         src.tz |= text.contains("time.LoadLocation") || text.contains("\"time/tzdata\"");
+        let test = f.to_string_lossy().ends_with("_test.go");
+        if src.reads_files.is_none() && !test {
+            if let Some(call) = relative_read(&text) {
+                let rel = f.strip_prefix(ctx.path()).unwrap_or(&f);
+                src.reads_files = Some(format!("{}: {call}", rel.display()));
+            }
+        }
     }
     Some(src)
 }
@@ -418,6 +494,35 @@ mod tests {
         assert_eq!(url("curl -f http://localhost/ && touch /tmp/ok"), None);
         assert_eq!(url("pg_isready"), None);
         assert!(probe_build_script().contains(&format!("-o {PROBE} ")));
+    }
+
+    #[test]
+    fn relative_file_reads_at_run_time() {
+        for (text, want) in [
+            (
+                r#"t := template.Must(template.ParseGlob("templates/*.html"))"#,
+                Some(r#"template.ParseGlob("templates/*.html")"#),
+            ),
+            (
+                r#"http.Handle("/s/", http.FileServer(http.Dir("static")))"#,
+                Some(r#"http.Dir("static")"#),
+            ),
+            (
+                r#"db, _ := sql.Open("sqlite3", "./database/forum.db")"#,
+                Some(r#"sql.Open("./database/forum.db")"#),
+            ),
+            (
+                r#"r.Static("/assets", "./assets")"#,
+                Some(r#".Static("./assets")"#),
+            ),
+            (r#"godotenv.Load()"#, Some("godotenv.Load() (reads .env)")),
+            (r#"sql.Open("postgres", os.Getenv("DSN"))"#, None),
+            (r#"sql.Open("postgres", "host=db user=x")"#, None),
+            (r#"os.ReadFile("/etc/app/config.yaml")"#, None),
+            (r#"os.ReadFile(path)"#, None),
+        ] {
+            assert_eq!(relative_read(text).as_deref(), want, "{text}");
+        }
     }
 
     #[test]
