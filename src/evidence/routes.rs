@@ -253,12 +253,46 @@ fn js_routes(f: &SourceFile, out: &mut Vec<Route>) {
             });
         }
     };
+    // Authentication in front of a route: a GET there answers 401/403 to a probe.
+    static GUARD: OnceLock<Regex> = OnceLock::new();
+    static APP_GUARD: OnceLock<Regex> = OnceLock::new();
+    let guard = re(
+        &GUARD,
+        r"(?i)auth|passport|jwt|guard|protect|login|token|verify|acl|permission|basic",
+    );
+    // `app.use(authenticate)` / `app.use(passport.authenticate('jwt'))`: every
+    // route the app defines after it is behind it.
+    let app_guard = re(
+        &APP_GUARD,
+        r#"\b([A-Za-z_$][\w$]*)\s*\.\s*use\s*\(\s*([A-Za-z_$][\w$.]*)"#,
+    );
+    let guarded_from = |recv: &str| {
+        app_guard
+            .captures_iter(&f.text)
+            .find(|c| &c[1] == recv && guard.is_match(&c[2]))
+            .map(|c| c.get(0).unwrap().start())
+    };
+    // `app.get('/x', authenticate, handler)`: the arguments after the path,
+    // up to the handler.
+    let inline_guard = |after: usize| {
+        let rest = &f.text[after..];
+        let args = &rest[..rest.find(['{', '\n']).unwrap_or(rest.len())];
+        guard.is_match(args)
+    };
     for c in call.captures_iter(&f.text) {
         let path = c.get(3).or(c.get(4)).or(c.get(5)).unwrap().as_str();
-        push(&c[1], path, c.get(0).unwrap().start());
+        let at = c.get(0).unwrap().start();
+        if guarded_from(&c[1]).is_some_and(|g| g < at) || inline_guard(c.get(0).unwrap().end()) {
+            continue;
+        }
+        push(&c[1], path, at);
     }
     for c in route.captures_iter(&f.text) {
-        push(&c[1], &c[2], c.get(0).unwrap().start());
+        let at = c.get(0).unwrap().start();
+        if guarded_from(&c[1]).is_some_and(|g| g < at) || inline_guard(c.get(0).unwrap().end()) {
+            continue;
+        }
+        push(&c[1], &c[2], at);
     }
 }
 
@@ -523,6 +557,12 @@ mod tests {
             routes(&[("a.js", "fastify.get(`/healthz`, h)\napp.route('/b').get(h)")]),
             ["/healthz", "/b"]
         );
+    }
+
+    #[test]
+    fn express_routes_behind_authentication_are_not_evidence() {
+        let app = "const app = express();\napp.get('/open', (req, res) => res.send('ok'));\napp.get('/me', authenticate, (req, res) => res.json(req.user));\napp.use(express.json());\napp.use(passport.authenticate('jwt'));\napp.get('/status', (req, res) => res.json({ ok: true }));\n";
+        assert_eq!(routes(&[("app.js", app)]), vec!["/open"]);
     }
 
     #[test]

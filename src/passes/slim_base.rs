@@ -214,11 +214,16 @@ impl Pass for SlimBase {
         // Every command of the stage: RUN (with where it is), CMD, ENTRYPOINT, HEALTHCHECK.
         let mut runs: Vec<(usize, Vec<String>)> = Vec::new();
         let mut used: Vec<Vec<String>> = Vec::new();
+        // What the RUNs rewrite (`sed -i`, `echo ... >> f`): a requirements file
+        // edited in the image is not the context's copy.
+        let mut edited: Vec<String> = Vec::new();
         for idx in stage.instructions.clone() {
             let inst = &file.instructions[idx];
             match &inst.kind {
                 InstructionKind::Run(c) => {
-                    for cmd in commands::simple_commands(&run_script(c, inst)) {
+                    let script = run_script(c, inst);
+                    edited.extend(edited_files(&script));
+                    for cmd in commands::simple_commands(&script) {
                         used.push(cmd.clone());
                         runs.push((inst.start_line, cmd));
                     }
@@ -269,7 +274,7 @@ impl Pass for SlimBase {
         let mut checked: Vec<String> = Vec::new();
         for (line, cmd) in &runs {
             let verdict = if let Some(args) = pip_install_args(cmd) {
-                pip_verdict(ctx, &args, stage.workdir.as_deref())
+                pip_verdict(ctx, &args, stage.workdir.as_deref(), &edited)
             } else if let Some(tool) = node_install(cmd) {
                 node_verdict(ctx, tool, cmd)
             } else {
@@ -368,7 +373,45 @@ fn is_source_requirement(req: &str) -> bool {
         || PY_SOURCE_ONLY.contains(&requirement_name(req).as_str())
 }
 
-fn pip_verdict(ctx: &PassContext, args: &[String], workdir: Option<&str>) -> Verdict {
+/// The file names (last path part) a shell script edits in place or writes
+/// into: the operands of `sed`/`perl`/`awk -i`/`tee`/`patch`, and redirect
+/// targets (`> f`, `>> f`).
+fn edited_files(script: &str) -> Vec<String> {
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let mut out = Vec::new();
+    for cmd in commands::simple_commands(script) {
+        if matches!(
+            commands::program(&cmd),
+            "sed" | "perl" | "awk" | "gawk" | "tee" | "patch" | "ed" | "truncate"
+        ) {
+            out.extend(
+                cmd.iter()
+                    .skip(1)
+                    .filter(|w| !w.starts_with('-') && w.contains('.'))
+                    .map(|w| base(w)),
+            );
+        }
+    }
+    for (i, _) in script.match_indices('>') {
+        let target: String = script[i + 1..]
+            .trim_start_matches('>')
+            .trim_start()
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')'))
+            .collect();
+        if !target.is_empty() && !target.starts_with('&') {
+            out.push(base(target.trim_matches(['"', '\''])));
+        }
+    }
+    out
+}
+
+fn pip_verdict(
+    ctx: &PassContext,
+    args: &[String],
+    workdir: Option<&str>,
+    edited: &[String],
+) -> Verdict {
     let mut files: Vec<&str> = Vec::new();
     let mut local = false;
     let mut it = args.iter();
@@ -399,6 +442,12 @@ fn pip_verdict(ctx: &PassContext, args: &[String], workdir: Option<&str>) -> Ver
     };
     let mut checked = Vec::new();
     for f in files {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        if edited.iter().any(|e| e == name) {
+            return Verdict::Unknown(format!(
+                "a RUN rewrites `{name}` in the image (`sed -i`, a redirect), so the context's copy is not what pip installs"
+            ));
+        }
         let Some(text) = read_from_context(context, f, workdir) else {
             return Verdict::Unknown(format!("`{f}` is not in the build context"));
         };

@@ -567,6 +567,21 @@ mod tests {
     }
 
     #[test]
+    fn python_slim_tags_put_slim_before_the_release() {
+        let p = Profiles::embedded();
+        for (full, slim) in [
+            ("python:3.8-buster", Some("python:3.8-slim-buster")),
+            ("python:3.12-bookworm", Some("python:3.12-slim-bookworm")),
+            ("python:3.13-trixie", Some("python:3.13-slim-trixie")),
+            ("python:3.11", Some("python:3.11-slim")),
+            ("python:3.8-slim-buster", None),
+            ("python:3.12-windowsservercore-ltsc2022", None),
+        ] {
+            assert_eq!(p.slim_for(full).as_deref(), slim, "{full}");
+        }
+    }
+
+    #[test]
     fn dev_libraries_by_release() {
         let p = Profiles::embedded();
         assert_eq!(
