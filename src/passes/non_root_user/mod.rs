@@ -93,6 +93,11 @@ finding without a fix, naming what it found or could not check, when:
 - the start-up runs a build tool (`cargo run`, `mvn`/`./mvnw`, `gradle`,
   `dotnet run`, `sbt`, `lein`): it writes into the build output and caches that
   the image's build made as root;
+- the whole build context is copied in and holds what the app writes at run
+  time: a SQLite file (`*.sqlite3`, `*.db`) or a data folder (`tmp/`,
+  `uploads/`, `media/`, `logs/`, `instance/`, `storage/`, `var/`) at its top,
+  not excluded by `.dockerignore`: COPY makes it root's, and handing just those
+  paths to the user is the author's call;
 - a header comment says the file is generated (`DO NOT EDIT`, `THIS DOCKERFILE
   IS GENERATED VIA ...`): the USER belongs in the template or generator.
 
@@ -352,6 +357,53 @@ fn check_stage(
     Some(finding)
 }
 
+/// Folders in the build context that hold what an app writes at run time.
+const DATA_DIRS: &[&str] = &[
+    "tmp", "uploads", "upload", "media", "logs", "log", "instance", "storage", "var",
+];
+
+/// A SQLite database or a run-time data folder (uploads, logs, Laravel's
+/// `storage/`) at the top of the build context, copied in with the whole
+/// context: the app writes there, but COPY makes it root's, and a chown of the
+/// WORKDIR does not reach inside it.
+fn writable_data_in_context(ctx: &PassContext, stage: &StageModel) -> Option<String> {
+    let context = ctx.build_context?;
+    let copy = stage
+        .copies
+        .iter()
+        .find(|c| c.whole_context && c.from.is_none() && c.chown.is_none())?;
+    let ignore = crate::docker::dockerignore::DockerIgnore::from_dir(context.path()).ok();
+    let mut found: Vec<String> = Vec::new();
+    for e in std::fs::read_dir(context.path()).ok()?.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Ok(kind) = e.file_type() else { continue };
+        if ignore.as_ref().is_some_and(|i| i.is_excluded(&name)) {
+            continue;
+        }
+        if kind.is_dir() && DATA_DIRS.contains(&name.as_str()) {
+            found.push(format!("{name}/"));
+        } else if kind.is_file()
+            && [".sqlite3", ".sqlite", ".db"]
+                .iter()
+                .any(|x| name.ends_with(x))
+        {
+            found.push(name);
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    found.sort();
+    let dest = copy.dest_resolved.as_deref().unwrap_or(&copy.dest);
+    Some(format!(
+        "the build context holds {}, which the app writes at run time, and the COPY of the whole context into `{dest}` makes {} root's: hand {} to the user (`COPY --chown`, or a `chown -R` of just {}), then add USER",
+        found.join(", "),
+        if found.len() == 1 { "it" } else { "them" },
+        if found.len() == 1 { "it" } else { "them" },
+        if found.len() == 1 { "that path" } else { "those paths" },
+    ))
+}
+
 /// Why the image may need root at run time, or what dopt could not check.
 fn no_fix_reasons(
     ctx: &PassContext,
@@ -409,6 +461,9 @@ fn no_fix_reasons(
     }
     if let Some((w, a)) = startup.root_action() {
         reasons.push(format!("{w} runs {a}, which needs root at run time"));
+    }
+    if let Some(why) = writable_data_in_context(ctx, stage) {
+        reasons.push(why);
     }
     if let Some((w, t)) = startup.build_tool() {
         reasons.push(format!(
