@@ -562,12 +562,12 @@ fn check_stage(
         // No path, or no program to request it with: a TCP connect probe.
         let (missing, no_probe) = match &path {
             Some((path, _)) => (
-                format!("no curl, wget or language runtime in the image to request {path} with"),
+                format!("no curl, wget or language runtime that dopt knows the image has, to request {path} with"),
                 "no bash or nc for a TCP probe either".to_string(),
             ),
             None => (
                 format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server); {HOW_TO_PATH}"),
-                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server) and no runtime, bash or nc in the image for a TCP probe; {HOW_TO_PATH}"),
+                format!("no evidence of an HTTP path that answers GET (no GET route in the build context's sources, no known server) and no runtime, bash or nc that dopt knows the image has, for a TCP probe; {HOW_TO_PATH}"),
             ),
         };
         let Some(probe) = probe::tcp(stage, p) else {
