@@ -6,6 +6,7 @@ mod java;
 mod node;
 mod paths;
 mod python;
+mod runtime_files;
 mod rust;
 mod script;
 
@@ -1178,15 +1179,20 @@ impl Planner<'_> {
                 }
                 // A Go program that reads files by relative path (templates,
                 // static assets, a SQLite file) needs its working directory.
-                let reads = match self.cgo() {
-                    Cgo::NotUsed(src) => src.reads_files,
-                    _ => go::scan(self.ctx.build_context).and_then(|s| s.reads_files),
+                let reads = match self.family {
+                    Family::Go => match self.cgo() {
+                        Cgo::NotUsed(src) => src.reads_files,
+                        _ => go::scan(self.ctx.build_context).and_then(|s| s.reads_files),
+                    },
+                    Family::C => runtime_files::reads_files(self.ctx.build_context, false),
+                    Family::Rust => runtime_files::reads_files(self.ctx.build_context, true),
+                    _ => None,
                 };
                 match reads {
-                    Some(read) if self.family == Family::Go => {
+                    Some(read) => {
                         if app_dir == "/" {
                             return Err(format!(
-                                "the program reads files by relative path at run time ({read}), and there is no WORKDIR to copy them from; build in a WORKDIR, or embed the files (`//go:embed`)"
+                                "the program may read files next to it at run time ({read}), and there is no WORKDIR to copy them from; build in a WORKDIR, or embed the files in the binary"
                             ));
                         }
                         let under = format!("{}/", app_dir.trim_end_matches('/'));
@@ -1197,7 +1203,7 @@ impl Planner<'_> {
                         });
                         let list: Vec<&str> = artefacts.iter().map(|a| a.source.as_str()).collect();
                         note = format!(
-                            "; copies {} (the program reads files there at run time: {read})",
+                            "; copies {} (the program may read files there at run time: {read})",
                             list.join(", ")
                         );
                     }

@@ -7,7 +7,6 @@ use super::script::SimpleCommand;
 use super::{BuildKind, Cgo, Family, Planner, Role};
 use crate::passes::BuildContext;
 use crate::syntax::InstructionKind;
-use std::path::Path;
 
 /// Modules that only build with cgo: a `go.mod` that requires one rules out
 /// `CGO_ENABLED=0`.
@@ -205,7 +204,7 @@ pub fn scan(ctx: Option<&BuildContext>) -> Option<Source> {
         ));
     }
     let mut files = Vec::new();
-    collect(ctx.path(), &mut files);
+    super::runtime_files::collect(ctx.path(), &["go"], &[".git"], MAX_FILES, &mut files);
     if files.is_empty() || files.len() >= MAX_FILES {
         return None;
     }
@@ -238,26 +237,6 @@ pub fn scan(ctx: Option<&BuildContext>) -> Option<Source> {
         }
     }
     Some(src)
-}
-
-fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if out.len() >= MAX_FILES {
-            return;
-        }
-        let p = e.path();
-        let Ok(kind) = e.file_type() else { continue };
-        if kind.is_dir() {
-            if e.file_name() != ".git" {
-                collect(&p, out);
-            }
-        } else if p.extension().is_some_and(|x| x == "go") {
-            out.push(p);
-        }
-    }
 }
 
 /// `import "C"` alone or inside an import block.
