@@ -531,7 +531,11 @@ fn check_stage(
     // sign of a server: the script may only define an app that gunicorn or a
     // compose `command:` serves, and exit. Like DOP011, no fix on an unread
     // script; the port from an ENV the server reads (`ENV PORT=80`) counts.
-    if listening.is_none() && port.evidence == ONLY_EXPOSED {
+    // The user's `.dopt.yaml` health path says a server answers there.
+    let configured_path = ctx
+        .options_for("healthcheck")
+        .is_some_and(|o| o.get("path").is_some());
+    if listening.is_none() && port.evidence == ONLY_EXPOSED && !configured_path {
         let env_port = env_of(stage, "PORT").is_some_and(|v| v.trim() == p.to_string());
         if let (false, Some(script)) =
             (env_port, script::unreadable_script(&argv, sources.as_ref()))
