@@ -250,9 +250,10 @@ pub(crate) fn with_source_edit(
     rewrite(tar_bytes, Some((path, &edit_suffix(nonce))), &[])
 }
 
-/// `\n` and then 32 spaces or tabs, one per bit of `nonce`.
+/// `\n`, a space, then 32 spaces or tabs, one per bit of `nonce`. The line
+/// never starts with a tab, which a Makefile would read as a recipe line.
 fn edit_suffix(nonce: u32) -> Vec<u8> {
-    let mut suffix = vec![b'\n'];
+    let mut suffix = vec![b'\n', b' '];
     suffix.extend((0..32).map(|bit| if nonce >> bit & 1 == 1 { b'\t' } else { b' ' }));
     suffix
 }
@@ -363,7 +364,7 @@ mod tests {
                 ("a.py".to_string(), "print(1)".to_string()),
                 (
                     "b.py".to_string(),
-                    format!("print(2)\n\t \t{}", " ".repeat(29))
+                    format!("print(2)\n \t \t{}", " ".repeat(29))
                 )
             ]
         );
