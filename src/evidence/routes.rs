@@ -69,6 +69,20 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// Sources from `(path, text)` pairs (tests).
+    #[cfg(test)]
+    pub(crate) fn from_pairs(files: &[(&str, &str)]) -> Sources {
+        Sources {
+            files: files
+                .iter()
+                .map(|(rel, text)| SourceFile {
+                    rel: rel.to_string(),
+                    text: text.to_string(),
+                })
+                .collect(),
+        }
+    }
+
     /// Reads the source files of `root` within the scan bounds, honouring
     /// `.dockerignore` (what it excludes is not in the image).
     pub fn scan(root: &Path) -> Sources {
@@ -535,15 +549,7 @@ mod tests {
     use super::*;
 
     fn routes(files: &[(&str, &str)]) -> Vec<String> {
-        let sources = Sources {
-            files: files
-                .iter()
-                .map(|(rel, text)| SourceFile {
-                    rel: rel.to_string(),
-                    text: text.to_string(),
-                })
-                .collect(),
-        };
+        let sources = Sources::from_pairs(files);
         get_routes(&sources).into_iter().map(|r| r.path).collect()
     }
 

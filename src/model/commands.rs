@@ -202,6 +202,16 @@ pub const APK_VALUE_OPTS: &[&str] = &[
 ];
 
 /// Options of `apt-get`/`apt` that take a value as the next word.
+/// The folders of the default `PATH` in Debian- and Alpine-based images.
+pub const DEFAULT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
 pub const APT_VALUE_OPTS: &[&str] = &["-o", "-t", "--target-release", "-c", "--option"];
 
 /// Recognises `apt-get install`, `apt install`, `apk add`, `yum/dnf/microdnf install`

@@ -1952,15 +1952,7 @@ impl Planner<'_> {
         let (dir, _) = artefacts
             .iter()
             .find_map(|a| a.dest.rsplit_once('/').filter(|(_, base)| base == prog))?;
-        const STANDARD: &[&str] = &[
-            "/usr/local/sbin",
-            "/usr/local/bin",
-            "/usr/sbin",
-            "/usr/bin",
-            "/sbin",
-            "/bin",
-        ];
-        (!STANDARD.contains(&dir)).then(|| dir.to_string())
+        (!crate::model::commands::DEFAULT_PATH.contains(&dir)).then(|| dir.to_string())
     }
 
     /// The ENTRYPOINT, else the CMD, that the image ends with.

@@ -203,15 +203,7 @@ mod tests {
     use super::*;
 
     fn sources(files: &[(&str, &str)]) -> Sources {
-        Sources {
-            files: files
-                .iter()
-                .map(|(rel, text)| SourceFile {
-                    rel: rel.to_string(),
-                    text: text.to_string(),
-                })
-                .collect(),
-        }
+        Sources::from_pairs(files)
     }
 
     fn argv(s: &str) -> Vec<String> {

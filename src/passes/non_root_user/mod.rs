@@ -800,14 +800,7 @@ fn setuid_program(
         .unwrap_or("")
         .split(':')
         .map(|d| d.trim_end_matches('/'))
-        .chain([
-            "/usr/local/sbin",
-            "/usr/local/bin",
-            "/usr/sbin",
-            "/usr/bin",
-            "/sbin",
-            "/bin",
-        ])
+        .chain(crate::model::commands::DEFAULT_PATH.iter().copied())
         .collect();
     for (_, c) in &startup.commands {
         let Some(p) = c.first() else { continue };
